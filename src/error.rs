@@ -1,0 +1,325 @@
+//! The crate's single error type.
+//!
+//! # Design
+//!
+//! rfmkit has one error type, [`Error`], for every stage of the pipeline, in
+//! the spirit of jiff and csv: a caller that runs the whole pipeline handles
+//! one type, and matching on a variant's fields tells exactly what went wrong
+//! and where. Every variant carries its location as typed fields:
+//!
+//! - `index`: the 0-based position of an order in the input you passed (the
+//!   first order is `index == 0`; a CSV reader that skips a header line must
+//!   add 2 to get a 1-based line number);
+//! - `order_id` and `customer`: the ids as they appear in the input;
+//! - `field`: the configuration key, written as a path such as
+//!   `thresholds.recency_days` or `rules[3].r`.
+//!
+//! [`Error::location`] returns that location without matching on variants.
+//!
+//! Messages are written location first, then the problem, then the
+//! constraint, in lower case without a final period:
+//!
+//! ```text
+//! order #12 (id A-991): amount -500 is negative; a completed order's amount must be >= 0
+//! ```
+
+use chrono::NaiveDate;
+
+use crate::id::{CustomerId, OrderId};
+use crate::money::Money;
+use crate::order::OrderStatus;
+
+/// A `Result` whose error is rfmkit's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in rfmkit.
+///
+/// The enum is `#[non_exhaustive]`: later stages (audience queries, LTV,
+/// predictive models) add variants, so match with a wildcard arm. Each
+/// variant's documentation says how to fix the input that caused it.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::{Error, Money, Order};
+/// use rfmkit::summary::Summaries;
+///
+/// let as_of = NaiveDate::from_ymd_opt(2025, 1, 1).ok_or("bad date")?;
+/// let late = NaiveDate::from_ymd_opt(2025, 3, 1).ok_or("bad date")?;
+/// let orders = vec![Order::new("A-1", "alice", late, Money::new(1200))];
+///
+/// let err = Summaries::from_orders(&orders, as_of).unwrap_err();
+/// assert!(matches!(err, Error::OrderAfterAsOf { index: 0, .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "order #0 (id A-1): dated 2025-03-01, after the as-of date 2025-01-01; \
+///      score as of a later date or drop orders after it (FutureOrders::Ignore)",
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An order is dated after the as-of date of the summaries.
+    ///
+    /// Fix: summarize as of a later date, or build the
+    /// [`SummaryConfig`](crate::summary::SummaryConfig) with
+    /// [`FutureOrders::Ignore`](crate::summary::FutureOrders::Ignore) to
+    /// leave such orders out (they are then listed, not dropped silently).
+    #[error(
+        "order #{index} (id {order_id}): dated {date}, after the as-of date {as_of}; \
+         score as of a later date or drop orders after it (FutureOrders::Ignore)"
+    )]
+    OrderAfterAsOf {
+        /// 0-based position of the order in the input.
+        index: usize,
+        /// The order's id.
+        order_id: OrderId,
+        /// The order's date.
+        date: NaiveDate,
+        /// The as-of date it was checked against.
+        as_of: NaiveDate,
+    },
+
+    /// An order's amount has the wrong sign for its status.
+    ///
+    /// A [`Completed`](OrderStatus::Completed) order must have an amount
+    /// `>= 0`; a [`Returned`](OrderStatus::Returned) order records the refund
+    /// as an amount `<= 0`. Fix the sign, or the status.
+    #[error(
+        "order #{index} (id {order_id}): amount {amount} has the wrong sign for a {status} order; {}",
+        status.amount_rule()
+    )]
+    InvalidAmount {
+        /// 0-based position of the order in the input.
+        index: usize,
+        /// The order's id.
+        order_id: OrderId,
+        /// The amount found.
+        amount: Money,
+        /// The order's status.
+        status: OrderStatus,
+    },
+
+    /// Two orders share an id.
+    ///
+    /// Order ids must be unique within one call. Fix: de-duplicate the input
+    /// (a re-sent order), or give each order line its own id. In lenient mode
+    /// the first occurrence is kept and the later ones are rejected.
+    #[error(
+        "order #{index} (id {order_id}): duplicate order id, first seen at order #{first_index}; \
+         order ids must be unique"
+    )]
+    DuplicateOrderId {
+        /// 0-based position of the repeated order in the input.
+        index: usize,
+        /// The repeated id.
+        order_id: OrderId,
+        /// 0-based position of the first order with this id.
+        first_index: usize,
+    },
+
+    /// An order refers to a customer that is not in the customer list given
+    /// to [`SummaryConfig::summarize_for`](crate::summary::SummaryConfig::summarize_for).
+    ///
+    /// Fix: add the customer to the list, or correct the order's customer id.
+    #[error(
+        "order #{index} (id {order_id}): customer {customer} is not in the customer list; \
+         add the customer or fix the order's customer id"
+    )]
+    UnknownCustomer {
+        /// 0-based position of the order in the input.
+        index: usize,
+        /// The order's id.
+        order_id: OrderId,
+        /// The unknown customer id.
+        customer: CustomerId,
+    },
+
+    /// The same customer id appears twice in a customer list.
+    ///
+    /// Fix: merge the two records into one [`Customer`](crate::customer::Customer).
+    #[error(
+        "customer {customer}: appears more than once in the customer list; customer ids must be unique"
+    )]
+    DuplicateCustomer {
+        /// The repeated customer id.
+        customer: CustomerId,
+    },
+
+    /// A money sum or count left the range of `i64` minor units.
+    ///
+    /// This takes sums beyond 92 quadrillion minor units, so it nearly always
+    /// means corrupted amounts: check the customer's orders.
+    #[error(
+        "customer {customer}: total amount overflows i64 minor units; check the customer's order amounts"
+    )]
+    Overflow {
+        /// The customer whose total overflowed.
+        customer: CustomerId,
+    },
+
+    /// Two collections that must share an as-of date do not.
+    ///
+    /// Summaries merge only when both were built as of the same date. Fix:
+    /// rebuild one side as of the other's date.
+    #[error(
+        "as-of dates differ: {left} and {right}; merge only summaries built as of the same date"
+    )]
+    AsOfMismatch {
+        /// The as-of date of the left-hand side.
+        left: NaiveDate,
+        /// The as-of date of the right-hand side.
+        right: NaiveDate,
+    },
+
+    /// A configuration value is invalid.
+    ///
+    /// `field` names the key (`bins`, `thresholds.recency_days`,
+    /// `rules[2].f`, ...) and `reason` says what is allowed.
+    #[error("config {field}: {reason}")]
+    InvalidConfig {
+        /// The configuration key, as a path.
+        field: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+
+    /// A value is out of the range its type allows (a score outside
+    /// `1..=bins`, a birthday on 31 April, a timestamp beyond chrono's range).
+    #[error("{what}: {value} is out of range; {expected}")]
+    OutOfRange {
+        /// What the value is (`score`, `birthday`, `timestamp`).
+        what: &'static str,
+        /// The value found, as text.
+        value: String,
+        /// The allowed range.
+        expected: String,
+    },
+
+    /// A decimal amount could not be parsed into [`Money`].
+    ///
+    /// Amounts are written like `29.33`, `-5`, or `1200.5`: an optional sign,
+    /// digits, and at most as many decimals as the currency's minor unit has.
+    #[error("amount {input:?}: {reason}")]
+    ParseMoney {
+        /// The text that failed to parse.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Where an [`Error`] happened, as returned by [`Error::location`].
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::error::Location;
+/// use rfmkit::{Error, OrderId};
+///
+/// let err = Error::DuplicateOrderId { index: 3, order_id: OrderId::from("A-7"), first_index: 1 };
+/// assert_eq!(err.location(), Some(Location::Order { index: 3, order_id: OrderId::from("A-7") }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// An order in the input, by 0-based position and id.
+    Order {
+        /// 0-based position of the order in the input.
+        index: usize,
+        /// The order's id.
+        order_id: OrderId,
+    },
+    /// A customer, by id.
+    Customer(CustomerId),
+    /// A configuration key.
+    Field(String),
+}
+
+impl Error {
+    /// The location the error names, if it names one.
+    ///
+    /// Order errors give [`Location::Order`], customer errors
+    /// [`Location::Customer`] and configuration errors [`Location::Field`];
+    /// errors about a value or a date pair give `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::error::Location;
+    /// use rfmkit::rfm::ScoringConfig;
+    ///
+    /// let err = ScoringConfig::builder().bins(1).build().unwrap_err();
+    /// assert_eq!(err.location(), Some(Location::Field("bins".into())));
+    /// ```
+    #[must_use]
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::OrderAfterAsOf {
+                index, order_id, ..
+            }
+            | Error::InvalidAmount {
+                index, order_id, ..
+            }
+            | Error::DuplicateOrderId {
+                index, order_id, ..
+            }
+            | Error::UnknownCustomer {
+                index, order_id, ..
+            } => Some(Location::Order {
+                index: *index,
+                order_id: order_id.clone(),
+            }),
+            Error::DuplicateCustomer { customer } | Error::Overflow { customer } => {
+                Some(Location::Customer(customer.clone()))
+            }
+            Error::InvalidConfig { field, .. } => Some(Location::Field(field.clone())),
+            Error::AsOfMismatch { .. } | Error::OutOfRange { .. } | Error::ParseMoney { .. } => {
+                None
+            }
+        }
+    }
+
+    /// Builds an [`Error::InvalidConfig`].
+    pub(crate) fn config(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn assert_traits<T: Send + Sync + 'static + std::error::Error>() {}
+        assert_traits::<Error>();
+    }
+
+    #[test]
+    fn invalid_amount_message_names_order_and_rule() {
+        let err = Error::InvalidAmount {
+            index: 12,
+            order_id: OrderId::from("A-991"),
+            amount: Money::new(-500),
+            status: OrderStatus::Completed,
+        };
+        assert_eq!(
+            err.to_string(),
+            "order #12 (id A-991): amount -500 has the wrong sign for a completed order; \
+             a completed order's amount must be >= 0"
+        );
+    }
+
+    #[test]
+    fn config_error_location_is_its_field() {
+        let err = Error::config("rules[2].f", "min 4 > max 3");
+        assert_eq!(err.location(), Some(Location::Field("rules[2].f".into())));
+        assert_eq!(err.to_string(), "config rules[2].f: min 4 > max 3");
+    }
+}
