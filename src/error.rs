@@ -148,6 +148,20 @@ pub enum Error {
         customer: CustomerId,
     },
 
+    /// A customer has no completed order (only returns), so has no recency
+    /// and cannot be RFM-scored.
+    ///
+    /// Fix: score only customers with a purchase, or check
+    /// [`CustomerSummary::orders`](crate::summary::CustomerSummary::orders) first. Bulk scoring lists
+    /// such customers in [`Scores::unscored`](crate::rfm::Scores::unscored) instead of failing.
+    #[error(
+        "customer {customer}: has no completed order, so no recency to score; score customers with a purchase"
+    )]
+    NoPurchase {
+        /// The customer.
+        customer: CustomerId,
+    },
+
     /// A money sum or count left the range of `i64` minor units.
     ///
     /// This takes sums beyond 92 quadrillion minor units, so it nearly always
@@ -272,9 +286,9 @@ impl Error {
                 index: *index,
                 order_id: order_id.clone(),
             }),
-            Error::DuplicateCustomer { customer } | Error::Overflow { customer } => {
-                Some(Location::Customer(customer.clone()))
-            }
+            Error::DuplicateCustomer { customer }
+            | Error::Overflow { customer }
+            | Error::NoPurchase { customer } => Some(Location::Customer(customer.clone())),
             Error::InvalidConfig { field, .. } => Some(Location::Field(field.clone())),
             Error::AsOfMismatch { .. } | Error::OutOfRange { .. } | Error::ParseMoney { .. } => {
                 None

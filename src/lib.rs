@@ -24,6 +24,8 @@ pub mod error;
 pub mod id;
 pub mod money;
 pub mod order;
+pub mod rfm;
+pub mod summary;
 
 pub use error::{Error, Result};
 pub use id::{CustomerId, OrderId};
