@@ -25,6 +25,8 @@ pub mod id;
 pub mod money;
 pub mod order;
 pub mod rfm;
+pub mod segment;
+pub mod sim;
 pub mod summary;
 
 pub use error::{Error, Result};

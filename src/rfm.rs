@@ -459,7 +459,6 @@ impl ScoringConfig {
 ///
 /// ```
 /// use rfmkit::rfm::ScoringConfig;
-/// use rfmkit::Error;
 ///
 /// let err = ScoringConfig::builder().bins(1).build().unwrap_err();
 /// assert_eq!(err.to_string(), "config bins: is 1; use 2..=100 bins");

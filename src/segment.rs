@@ -1,0 +1,1263 @@
+//! RFM scores → named segments, and the per-segment report.
+//!
+//! A [`SegmentTable`] is an ordered list of named rules over R, F and M
+//! score ranges plus a mandatory fallback. A customer's segment is the first
+//! rule whose three ranges contain their scores, else the fallback: so
+//! every scored customer is in exactly one segment, by construction.
+//!
+//! Tables are plain data (JSON via serde) and validated when built: names
+//! are unique snake_case identifiers (`at_risk`, usable in audience
+//! queries), ranges are non-empty and inside `1..=bins`, and no rule is
+//! *shadowed* (every rule must win at least one cell, else it could never
+//! be assigned and is surely a mistake).
+//!
+//! # Presets
+//!
+//! Both presets are for 5 bins. A range not given means any score.
+//!
+//! ## [`SegmentTable::standard`]: eleven segments for an EC shop
+//!
+//! | # | segment | R | F | M | who they are |
+//! |---|---|---|---|---|---|
+//! | 1 | `champions` | 4–5 | 4–5 | 4–5 | bought recently, often, and spend the most |
+//! | 2 | `loyal` | 3–5 | 4–5 | any | buy often; still active |
+//! | 3 | `potential_loyalist` | 4–5 | 2–3 | any | recent repeat buyers: nurture into loyal |
+//! | 4 | `new` | 5 | 1 | any | bought once, very recently: the F2-conversion target |
+//! | 5 | `promising` | 4 | 1 | any | bought once, recently |
+//! | 6 | `need_attention` | 3 | 2–3 | any | repeat buyers slipping into the middle |
+//! | 7 | `about_to_sleep` | 3 | 1 | any | one purchase, a while ago |
+//! | 8 | `cant_lose_them` | 1–2 | 4–5 | 4–5 | were frequent big spenders, now gone quiet |
+//! | 9 | `at_risk` | 1–2 | 3–5 | any | were frequent, now lapsing: win back |
+//! | 10 | `dormant` | 2 | 1–2 | any | few purchases, long ago (休眠顧客): reactivate |
+//! | 11 | `lost` | 1 | 1–2 | any | few purchases, longest ago |
+//! | — | `other` (fallback) | | | | no cell: the rules cover all 125 |
+//!
+//! Cells per segment: champions 8, loyal 22, potential_loyalist 20,
+//! new 5, promising 5, need_attention 10, about_to_sleep 5,
+//! cant_lose_them 8, at_risk 22, dormant 10, lost 10 (sum 125).
+//!
+//! ## [`SegmentTable::compact`]: five segments for a small shop
+//!
+//! | # | segment | R | F | M |
+//! |---|---|---|---|---|
+//! | 1 | `champions` | 4–5 | 4–5 | any |
+//! | 2 | `loyal` | 3–5 | 2–5 | any |
+//! | 3 | `new` | 3–5 | 1 | any |
+//! | 4 | `at_risk` | 1–2 | 3–5 | any |
+//! | 5 | `dormant` | 1–2 | 1–2 | any |
+//! | — | `other` (fallback) | | | no cell |
+//!
+//! Under the default quantile scoring, `F = 1` is exactly the customers
+//! with the fewest orders (usually one): see the
+//! [tie rules](crate::rfm#heavy-ties).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::rfm::{MAX_BINS, MIN_BINS, RfmScore, Score, ScoredCustomer, Scores};
+
+/// A segment's name: a snake_case identifier such as `at_risk`.
+///
+/// Names start with a lowercase ASCII letter, continue with lowercase
+/// letters, digits or `_`, and are at most 64 bytes, so that audience
+/// queries can name them bare (`segment in (at_risk, dormant)`).
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::segment::Segment;
+///
+/// let s = Segment::new("at_risk")?;
+/// assert_eq!(s.as_str(), "at_risk");
+/// assert!(Segment::new("At Risk").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Segment(CompactString);
+
+impl Segment {
+    /// A segment name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `segment`) if the name is not a
+    /// snake_case identifier of at most 64 bytes.
+    pub fn new(name: &str) -> Result<Segment> {
+        let mut bytes = name.bytes();
+        let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
+        let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !first_ok || !rest_ok || name.len() > 64 {
+            return Err(Error::config(
+                "segment",
+                format!(
+                    "name {name:?} is not a snake_case identifier; use a lowercase letter, then \
+                     lowercase letters, digits or '_' (at most 64 bytes), like \"at_risk\""
+                ),
+            ));
+        }
+        Ok(Segment(CompactString::new(name)))
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl TryFrom<String> for Segment {
+    type Error = Error;
+    fn try_from(name: String) -> Result<Segment> {
+        Segment::new(&name)
+    }
+}
+
+impl From<Segment> for String {
+    fn from(segment: Segment) -> String {
+        segment.0.into_string()
+    }
+}
+
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.0.as_str())
+    }
+}
+
+impl AsRef<str> for Segment {
+    fn as_ref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// An inclusive range of scores, `min..=max`, checked against the table's
+/// bins when the table is built.
+///
+/// Serialized as `[min, max]`.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::segment::ScoreRange;
+///
+/// let r = ScoreRange::from(4..=5);
+/// assert_eq!((r.min(), r.max()), (4, 5));
+/// assert_eq!(r.to_string(), "4-5");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "[u8; 2]", into = "[u8; 2]")]
+pub struct ScoreRange {
+    min: u8,
+    max: u8,
+}
+
+impl ScoreRange {
+    /// The range `min..=max`.
+    #[must_use]
+    pub const fn new(min: u8, max: u8) -> ScoreRange {
+        ScoreRange { min, max }
+    }
+
+    /// The lowest score in the range.
+    #[must_use]
+    pub const fn min(self) -> u8 {
+        self.min
+    }
+
+    /// The highest score in the range.
+    #[must_use]
+    pub const fn max(self) -> u8 {
+        self.max
+    }
+
+    /// Whether the range contains `score`.
+    #[must_use]
+    pub const fn contains(self, score: Score) -> bool {
+        self.min <= score.get() && score.get() <= self.max
+    }
+}
+
+impl From<RangeInclusive<u8>> for ScoreRange {
+    fn from(range: RangeInclusive<u8>) -> ScoreRange {
+        ScoreRange::new(*range.start(), *range.end())
+    }
+}
+
+impl From<[u8; 2]> for ScoreRange {
+    fn from([min, max]: [u8; 2]) -> ScoreRange {
+        ScoreRange::new(min, max)
+    }
+}
+
+impl From<ScoreRange> for [u8; 2] {
+    fn from(range: ScoreRange) -> [u8; 2] {
+        [range.min, range.max]
+    }
+}
+
+impl fmt::Display for ScoreRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = if self.min == self.max {
+            self.min.to_string()
+        } else {
+            format!("{}-{}", self.min, self.max)
+        };
+        f.pad(&text)
+    }
+}
+
+/// One rule of a [`SegmentTable`]: a segment name and the R, F, M score
+/// ranges it takes (a range left out takes any score).
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::segment::SegmentRule;
+///
+/// let rule = SegmentRule::new("at_risk")?.r(1..=2).f(3..=5).describe("were frequent, now lapsing");
+/// assert_eq!(rule.name().as_str(), "at_risk");
+/// assert_eq!(rule.to_string(), "at_risk: R 1-2, F 3-5, M any");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SegmentRule {
+    name: Segment,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<ScoreRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    f: Option<ScoreRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<ScoreRange>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    description: String,
+}
+
+impl SegmentRule {
+    /// A rule for segment `name` taking any score (narrow it with
+    /// [`r`](Self::r), [`f`](Self::f), [`m`](Self::m)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] if `name` is not a valid [`Segment`] name.
+    pub fn new(name: &str) -> Result<SegmentRule> {
+        Ok(SegmentRule {
+            name: Segment::new(name)?,
+            r: None,
+            f: None,
+            m: None,
+            description: String::new(),
+        })
+    }
+
+    /// Restricts the recency score to `range` (default: any).
+    #[must_use]
+    pub fn r(mut self, range: impl Into<ScoreRange>) -> SegmentRule {
+        self.r = Some(range.into());
+        self
+    }
+
+    /// Restricts the frequency score to `range` (default: any).
+    #[must_use]
+    pub fn f(mut self, range: impl Into<ScoreRange>) -> SegmentRule {
+        self.f = Some(range.into());
+        self
+    }
+
+    /// Restricts the monetary score to `range` (default: any).
+    #[must_use]
+    pub fn m(mut self, range: impl Into<ScoreRange>) -> SegmentRule {
+        self.m = Some(range.into());
+        self
+    }
+
+    /// Sets a description for marketers (default: none).
+    #[must_use]
+    pub fn describe(mut self, description: impl Into<String>) -> SegmentRule {
+        self.description = description.into();
+        self
+    }
+
+    /// The segment name.
+    #[must_use]
+    pub fn name(&self) -> &Segment {
+        &self.name
+    }
+
+    /// The description, possibly empty.
+    #[must_use]
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The range of a dimension's score, `None` meaning any.
+    #[must_use]
+    pub fn ranges(&self) -> [Option<ScoreRange>; 3] {
+        [self.r, self.f, self.m]
+    }
+
+    /// Whether the rule takes this cell.
+    #[must_use]
+    pub fn matches(&self, score: RfmScore) -> bool {
+        let ok = |range: Option<ScoreRange>, s: Score| range.is_none_or(|r| r.contains(s));
+        ok(self.r, score.r) && ok(self.f, score.f) && ok(self.m, score.m)
+    }
+}
+
+impl fmt::Display for SegmentRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |r: Option<ScoreRange>| r.map_or_else(|| "any".to_owned(), |r| r.to_string());
+        write!(
+            f,
+            "{}: R {}, F {}, M {}",
+            self.name,
+            show(self.r),
+            show(self.f),
+            show(self.m)
+        )
+    }
+}
+
+/// An ordered table of segment rules with a fallback: first match wins.
+///
+/// Build with [`SegmentTable::builder`], or start from a preset
+/// ([`standard`](Self::standard), [`compact`](Self::compact)). Deserializing
+/// validates like [`SegmentTableBuilder::build`].
+///
+/// # Example
+///
+/// The table of the performance benchmark (issue 6): champions, loyal, new,
+/// at-risk, dormant, otherwise other.
+///
+/// ```
+/// use rfmkit::rfm::{RfmScore, Score};
+/// use rfmkit::segment::{SegmentRule, SegmentTable};
+///
+/// let table = SegmentTable::builder(5)
+///     .rule(SegmentRule::new("champions")?.r(4..=5).f(4..=5).m(4..=5))
+///     .rule(SegmentRule::new("loyal")?.f(4..=5))
+///     .rule(SegmentRule::new("new")?.r(4..=5).f(1..=1))
+///     .rule(SegmentRule::new("at_risk")?.r(1..=2).f(3..=5))
+///     .rule(SegmentRule::new("dormant")?.r(1..=1))
+///     .fallback("other")
+///     .build()?;
+/// let cell = RfmScore::new(Score::new(1)?, Score::new(4)?, Score::new(2)?);
+/// assert_eq!(table.assign(cell)?.as_str(), "loyal");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "SegmentTableBuilder")]
+pub struct SegmentTable {
+    bins: u8,
+    rules: Vec<SegmentRule>,
+    fallback: Segment,
+}
+
+/// Builder of a [`SegmentTable`]; made by [`SegmentTable::builder`].
+///
+/// A fallback is mandatory: [`build`](Self::build) fails without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[must_use]
+pub struct SegmentTableBuilder {
+    bins: u8,
+    #[serde(default)]
+    rules: Vec<SegmentRule>,
+    #[serde(default)]
+    fallback: Option<String>,
+}
+
+impl SegmentTableBuilder {
+    /// Appends a rule (rules are tried in the order added).
+    pub fn rule(mut self, rule: SegmentRule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Sets the fallback segment, assigned when no rule matches (required).
+    pub fn fallback(mut self, name: &str) -> Self {
+        self.fallback = Some(name.to_owned());
+        self
+    }
+
+    /// Validates and builds the table.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] with field:
+    /// - `bins` if bins is outside `2..=100`;
+    /// - `fallback` if there is none or its name is invalid;
+    /// - `rules[i].r` (or `.f`, `.m`) if a range is empty (`min > max`) or
+    ///   outside `1..=bins`;
+    /// - `rules[i].name` if a name repeats an earlier rule's or the
+    ///   fallback's;
+    /// - `rules[i]` if the rule is shadowed: every cell it takes is taken by
+    ///   an earlier rule, so it could never be assigned.
+    pub fn build(self) -> Result<SegmentTable> {
+        let bins = self.bins;
+        if !(MIN_BINS..=MAX_BINS).contains(&bins) {
+            return Err(Error::config(
+                "bins",
+                format!("is {bins}; use {MIN_BINS}..={MAX_BINS} bins"),
+            ));
+        }
+        let fallback_name = self.fallback.ok_or_else(|| {
+            Error::config(
+                "fallback",
+                "missing; every table needs a fallback segment so that every customer gets one",
+            )
+        })?;
+        let fallback = Segment::new(&fallback_name).map_err(|_| {
+            Error::config(
+                "fallback",
+                format!("name {fallback_name:?} is not a snake_case identifier such as \"other\""),
+            )
+        })?;
+        for (i, rule) in self.rules.iter().enumerate() {
+            for (dim, range) in ["r", "f", "m"].into_iter().zip(rule.ranges()) {
+                let Some(range) = range else { continue };
+                if range.min > range.max {
+                    return Err(Error::config(
+                        format!("rules[{i}].{dim}"),
+                        format!(
+                            "range {}..={} is empty; min must be <= max",
+                            range.min, range.max
+                        ),
+                    ));
+                }
+                if range.min < 1 || range.max > bins {
+                    return Err(Error::config(
+                        format!("rules[{i}].{dim}"),
+                        format!(
+                            "range {}..={} leaves the scores 1..={bins} of this table",
+                            range.min, range.max
+                        ),
+                    ));
+                }
+            }
+            let earlier = self.rules.iter().take(i).map(SegmentRule::name);
+            if rule.name == fallback || earlier.clone().any(|n| *n == rule.name) {
+                return Err(Error::config(
+                    format!("rules[{i}].name"),
+                    format!("segment {} appears twice; names must be unique", rule.name),
+                ));
+            }
+        }
+        let table = SegmentTable {
+            bins,
+            rules: self.rules,
+            fallback,
+        };
+        let wins = table.cell_counts();
+        if let Some(i) = wins.iter().take(table.rules.len()).position(|&n| n == 0) {
+            let name = table
+                .rules
+                .get(i)
+                .map(|r| r.name.to_string())
+                .unwrap_or_default();
+            return Err(Error::config(
+                format!("rules[{i}]"),
+                format!(
+                    "segment {name} is never assigned: every cell it takes matches an earlier rule; \
+                     reorder or narrow the rules"
+                ),
+            ));
+        }
+        Ok(table)
+    }
+}
+
+impl TryFrom<SegmentTableBuilder> for SegmentTable {
+    type Error = Error;
+    fn try_from(builder: SegmentTableBuilder) -> Result<SegmentTable> {
+        builder.build()
+    }
+}
+
+/// Every cell `(r, f, m)` of a table with `bins` bins.
+fn all_cells(bins: u8) -> impl Iterator<Item = RfmScore> {
+    let scores = move || (1..=bins).filter_map(|s| Score::new(s).ok());
+    scores()
+        .flat_map(move |r| scores().flat_map(move |f| scores().map(move |m| RfmScore { r, f, m })))
+}
+
+impl SegmentTable {
+    /// A builder for a table over scores `1..=bins`.
+    pub fn builder(bins: u8) -> SegmentTableBuilder {
+        SegmentTableBuilder {
+            bins,
+            rules: Vec::new(),
+            fallback: None,
+        }
+    }
+
+    /// The standard EC preset of eleven segments; see the
+    /// [module docs](self#segmenttablestandard-eleven-segments-for-an-ec-shop).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::segment::SegmentTable;
+    ///
+    /// let table = SegmentTable::standard();
+    /// assert_eq!(table.len(), 12); // 11 rules + the fallback
+    /// assert_eq!(table.fallback_cells().count(), 0);
+    /// ```
+    #[must_use]
+    pub fn standard() -> SegmentTable {
+        let rules: [(&str, [Option<(u8, u8)>; 3], &str); 11] = [
+            (
+                "champions",
+                [Some((4, 5)), Some((4, 5)), Some((4, 5))],
+                "bought recently, often, and spend the most",
+            ),
+            (
+                "loyal",
+                [Some((3, 5)), Some((4, 5)), None],
+                "buy often; still active",
+            ),
+            (
+                "potential_loyalist",
+                [Some((4, 5)), Some((2, 3)), None],
+                "recent repeat buyers: nurture into loyal",
+            ),
+            (
+                "new",
+                [Some((5, 5)), Some((1, 1)), None],
+                "bought once, very recently: the F2-conversion target",
+            ),
+            (
+                "promising",
+                [Some((4, 4)), Some((1, 1)), None],
+                "bought once, recently",
+            ),
+            (
+                "need_attention",
+                [Some((3, 3)), Some((2, 3)), None],
+                "repeat buyers slipping into the middle",
+            ),
+            (
+                "about_to_sleep",
+                [Some((3, 3)), Some((1, 1)), None],
+                "one purchase, a while ago",
+            ),
+            (
+                "cant_lose_them",
+                [Some((1, 2)), Some((4, 5)), Some((4, 5))],
+                "were frequent big spenders, now gone quiet",
+            ),
+            (
+                "at_risk",
+                [Some((1, 2)), Some((3, 5)), None],
+                "were frequent, now lapsing: win back",
+            ),
+            (
+                "dormant",
+                [Some((2, 2)), Some((1, 2)), None],
+                "few purchases, long ago: reactivate",
+            ),
+            (
+                "lost",
+                [Some((1, 1)), Some((1, 2)), None],
+                "few purchases, longest ago",
+            ),
+        ];
+        Self::preset(&rules)
+    }
+
+    /// The compact preset of five segments for small shops; see the
+    /// [module docs](self#segmenttablecompact-five-segments-for-a-small-shop).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::segment::SegmentTable;
+    ///
+    /// let table = SegmentTable::compact();
+    /// let names: Vec<&str> = table.segments().map(|s| s.as_str()).collect();
+    /// assert_eq!(names, ["champions", "loyal", "new", "at_risk", "dormant", "other"]);
+    /// ```
+    #[must_use]
+    pub fn compact() -> SegmentTable {
+        let rules: [(&str, [Option<(u8, u8)>; 3], &str); 5] = [
+            (
+                "champions",
+                [Some((4, 5)), Some((4, 5)), None],
+                "recent and frequent",
+            ),
+            (
+                "loyal",
+                [Some((3, 5)), Some((2, 5)), None],
+                "active repeat buyers",
+            ),
+            (
+                "new",
+                [Some((3, 5)), Some((1, 1)), None],
+                "one purchase, recently",
+            ),
+            (
+                "at_risk",
+                [Some((1, 2)), Some((3, 5)), None],
+                "were frequent, now lapsing",
+            ),
+            (
+                "dormant",
+                [Some((1, 2)), Some((1, 2)), None],
+                "few purchases, long ago",
+            ),
+        ];
+        Self::preset(&rules)
+    }
+
+    /// Builds a preset from a literal table; the presets are tested to be
+    /// valid, so a failure here cannot happen (it would fall back to an
+    /// all-`other` table rather than panic).
+    fn preset(rules: &[(&str, [Option<(u8, u8)>; 3], &str)]) -> SegmentTable {
+        let build = || -> Result<SegmentTable> {
+            let mut builder = SegmentTable::builder(5).fallback("other");
+            for &(name, [r, f, m], description) in rules {
+                let mut rule = SegmentRule::new(name)?.describe(description);
+                rule.r = r.map(|(a, b)| ScoreRange::new(a, b));
+                rule.f = f.map(|(a, b)| ScoreRange::new(a, b));
+                rule.m = m.map(|(a, b)| ScoreRange::new(a, b));
+                builder = builder.rule(rule);
+            }
+            builder.build()
+        };
+        build().unwrap_or_else(|_| SegmentTable {
+            bins: 5,
+            rules: Vec::new(),
+            fallback: Segment(CompactString::const_new("other")),
+        })
+    }
+
+    /// The number of bins the table's scores run over.
+    #[must_use]
+    pub fn bins(&self) -> u8 {
+        self.bins
+    }
+
+    /// The rules, in order.
+    #[must_use]
+    pub fn rules(&self) -> &[SegmentRule] {
+        &self.rules
+    }
+
+    /// The fallback segment.
+    #[must_use]
+    pub fn fallback(&self) -> &Segment {
+        &self.fallback
+    }
+
+    /// The number of segments, fallback included.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rules.len() + 1
+    }
+
+    /// Always `false`: a table has at least its fallback.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// All segment names in table order, the fallback last.
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.rules
+            .iter()
+            .map(SegmentRule::name)
+            .chain(std::iter::once(&self.fallback))
+    }
+
+    /// The position of the segment a cell falls in: a rule's index, or
+    /// `rules().len()` for the fallback.
+    fn index_of(&self, score: RfmScore) -> usize {
+        self.rules
+            .iter()
+            .position(|rule| rule.matches(score))
+            .unwrap_or(self.rules.len())
+    }
+
+    fn segment_at(&self, index: usize) -> &Segment {
+        self.rules
+            .get(index)
+            .map_or(&self.fallback, SegmentRule::name)
+    }
+
+    /// The segment of one cell: the first rule that takes it, else the
+    /// fallback.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] if a score exceeds the table's bins (scores from
+    /// a model with more bins than the table).
+    pub fn assign(&self, score: RfmScore) -> Result<&Segment> {
+        for s in [score.r, score.f, score.m] {
+            if s.get() > self.bins {
+                return Err(Error::OutOfRange {
+                    what: "score",
+                    value: format!("{score} (score {s})"),
+                    expected: format!("this segment table takes scores 1..={}", self.bins),
+                });
+            }
+        }
+        Ok(self.segment_at(self.index_of(score)))
+    }
+
+    /// How many cells each segment wins, in [`segments`](Self::segments)
+    /// order.
+    fn cell_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.len()];
+        for cell in all_cells(self.bins) {
+            if let Some(c) = counts.get_mut(self.index_of(cell)) {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    /// Every cell with its segment, in (r, f, m) order: the whole table
+    /// spelled out, `bins³` rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::segment::SegmentTable;
+    ///
+    /// let table = SegmentTable::standard();
+    /// let champions = table.cells().filter(|(_, s)| s.as_str() == "champions").count();
+    /// assert_eq!(champions, 8);
+    /// ```
+    pub fn cells(&self) -> impl Iterator<Item = (RfmScore, &Segment)> {
+        all_cells(self.bins).map(|cell| (cell, self.segment_at(self.index_of(cell))))
+    }
+
+    /// The cells no rule takes, which go to the fallback.
+    pub fn fallback_cells(&self) -> impl Iterator<Item = RfmScore> + '_ {
+        all_cells(self.bins).filter(|&cell| self.index_of(cell) == self.rules.len())
+    }
+
+    /// Assigns every scored customer a segment, in customer-id order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `bins`) if the scores were made with
+    /// a different number of bins than the table's.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::rfm::{RfmModel, ScoringConfig};
+    /// use rfmkit::segment::SegmentTable;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let orders = vec![
+    ///     Order::new("A-1", "alice", d(1, 5)?, Money::new(4500)),
+    ///     Order::new("A-2", "alice", d(3, 20)?, Money::new(3000)),
+    ///     Order::new("A-3", "bob", d(1, 10)?, Money::new(1200)),
+    ///     Order::new("A-4", "carol", d(3, 28)?, Money::new(900)),
+    /// ];
+    /// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
+    /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    /// let segments = SegmentTable::standard().segment_all(&scores)?;
+    /// let names: Vec<&str> = segments.iter().map(|c| c.segment.as_str()).collect();
+    /// // alice is 2-4-4, bob 1-1-2, carol 4-1-1
+    /// assert_eq!(names, ["cant_lose_them", "lost", "promising"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn segment_all(&self, scores: &Scores) -> Result<Segmentation> {
+        if scores.bins() != self.bins {
+            return Err(Error::config(
+                "bins",
+                format!(
+                    "the scores have {} bins but the segment table has {}; use a table for {} bins",
+                    scores.bins(),
+                    self.bins,
+                    scores.bins()
+                ),
+            ));
+        }
+        let customers = scores
+            .iter()
+            .map(|scored| SegmentedCustomer {
+                segment: self.segment_at(self.index_of(scored.score)).clone(),
+                scored: scored.clone(),
+            })
+            .collect();
+        Ok(Segmentation {
+            table: self.clone(),
+            customers,
+        })
+    }
+}
+
+impl fmt::Display for SegmentTable {
+    /// One rule per line, first match first, then the fallback.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, rule) in self.rules.iter().enumerate() {
+            writeln!(f, "{:>2}. {rule}", i + 1)?;
+        }
+        write!(f, "    otherwise: {}", self.fallback)
+    }
+}
+
+/// A scored customer and their segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SegmentedCustomer {
+    /// The customer's R, F, M values and scores.
+    #[serde(flatten)]
+    pub scored: ScoredCustomer,
+    /// Their segment.
+    pub segment: Segment,
+}
+
+/// Every scored customer with their segment, in customer-id order, and the
+/// table that assigned them; made by [`SegmentTable::segment_all`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Segmentation {
+    table: SegmentTable,
+    customers: Vec<SegmentedCustomer>,
+}
+
+impl Segmentation {
+    /// The table used.
+    #[must_use]
+    pub fn table(&self) -> &SegmentTable {
+        &self.table
+    }
+
+    /// The number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.customers.len()
+    }
+
+    /// Whether there are no customers.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty()
+    }
+
+    /// The customers in id order.
+    pub fn iter(&self) -> std::slice::Iter<'_, SegmentedCustomer> {
+        self.customers.iter()
+    }
+
+    /// One customer.
+    #[must_use]
+    pub fn get(&self, customer: &str) -> Option<&SegmentedCustomer> {
+        self.customers
+            .binary_search_by(|c| c.scored.customer.as_str().cmp(customer))
+            .ok()
+            .and_then(|i| self.customers.get(i))
+    }
+
+    /// The customers of one segment, in id order.
+    pub fn in_segment<'a>(
+        &'a self,
+        segment: &'a str,
+    ) -> impl Iterator<Item = &'a SegmentedCustomer> {
+        self.customers
+            .iter()
+            .filter(move |c| c.segment.as_str() == segment)
+    }
+
+    /// The per-segment report.
+    #[must_use]
+    pub fn report(&self) -> SegmentReport {
+        SegmentReport::new(self)
+    }
+}
+
+impl<'a> IntoIterator for &'a Segmentation {
+    type Item = &'a SegmentedCustomer;
+    type IntoIter = std::slice::Iter<'a, SegmentedCustomer>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.customers.iter()
+    }
+}
+
+/// One row of a [`SegmentReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SegmentRow {
+    /// The segment.
+    pub segment: Segment,
+    /// Customers in it.
+    pub customers: usize,
+    /// `customers / all customers`, `0.0..=1.0` (0 when there are none).
+    pub customer_share: f64,
+    /// Their net revenue (sum of monetary).
+    pub revenue: Money,
+    /// `revenue / all revenue`; `None` when all revenue is zero or
+    /// negative, where a share means nothing.
+    pub revenue_share: Option<f64>,
+    /// Mean recency in days; `None` for an empty segment.
+    pub mean_recency_days: Option<f64>,
+    /// Mean frequency; `None` for an empty segment.
+    pub mean_frequency: Option<f64>,
+    /// Mean monetary in minor units; `None` for an empty segment.
+    pub mean_monetary: Option<f64>,
+}
+
+/// Per segment: customers, share of customers, revenue, share of revenue,
+/// mean recency, frequency and monetary; one row per segment of the table,
+/// in table order, empty segments included.
+///
+/// Print it with `{}` (money in minor units) or
+/// [`display_table`](Self::display_table) (money as decimals).
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::rfm::{RfmModel, ScoringConfig};
+/// use rfmkit::segment::SegmentTable;
+/// use rfmkit::summary::Summaries;
+/// use rfmkit::{Money, Order};
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let orders = vec![
+///     Order::new("A-1", "alice", d(1, 5)?, Money::new(4500)),
+///     Order::new("A-2", "alice", d(3, 20)?, Money::new(3000)),
+///     Order::new("A-3", "bob", d(1, 10)?, Money::new(1200)),
+///     Order::new("A-4", "carol", d(3, 28)?, Money::new(900)),
+/// ];
+/// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
+/// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+/// let report = SegmentTable::standard().segment_all(&scores)?.report();
+/// let row = report.rows().iter().find(|r| r.segment.as_str() == "cant_lose_them").ok_or("no row")?;
+/// assert_eq!((row.customers, row.revenue), (1, Money::new(7500)));
+/// assert_eq!(row.revenue_share, Some(7500.0 / 9600.0));
+/// assert_eq!(report.rows().len(), 12); // every segment, empty ones too
+/// println!("{}", report.display_table(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SegmentReport {
+    customers: usize,
+    revenue: Money,
+    rows: Vec<SegmentRow>,
+}
+
+#[derive(Default)]
+struct RowAcc {
+    customers: usize,
+    revenue: i128,
+    recency: i128,
+    frequency: u128,
+}
+
+impl SegmentReport {
+    /// The report of a segmentation.
+    ///
+    /// Revenue sums are exact (accumulated in 128 bits) and saturate at the
+    /// `Money` range, which needs over 92 quadrillion minor units.
+    #[must_use]
+    pub fn new(segmentation: &Segmentation) -> SegmentReport {
+        let table = &segmentation.table;
+        let mut by_name: BTreeMap<&Segment, usize> = BTreeMap::new();
+        for (i, s) in table.segments().enumerate() {
+            by_name.insert(s, i);
+        }
+        let mut accs: Vec<RowAcc> = table.segments().map(|_| RowAcc::default()).collect();
+        let (mut total_customers, mut total_revenue) = (0_usize, 0_i128);
+        for c in segmentation {
+            let Some(acc) = by_name.get(&c.segment).and_then(|&i| accs.get_mut(i)) else {
+                continue;
+            };
+            acc.customers += 1;
+            acc.revenue += i128::from(c.scored.monetary.minor_units());
+            acc.recency += i128::from(c.scored.recency_days);
+            acc.frequency += u128::from(c.scored.frequency);
+            total_customers += 1;
+            total_revenue += i128::from(c.scored.monetary.minor_units());
+        }
+        let money = |v: i128| {
+            Money::new(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let rows = table
+            .segments()
+            .zip(accs)
+            .map(|(segment, acc)| {
+                let n = acc.customers as f64;
+                let mean = |sum: f64| (acc.customers > 0).then(|| sum / n);
+                SegmentRow {
+                    segment: segment.clone(),
+                    customers: acc.customers,
+                    customer_share: if total_customers == 0 {
+                        0.0
+                    } else {
+                        n / total_customers as f64
+                    },
+                    revenue: money(acc.revenue),
+                    revenue_share: (total_revenue > 0)
+                        .then(|| acc.revenue as f64 / total_revenue as f64),
+                    mean_recency_days: mean(acc.recency as f64),
+                    mean_frequency: mean(acc.frequency as f64),
+                    mean_monetary: mean(acc.revenue as f64),
+                }
+            })
+            .collect();
+        SegmentReport {
+            customers: total_customers,
+            revenue: money(total_revenue),
+            rows,
+        }
+    }
+
+    /// The rows, in table order.
+    #[must_use]
+    pub fn rows(&self) -> &[SegmentRow] {
+        &self.rows
+    }
+
+    /// All customers.
+    #[must_use]
+    pub fn customers(&self) -> usize {
+        self.customers
+    }
+
+    /// All net revenue.
+    #[must_use]
+    pub fn revenue(&self) -> Money {
+        self.revenue
+    }
+
+    /// An aligned text table with money written with `scale` decimals.
+    #[must_use]
+    pub fn display_table(&self, scale: u32) -> DisplayReport<'_> {
+        DisplayReport {
+            report: self,
+            scale,
+        }
+    }
+}
+
+impl fmt::Display for SegmentReport {
+    /// An aligned text table with money in minor units.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.display_table(0), f)
+    }
+}
+
+/// Displays a [`SegmentReport`]; made by [`SegmentReport::display_table`].
+#[derive(Debug, Clone, Copy)]
+pub struct DisplayReport<'a> {
+    report: &'a SegmentReport,
+    scale: u32,
+}
+
+impl fmt::Display for DisplayReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct =
+            |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0));
+        let num =
+            |v: Option<f64>, d: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.d$}"));
+        let money_mean = |v: Option<f64>| {
+            v.map_or_else(
+                || "-".to_owned(),
+                |v| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let minor = v.round().clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+                    Money::new(minor).display_decimal(self.scale).to_string()
+                },
+            )
+        };
+        let header = [
+            "segment",
+            "customers",
+            "share",
+            "revenue",
+            "rev share",
+            "recency",
+            "frequency",
+            "monetary",
+        ];
+        let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
+        let all = SegmentRow {
+            segment: Segment(CompactString::const_new("total")),
+            customers: self.report.customers,
+            customer_share: if self.report.customers > 0 { 1.0 } else { 0.0 },
+            revenue: self.report.revenue,
+            revenue_share: self.report.revenue.is_positive().then_some(1.0),
+            mean_recency_days: None,
+            mean_frequency: None,
+            mean_monetary: None,
+        };
+        for row in self.report.rows.iter().chain(std::iter::once(&all)) {
+            rows.push([
+                row.segment.to_string(),
+                row.customers.to_string(),
+                pct(Some(row.customer_share)),
+                row.revenue.display_decimal(self.scale).to_string(),
+                pct(row.revenue_share),
+                num(row.mean_recency_days, 1),
+                num(row.mean_frequency, 2),
+                money_mean(row.mean_monetary),
+            ]);
+        }
+        let mut widths = [0_usize; 8];
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for (j, (cell, w)) in row.iter().zip(widths).enumerate() {
+                if j == 0 {
+                    line.push_str(&format!("{cell:<w$}"));
+                } else {
+                    line.push_str(&format!("  {cell:>w$}"));
+                }
+            }
+            if i > 0 {
+                writeln!(f)?;
+            }
+            f.write_str(line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(r: u8, f: u8, m: u8) -> RfmScore {
+        RfmScore::new(
+            Score::new(r).unwrap(),
+            Score::new(f).unwrap(),
+            Score::new(m).unwrap(),
+        )
+    }
+
+    #[test]
+    fn presets_are_valid_and_cover_every_cell_on_purpose() {
+        let standard = SegmentTable::standard();
+        assert_eq!(standard.rules().len(), 11);
+        assert_eq!(standard.fallback_cells().count(), 0);
+        let counts = standard.cell_counts();
+        assert_eq!(counts, [8, 22, 20, 5, 5, 10, 5, 8, 22, 10, 10, 0]);
+        let compact = SegmentTable::compact();
+        assert_eq!(compact.rules().len(), 5);
+        assert_eq!(compact.fallback_cells().count(), 0);
+        assert_eq!(compact.cell_counts(), [20, 40, 15, 30, 20, 0]);
+    }
+
+    #[test]
+    fn standard_preset_by_hand() {
+        let t = SegmentTable::standard();
+        let name = |r, f, m| t.assign(cell(r, f, m)).unwrap().as_str().to_owned();
+        assert_eq!(name(5, 5, 5), "champions");
+        assert_eq!(name(5, 5, 3), "loyal");
+        assert_eq!(name(3, 4, 1), "loyal");
+        assert_eq!(name(5, 2, 1), "potential_loyalist");
+        assert_eq!(name(5, 1, 5), "new");
+        assert_eq!(name(4, 1, 1), "promising");
+        assert_eq!(name(3, 3, 3), "need_attention");
+        assert_eq!(name(3, 1, 2), "about_to_sleep");
+        assert_eq!(name(1, 5, 5), "cant_lose_them");
+        assert_eq!(name(2, 5, 3), "at_risk");
+        assert_eq!(name(2, 3, 5), "at_risk");
+        assert_eq!(name(2, 2, 2), "dormant");
+        assert_eq!(name(1, 1, 1), "lost");
+    }
+
+    #[test]
+    fn build_rejects_bad_tables_with_the_field() {
+        let field = |b: SegmentTableBuilder| match b.build() {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        };
+        let rule = |n: &str| SegmentRule::new(n).unwrap();
+        assert_eq!(field(SegmentTable::builder(5).rule(rule("a"))), "fallback");
+        assert_eq!(field(SegmentTable::builder(1).fallback("x")), "bins");
+        assert_eq!(
+            field(
+                SegmentTable::builder(5)
+                    .rule(rule("a").f(3..=2))
+                    .fallback("x")
+            ),
+            "rules[0].f"
+        );
+        assert_eq!(
+            field(
+                SegmentTable::builder(5)
+                    .rule(rule("a").m(0..=2))
+                    .fallback("x")
+            ),
+            "rules[0].m"
+        );
+        assert_eq!(
+            field(
+                SegmentTable::builder(5)
+                    .rule(rule("a").r(4..=6))
+                    .fallback("x")
+            ),
+            "rules[0].r"
+        );
+        assert_eq!(
+            field(
+                SegmentTable::builder(5)
+                    .rule(rule("a").r(1..=1))
+                    .rule(rule("a").r(2..=2))
+                    .fallback("x")
+            ),
+            "rules[1].name"
+        );
+        assert_eq!(
+            field(SegmentTable::builder(5).rule(rule("x")).fallback("x")),
+            "rules[0].name"
+        );
+        assert_eq!(
+            field(
+                SegmentTable::builder(5)
+                    .rule(rule("a").r(1..=3))
+                    .rule(rule("b").r(2..=3).f(5..=5))
+                    .fallback("x")
+            ),
+            "rules[1]"
+        );
+        assert_eq!(
+            field(SegmentTable::builder(5).fallback("Other")),
+            "fallback"
+        );
+    }
+
+    #[test]
+    fn assign_rejects_scores_beyond_bins() {
+        let t = SegmentTable::standard();
+        assert!(matches!(
+            t.assign(cell(6, 1, 1)),
+            Err(Error::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn table_json_round_trips_and_is_validated() {
+        let t = SegmentTable::standard();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<SegmentTable>(&json).unwrap(), t);
+        let no_fallback = r#"{"bins":5,"rules":[{"name":"a"}]}"#;
+        assert!(serde_json::from_str::<SegmentTable>(no_fallback).is_err());
+        let ok = r#"{"bins":5,"rules":[{"name":"a","r":[4,5]}],"fallback":"b"}"#;
+        let t: SegmentTable = serde_json::from_str(ok).unwrap();
+        assert_eq!(t.assign(cell(4, 1, 1)).unwrap().as_str(), "a");
+    }
+}
