@@ -1,4 +1,94 @@
-//! rfmkit (crate docs written below once the API is in place).
+//! RFM (recency, frequency, monetary) customer segmentation for e-commerce
+//! back ends: from a list of orders to every customer's RFM scores and named
+//! segment, with numbers an analyst can check by hand.
+//!
+//! rfmkit is a library to embed: plain data types with serde, one error type
+//! that says which order or customer was wrong, no panics on bad input, no
+//! clock reads (every result is "as of" a date you pass), and deterministic
+//! output in customer-id order.
+//!
+//! # Example
+//!
+//! Six orders of three customers, scored as of 31 March 2025 by equal-count
+//! ranks (SQL's `NTILE`) and segmented with the standard preset:
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
+//! use rfmkit::segment::SegmentTable;
+//! use rfmkit::summary::Summaries;
+//! use rfmkit::{Money, Order};
+//!
+//! let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+//! let orders = vec![
+//!     Order::new("A-1", "alice", day(1, 5)?, Money::new(4_500)),
+//!     Order::new("A-2", "alice", day(2, 14)?, Money::new(3_000)),
+//!     Order::new("A-3", "alice", day(3, 30)?, Money::new(6_000)),
+//!     Order::new("A-4", "bob", day(1, 10)?, Money::new(1_200)),
+//!     Order::new("A-5", "carol", day(3, 2)?, Money::new(2_500)),
+//!     Order::new("A-6", "carol", day(3, 28)?, Money::new(900)),
+//! ];
+//! let as_of = day(3, 31)?;
+//!
+//! // orders -> per-customer summaries
+//! let summaries = Summaries::from_orders(&orders, as_of)?;
+//! // summaries -> a frozen scoring model -> R, F, M scores (1..=5)
+//! let config = ScoringConfig::builder().method(Method::Rank).build()?;
+//! let model = RfmModel::fit(&config, &summaries);
+//! let scores = model.score_all(&summaries);
+//! // scores -> named segments
+//! let segments = SegmentTable::standard().segment_all(&scores)?;
+//!
+//! // alice ranks 3rd of 3 in every dimension: score ⌈5·3/3⌉ = 5;
+//! // bob ranks 1st: ⌈5·1/3⌉ = 2.
+//! let alice = segments.get("alice").ok_or("alice missing")?;
+//! assert_eq!(alice.scored.score.to_string(), "5-5-5");
+//! assert_eq!(alice.segment.as_str(), "champions");
+//! let bob = segments.get("bob").ok_or("bob missing")?;
+//! assert_eq!((bob.scored.score.to_string().as_str(), bob.segment.as_str()), ("2-2-2", "dormant"));
+//! println!("{}", model.display_table(2)); // the cuts the model uses
+//! println!("{}", segments.report().display_table(2)); // customers and revenue per segment
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! The modules follow the pipeline, each stage using only earlier ones:
+//!
+//! ```text
+//! orders ──► summaries ──► RFM scores ──► segments ──► segment report
+//! ```
+//!
+//! - [`money`], [`id`]: [`Money`] in integer minor units; string ids
+//!   ([`CustomerId`], [`OrderId`], ...).
+//! - [`order`]: [`Order`], the input record, and its status policy (returns
+//!   and cancellations). [`customer`]: [`Customer`](customer::Customer)
+//!   records for campaigns.
+//! - [`summary`]: orders → [`CustomerSummary`](summary::CustomerSummary) per
+//!   customer: first/last order, counts, net revenue, margin; mergeable;
+//!   strict or lenient validation.
+//! - [`rfm`]: fit an [`RfmModel`](rfm::RfmModel) (quantile, rank or fixed
+//!   thresholds), then score customers in bulk or one at a time.
+//! - [`segment`]: [`SegmentTable`](segment::SegmentTable) rules → one named
+//!   segment per customer, and the [`SegmentReport`](segment::SegmentReport).
+//! - [`sim`]: a deterministic shop simulator for examples, tests and
+//!   benchmarks.
+//! - [`error`]: the [`Error`] type.
+//!
+//! # Dates and money
+//!
+//! Order dates are [`chrono::NaiveDate`]s in the shop's calendar
+//! ([`order::shop_date`] converts a UTC timestamp); recency is
+//! `as_of − last order date` in days. Amounts are [`Money`]: `i64` minor
+//! units, summed with overflow checks; the crate does not track currencies.
+//!
+//! # Crate features
+//!
+//! None yet: everything is always available.
+//!
+//! # Changes
+//!
+//! See `CHANGELOG.md` in the repository.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -33,3 +123,8 @@ pub use error::{Error, Result};
 pub use id::{CustomerId, OrderId};
 pub use money::Money;
 pub use order::Order;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
