@@ -74,6 +74,8 @@
 //! - [`sim`]: a deterministic shop simulator for examples, tests and
 //!   benchmarks.
 //! - [`error`]: the [`Error`] type.
+//! - [`tutorial`]: a walk through the pipeline, from your own records to
+//!   segments.
 //!
 //! # Dates and money
 //!
@@ -118,6 +120,7 @@ pub mod rfm;
 pub mod segment;
 pub mod sim;
 pub mod summary;
+pub mod tutorial;
 
 pub use error::{Error, Result};
 pub use id::{CustomerId, OrderId};
