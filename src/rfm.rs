@@ -429,7 +429,6 @@ impl Default for ScoringConfig {
 
 impl ScoringConfig {
     /// A builder starting from the defaults.
-    #[must_use]
     pub fn builder() -> ScoringConfigBuilder {
         ScoringConfigBuilder::default()
     }
@@ -774,11 +773,7 @@ impl Dimension {
     }
 
     /// The sort key of a (value, id) pair: oriented value, then id.
-    fn key<'a>(
-        self,
-        value: i64,
-        customer: Option<&'a CustomerId>,
-    ) -> (i128, Option<&'a CustomerId>) {
+    fn key(self, value: i64, customer: Option<&CustomerId>) -> (i128, Option<&CustomerId>) {
         (self.oriented(value), customer)
     }
 }
@@ -1068,11 +1063,11 @@ impl fmt::Display for DisplayModel<'_> {
             m.config.method.name(),
             m.population
         )?;
-        writeln!(
-            f,
-            "{:<6} {:<14} {:<14} {}",
-            "score", "recency", "frequency", "monetary"
-        )?;
+        let row = |f: &mut fmt::Formatter<'_>, cells: [&str; 4]| {
+            let [score, r, fr, mo] = cells;
+            write!(f, "{score:<6} {r:<14} {fr:<14} {mo}")
+        };
+        row(f, ["score", "recency", "frequency", "monetary"])?;
         let tie = |c: &Cut| match &c.customer {
             Some(id) => format!(" (ties: id >= {id})"),
             None => String::new(),
@@ -1084,24 +1079,23 @@ impl fmt::Display for DisplayModel<'_> {
             else {
                 continue;
             };
-            writeln!(
+            writeln!(f)?;
+            row(
                 f,
-                "{:<6} {:<14} {:<14} {}",
-                k,
-                format!("<= {} days{}", r.value, tie(r)),
-                format!(">= {} {freq_unit}{}", fr.value, tie(fr)),
-                format!(
-                    ">= {}{}",
-                    Money::new(mo.value).display_decimal(self.scale),
-                    tie(mo)
-                ),
+                [
+                    &k.to_string(),
+                    &format!("<= {} days{}", r.value, tie(r)),
+                    &format!(">= {} {freq_unit}{}", fr.value, tie(fr)),
+                    &format!(
+                        ">= {}{}",
+                        Money::new(mo.value).display_decimal(self.scale),
+                        tie(mo)
+                    ),
+                ],
             )?;
         }
-        write!(
-            f,
-            "{:<6} {:<14} {:<14} {}",
-            1, "(the rest)", "(the rest)", "(the rest)"
-        )
+        writeln!(f)?;
+        row(f, ["1", "(the rest)", "(the rest)", "(the rest)"])
     }
 }
 

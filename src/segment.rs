@@ -481,6 +481,9 @@ impl TryFrom<SegmentTableBuilder> for SegmentTable {
     }
 }
 
+/// A preset rule: name, (min, max) ranges of R, F, M (`None`: any), description.
+type PresetRule = (&'static str, [Option<(u8, u8)>; 3], &'static str);
+
 /// Every cell `(r, f, m)` of a table with `bins` bins.
 fn all_cells(bins: u8) -> impl Iterator<Item = RfmScore> {
     let scores = move || (1..=bins).filter_map(|s| Score::new(s).ok());
@@ -512,7 +515,7 @@ impl SegmentTable {
     /// ```
     #[must_use]
     pub fn standard() -> SegmentTable {
-        let rules: [(&str, [Option<(u8, u8)>; 3], &str); 11] = [
+        let rules: [PresetRule; 11] = [
             (
                 "champions",
                 [Some((4, 5)), Some((4, 5)), Some((4, 5))],
@@ -586,7 +589,7 @@ impl SegmentTable {
     /// ```
     #[must_use]
     pub fn compact() -> SegmentTable {
-        let rules: [(&str, [Option<(u8, u8)>; 3], &str); 5] = [
+        let rules: [PresetRule; 5] = [
             (
                 "champions",
                 [Some((4, 5)), Some((4, 5)), None],
@@ -619,7 +622,7 @@ impl SegmentTable {
     /// Builds a preset from a literal table; the presets are tested to be
     /// valid, so a failure here cannot happen (it would fall back to an
     /// all-`other` table rather than panic).
-    fn preset(rules: &[(&str, [Option<(u8, u8)>; 3], &str)]) -> SegmentTable {
+    fn preset(rules: &[PresetRule]) -> SegmentTable {
         let build = || -> Result<SegmentTable> {
             let mut builder = SegmentTable::builder(5).fallback("other");
             for &(name, [r, f, m], description) in rules {
