@@ -1007,7 +1007,7 @@ impl RfmModel {
     /// let config = ScoringConfig::builder().bins(2).build()?;
     /// let model = RfmModel::fit(&config, &summaries);
     /// let text = model.display_table(2).to_string();
-    /// assert!(text.contains("2      <= 7 days      >= 2 orders    >= 12.51"), "{text}");
+    /// assert!(text.contains("2      <= 7 days   >= 2 orders  >= 12.51"), "{text}");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -1063,15 +1063,11 @@ impl fmt::Display for DisplayModel<'_> {
             m.config.method.name(),
             m.population
         )?;
-        let row = |f: &mut fmt::Formatter<'_>, cells: [&str; 4]| {
-            let [score, r, fr, mo] = cells;
-            write!(f, "{score:<6} {r:<14} {fr:<14} {mo}")
-        };
-        row(f, ["score", "recency", "frequency", "monetary"])?;
         let tie = |c: &Cut| match &c.customer {
             Some(id) => format!(" (ties: id >= {id})"),
             None => String::new(),
         };
+        let mut rows: Vec<[String; 4]> = vec![["score", "recency", "frequency", "monetary"].map(String::from)];
         for k in (2..=m.config.bins).rev() {
             let i = usize::from(k - 2);
             let (Some(r), Some(fr), Some(mo)) =
@@ -1079,23 +1075,32 @@ impl fmt::Display for DisplayModel<'_> {
             else {
                 continue;
             };
-            writeln!(f)?;
-            row(
-                f,
-                [
-                    &k.to_string(),
-                    &format!("<= {} days{}", r.value, tie(r)),
-                    &format!(">= {} {freq_unit}{}", fr.value, tie(fr)),
-                    &format!(
-                        ">= {}{}",
-                        Money::new(mo.value).display_decimal(self.scale),
-                        tie(mo)
-                    ),
-                ],
-            )?;
+            rows.push([
+                k.to_string(),
+                format!("<= {} days{}", r.value, tie(r)),
+                format!(">= {} {freq_unit}{}", fr.value, tie(fr)),
+                format!(
+                    ">= {}{}",
+                    Money::new(mo.value).display_decimal(self.scale),
+                    tie(mo)
+                ),
+            ]);
         }
-        writeln!(f)?;
-        row(f, ["1", "(the rest)", "(the rest)", "(the rest)"])
+        rows.push(["1", "(the rest)", "(the rest)", "(the rest)"].map(String::from));
+        let mut widths = [0_usize; 4];
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let [w0, w1, w2, _] = widths;
+        for (i, [score, r, fr, mo]) in rows.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{score:<w0$}  {r:<w1$}  {fr:<w2$}  {mo}")?;
+        }
+        Ok(())
     }
 }
 

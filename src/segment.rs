@@ -1183,6 +1183,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::reversed_empty_ranges)]
     fn build_rejects_bad_tables_with_the_field() {
         let field = |b: SegmentTableBuilder| match b.build() {
             Err(Error::InvalidConfig { field, .. }) => field,

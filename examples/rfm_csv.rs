@@ -1,0 +1,349 @@
+//! RFM-scores and segments the customers of an order CSV.
+//!
+//! ```text
+//! cargo run --release --example rfm_csv -- --input ORDERS.csv --as-of YYYY-MM-DD \
+//!     [--bins N] [--method quantile|rank] [--frequency orders|days] \
+//!     [--segments standard|compact] [--scale 2] [--lenient] [--output OUT.csv]
+//! ```
+//!
+//! The whole pipeline on a file: orders → per-customer summaries as of
+//! `--as-of` → an [`RfmModel`] fitted on those summaries → R, F, M scores →
+//! a segment from a preset [`SegmentTable`].
+//!
+//! # Input
+//!
+//! A CSV with a header row. Required columns `customer_id`, `order_date`
+//! (`YYYY-MM-DD`) and `amount` (a decimal such as `29.33`, negative for a
+//! refund); optional `order_id`, `status` (`completed`, `returned`,
+//! `cancelled`), `channel`, `store` and `cost`. Columns may come in any
+//! order and extra columns are ignored. Without a `status` column a negative
+//! amount is a return and any other a completed order; without `order_id`
+//! an order is named after its line (`line-7`). The full format is in
+//! `examples/common/mod.rs`.
+//!
+//! ```text
+//! order_id,customer_id,order_date,amount,status,channel
+//! A-1,C01,2025-03-02,120.00,completed,web
+//! A-2,C04,2025-11-20,-50.00,returned,app
+//! ```
+//!
+//! # Output
+//!
+//! One CSV row per scored customer, in customer-id order, to `--output` or
+//! else to stdout:
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `customer_id` | the customer |
+//! | `recency_days` | as-of date minus the last completed order's date, in days |
+//! | `frequency` | completed orders (`--frequency orders`) or distinct purchase days (`days`) |
+//! | `monetary` | revenue net of returns, with `--scale` decimals like the input |
+//! | `r`, `f`, `m` | the scores, 1 (worst) to `--bins` (best) |
+//! | `segment` | the segment name from the `--segments` table |
+//!
+//! The model's cuts and the per-segment report go to stdout when the CSV
+//! goes to a file, and to stderr when the CSV goes to stdout, so that stdout
+//! stays a clean CSV either way. Customers with only returns cannot be
+//! scored; they are listed on stderr.
+//!
+//! # Errors
+//!
+//! Every error names the file and, when it comes from one row, its line:
+//!
+//! ```text
+//! error: orders.csv line 7: order_date "2025-13-01" is not a date (YYYY-MM-DD)
+//! error: orders.csv: missing column "amount" (header: customer_id,order_date)
+//! error: orders.csv line 9 (order A-7): order #7 (id A-7): dated 2026-01-05, after the as-of date 2025-12-31; ...
+//! ```
+//!
+//! The exit code is 1 for bad input and 2 for a bad command line. With
+//! `--lenient`, malformed rows and invalid orders (duplicate ids, wrong
+//! sign for the status, dated after the as-of date) are skipped instead,
+//! each listed on stderr with its line, and the run succeeds.
+//!
+//! # Example
+//!
+//! ```text
+//! $ cargo run --release --example rfm_csv -- --input tests/data/orders_small.csv \
+//!       --as-of 2025-12-31 --method rank
+//! customer_id,recency_days,frequency,monetary,r,f,m,segment
+//! C01,11,4,405.00,4,5,5,champions
+//! C02,11,1,45.00,5,1,2,new
+//! ...
+//! ```
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use rfmkit::money::MAX_SCALE;
+use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig};
+use rfmkit::segment::{SegmentTable, Segmentation};
+use rfmkit::summary::{SummaryConfig, Validation};
+
+use common::{Failure, LoadedOrders, locate_error, write_stderr};
+
+const USAGE: &str = "\
+usage: rfm_csv --input ORDERS.csv --as-of YYYY-MM-DD [options]
+
+RFM-scores and segments the customers of an order CSV (columns customer_id,
+order_date, amount; optional order_id, status, channel, store, cost).
+
+options:
+  --input PATH          the order CSV (required)
+  --as-of YYYY-MM-DD    the date to score as of; later orders are errors (required)
+  --bins N              number of score bins, 2..=100 (default 5; the segment
+                        tables are for 5 bins)
+  --method M            quantile (equal values, equal scores; default) or rank
+                        (equal-count bins, ties broken by customer id)
+  --frequency F         orders (completed orders; default) or days (distinct
+                        purchase days)
+  --segments S          standard (11 segments; default) or compact (5)
+  --scale N             decimals of the currency, 0..=18 (default 2; 0 for yen)
+  --lenient             skip malformed rows and invalid orders, listing them on
+                        stderr, instead of failing
+  --output PATH         write the CSV there instead of stdout (the model and
+                        segment report then go to stdout)
+  -h, --help            print this help";
+
+/// The command line, parsed and validated.
+#[derive(Debug)]
+struct Options {
+    input: PathBuf,
+    as_of: NaiveDate,
+    scoring: ScoringConfig,
+    segments: SegmentTable,
+    segments_name: String,
+    scale: u32,
+    lenient: bool,
+    output: Option<PathBuf>,
+}
+
+fn parse_options() -> Result<Options, Failure> {
+    let flags = common::parse_flags(
+        std::env::args_os().skip(1),
+        &[
+            "input",
+            "as-of",
+            "bins",
+            "method",
+            "frequency",
+            "segments",
+            "scale",
+            "output",
+        ],
+        &["lenient"],
+    )?;
+    let input = PathBuf::from(flags.required("input")?);
+    let as_of_text = flags.required("as-of")?;
+    let as_of = common::parse_date(as_of_text).ok_or_else(|| {
+        Failure::Usage(format!("--as-of {as_of_text:?} is not a date (YYYY-MM-DD)"))
+    })?;
+    let bins = match flags.value("bins") {
+        None => 5,
+        Some(text) => text.parse::<u8>().map_err(|_| {
+            Failure::Usage(format!("--bins {text:?} is not a number of bins (2..=100)"))
+        })?,
+    };
+    let method = match flags.value("method").unwrap_or("quantile") {
+        "quantile" => Method::Quantile,
+        "rank" => Method::Rank,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--method {other:?}: use quantile or rank"
+            )));
+        }
+    };
+    let frequency = match flags.value("frequency").unwrap_or("orders") {
+        "orders" => FrequencyBasis::Orders,
+        "days" => FrequencyBasis::PurchaseDays,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--frequency {other:?}: use orders or days"
+            )));
+        }
+    };
+    let segments_name = flags.value("segments").unwrap_or("standard").to_owned();
+    let segments = match segments_name.as_str() {
+        "standard" => SegmentTable::standard(),
+        "compact" => SegmentTable::compact(),
+        other => {
+            return Err(Failure::Usage(format!(
+                "--segments {other:?}: use standard or compact"
+            )));
+        }
+    };
+    let scale = match flags.value("scale") {
+        None => 2,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|&s| s <= MAX_SCALE)
+            .ok_or_else(|| {
+                Failure::Usage(format!("--scale {text:?}: use 0..={MAX_SCALE} decimals"))
+            })?,
+    };
+    let scoring = ScoringConfig::builder()
+        .bins(bins)
+        .method(method)
+        .frequency(frequency)
+        .build()
+        .map_err(|err| Failure::Usage(format!("--bins {bins}: {err}")))?;
+    if segments.bins() != scoring.bins() {
+        return Err(Failure::Usage(format!(
+            "--bins {bins}: the {segments_name} segment table is for {} bins; use --bins {}",
+            segments.bins(),
+            segments.bins()
+        )));
+    }
+    Ok(Options {
+        input,
+        as_of,
+        scoring,
+        segments,
+        segments_name,
+        scale,
+        lenient: flags.switch("lenient"),
+        output: flags.value("output").map(PathBuf::from),
+    })
+}
+
+fn run(options: &Options) -> Result<(), Failure> {
+    let path = options.input.as_path();
+    let loaded = common::read_orders(path, options.scale, options.lenient)?;
+    let (model, segmentation) = score(options, &loaded)?;
+
+    let header = [
+        "customer_id",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r",
+        "f",
+        "m",
+        "segment",
+    ];
+    let output_error = |err: &dyn std::fmt::Display| {
+        let target = options
+            .output
+            .as_deref()
+            .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+        Failure::Run(format!("cannot write {target}: {err}"))
+    };
+    // The output file is created only once the pipeline has succeeded, so a
+    // failed run leaves no truncated file behind.
+    let sink: Box<dyn Write> = match &options.output {
+        Some(out) => Box::new(File::create(out).map_err(|e| output_error(&e))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(io::BufWriter::new(sink));
+    writer.write_record(header).map_err(|e| output_error(&e))?;
+    for customer in &segmentation {
+        let scored = &customer.scored;
+        writer
+            .write_record([
+                scored.customer.to_string(),
+                scored.recency_days.to_string(),
+                scored.frequency.to_string(),
+                scored.monetary.display_decimal(options.scale).to_string(),
+                scored.score.r.to_string(),
+                scored.score.f.to_string(),
+                scored.score.m.to_string(),
+                customer.segment.to_string(),
+            ])
+            .map_err(|e| output_error(&e))?;
+    }
+    writer.flush().map_err(|e| output_error(&e))?;
+    drop(writer);
+
+    if let Some(out) = &options.output {
+        let text = format!(
+            "wrote {} customers to {}\n\n{}",
+            segmentation.len(),
+            out.display(),
+            report(options, &model, &segmentation)
+        );
+        // The CSV is written; a closed stdout only loses the report.
+        let _ = writeln!(io::stdout().lock(), "{text}");
+    } else {
+        write_stderr(&report(options, &model, &segmentation));
+    }
+    Ok(())
+}
+
+/// Orders → summaries → model → scores → segments, with every library error
+/// and every skipped order mapped back to its CSV line.
+fn score(options: &Options, loaded: &LoadedOrders) -> Result<(RfmModel, Segmentation), Failure> {
+    let path = options.input.as_path();
+    let validation = if options.lenient {
+        Validation::Lenient
+    } else {
+        Validation::Strict
+    };
+    let summarized = SummaryConfig::new(options.as_of)
+        .validation(validation)
+        .summarize(&loaded.orders)
+        .map_err(|err| Failure::Run(locate_error(path, &loaded.lines, &err)))?;
+
+    // Malformed rows (found while reading) and invalid orders (found while
+    // summarizing), merged back into file order.
+    let mut skipped: Vec<(u64, String)> = loaded
+        .skipped
+        .iter()
+        .map(|(line, problem)| (*line, format!("{} line {line}: {problem}", path.display())))
+        .collect();
+    skipped.extend(summarized.skipped.iter().map(|order| {
+        let line = loaded.lines.get(order.index).copied().unwrap_or(0);
+        (line, locate_error(path, &loaded.lines, &order.reason))
+    }));
+    skipped.sort_by_key(|(line, _)| *line);
+    if !skipped.is_empty() {
+        for (_, message) in &skipped {
+            write_stderr(&format!("skipped {message}"));
+        }
+        write_stderr(&format!(
+            "skipped {} of {} rows (--lenient)",
+            skipped.len(),
+            loaded.orders.len() + loaded.skipped.len()
+        ));
+    }
+
+    let summaries = &summarized.summaries;
+    let model = RfmModel::fit(&options.scoring, summaries);
+    let scores = model.score_all(summaries);
+    if !scores.unscored().is_empty() {
+        let count = scores.unscored().len();
+        write_stderr(&format!(
+            "{count} customer{} not scored (only returns, no completed order):",
+            if count == 1 { "" } else { "s" }
+        ));
+        for customer in scores.unscored() {
+            write_stderr(&format!("  {customer}"));
+        }
+    }
+    let segmentation = options
+        .segments
+        .segment_all(&scores)
+        .map_err(|err| Failure::Run(format!("{}: {err}", path.display())))?;
+    Ok((model, segmentation))
+}
+
+/// The model's cuts and the per-segment report, for humans.
+fn report(options: &Options, model: &RfmModel, segmentation: &Segmentation) -> String {
+    format!(
+        "{}\n\nsegments ({} table):\n{}",
+        model.display_table(options.scale),
+        options.segments_name,
+        segmentation.report().display_table(options.scale)
+    )
+}
+
+fn main() -> ExitCode {
+    let result = parse_options().and_then(|options| run(&options));
+    common::exit(result, USAGE)
+}
