@@ -106,7 +106,8 @@ pub enum Error {
     ///
     /// Order ids must be unique within one call. Fix: de-duplicate the input
     /// (a re-sent order), or give each order line its own id. In lenient mode
-    /// the first occurrence is kept and the later ones are rejected.
+    /// every later order with an id already seen is skipped, whether or not
+    /// the first one was valid.
     #[error(
         "order #{index} (id {order_id}): duplicate order id, first seen at order #{first_index}; \
          order ids must be unique"

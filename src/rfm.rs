@@ -41,7 +41,8 @@
 //!
 //! So a score depends only on the value: **two customers with equal values
 //! always get equal scores**, and scores are always in `1..=n`. Without ties
-//! this puts `N/n` customers in each bin, exactly like the rank method.
+//! this puts `N/n` customers in each bin when `n` divides `N`, exactly like
+//! the rank method (otherwise the two round bin edges differently).
 //!
 //! *Heavy ties.* A tie block goes, whole, to the lowest bin it reaches, and
 //! the bins it spans above that stay empty. With frequency, where most
@@ -587,13 +588,20 @@ impl fmt::Display for Dimension {
 }
 
 /// The frozen breakpoint of one score in one dimension: a customer scores at
-/// least `score` when their value *reaches* `value`.
+/// least `score` when their value *passes* the cut.
 ///
-/// "Reaches" means `recency_days <= value` for recency and `value >=`
-/// `value` for frequency and monetary (minor units). With
-/// [`Method::Rank`], `customer` holds the id tie-break: a customer whose
-/// value *equals* `value` reaches the cut only if their id is `>= customer`
-/// (for recency, an equal value means the same last order date).
+/// `value` is in the dimension's natural unit (days, orders, minor units),
+/// and what "passes" means depends on the method:
+///
+/// | method | recency passes when | frequency, monetary pass when |
+/// |---|---|---|
+/// | [`Method::Quantile`] | `recency_days < value` | `v > value` |
+/// | [`Method::Rank`] | `recency_days < value`, or equal and id `>= customer` | `v > value`, or equal and id `>= customer` |
+/// | [`Method::Thresholds`] | `recency_days <= value` | `v >= value` |
+///
+/// So a quantile cut is the empirical quantile `b_k` itself (the value R's
+/// `quantile(type = 1)` gives), a rank cut is the first customer of the
+/// bin (value and id), and a threshold cut is your own number.
 ///
 /// # Example
 ///
@@ -609,9 +617,9 @@ impl fmt::Display for Dimension {
 ///     .collect::<Result<_, &str>>()?;
 /// let summaries = Summaries::from_orders(&orders, d(10)?)?;
 /// let model = RfmModel::fit(&ScoringConfig::default(), &summaries);
-/// // Score 5 needs the top 20%: monetary above 400, i.e. at least 401 minor units.
+/// // Score 5 needs the top 20%: monetary above the 80% quantile, 400.
 /// let top = model.cuts(Dimension::Monetary).last().ok_or("no cuts")?;
-/// assert_eq!((top.score.get(), top.value), (5, 401));
+/// assert_eq!((top.score.get(), top.value), (5, 400));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -754,7 +762,7 @@ impl Dimension {
     }
 
     /// The value oriented so that higher is better, widened so that
-    /// negation and `+ 1` cannot overflow.
+    /// negation cannot overflow.
     fn oriented(self, value: i64) -> i128 {
         match self {
             Dimension::Recency => -i128::from(value),
@@ -762,8 +770,8 @@ impl Dimension {
         }
     }
 
-    /// Back from oriented to natural units (saturating at the i64 range,
-    /// which only the unreachable cut above `i64::MAX` can touch).
+    /// Back from oriented to natural units; exact for every oriented value
+    /// made from an `i64` (the saturation is never reached).
     fn natural(self, oriented: i128) -> i64 {
         let v = match self {
             Dimension::Recency => -oriented,
@@ -778,10 +786,12 @@ impl Dimension {
     }
 }
 
-/// Whether a customer with `value` and id `id` reaches `cut`.
-fn reaches(dim: Dimension, value: i64, id: &CustomerId, cut: &Cut) -> bool {
+/// Whether a customer with `value` and id `id` passes `cut`: strictly
+/// better for a quantile cut, at least as good otherwise (with the id
+/// tie-break of a rank cut).
+fn passes(dim: Dimension, strict: bool, value: i64, id: &CustomerId, cut: &Cut) -> bool {
     let (v, c) = (dim.oriented(value), dim.oriented(cut.value));
-    v > c || (v == c && cut.customer.as_ref().is_none_or(|tie| id >= tie))
+    v > c || (!strict && v == c && cut.customer.as_ref().is_none_or(|tie| id >= tie))
 }
 
 impl RfmModel {
@@ -838,11 +848,11 @@ impl RfmModel {
                             }
                         }
                         _ => {
-                            // b_k = v(⌈kN/n⌉), 1-based; the cut is b_k + 1.
+                            // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
                             let (b, _) = values.get((k * count).div_ceil(n) - 1)?;
                             Cut {
                                 score,
-                                value: dim.natural(b + 1),
+                                value: dim.natural(*b),
                                 customer: None,
                             }
                         }
@@ -899,7 +909,8 @@ impl RfmModel {
     fn score_dim(&self, dim: Dimension, value: i64, id: &CustomerId) -> Score {
         let cuts = self.cuts(dim);
         // Cuts are ordered, so the cuts reached form a prefix.
-        let reached = cuts.partition_point(|cut| reaches(dim, value, id, cut));
+        let strict = matches!(self.config.method, Method::Quantile);
+        let reached = cuts.partition_point(|cut| passes(dim, strict, value, id, cut));
         // reached <= bins - 1 <= 99, so the score is in 1..=bins.
         Score(u8::try_from(reached + 1).unwrap_or(self.config.bins))
     }
@@ -1007,7 +1018,7 @@ impl RfmModel {
     /// let config = ScoringConfig::builder().bins(2).build()?;
     /// let model = RfmModel::fit(&config, &summaries);
     /// let text = model.display_table(2).to_string();
-    /// assert!(text.contains("2      <= 7 days   >= 2 orders  >= 12.51"), "{text}");
+    /// assert!(text.contains("2      < 8 days    > 1 orders  > 12.50"), "{text}");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -1063,11 +1074,17 @@ impl fmt::Display for DisplayModel<'_> {
             m.config.method.name(),
             m.population
         )?;
+        // Quantile cuts are passed strictly; see `Cut`.
+        let (le, ge) = match m.config.method {
+            Method::Quantile => ("<", ">"),
+            _ => ("<=", ">="),
+        };
         let tie = |c: &Cut| match &c.customer {
             Some(id) => format!(" (ties: id >= {id})"),
             None => String::new(),
         };
-        let mut rows: Vec<[String; 4]> = vec![["score", "recency", "frequency", "monetary"].map(String::from)];
+        let mut rows: Vec<[String; 4]> =
+            vec![["score", "recency", "frequency", "monetary"].map(String::from)];
         for k in (2..=m.config.bins).rev() {
             let i = usize::from(k - 2);
             let (Some(r), Some(fr), Some(mo)) =
@@ -1077,10 +1094,10 @@ impl fmt::Display for DisplayModel<'_> {
             };
             rows.push([
                 k.to_string(),
-                format!("<= {} days{}", r.value, tie(r)),
-                format!(">= {} {freq_unit}{}", fr.value, tie(fr)),
+                format!("{le} {} days{}", r.value, tie(r)),
+                format!("{ge} {} {freq_unit}{}", fr.value, tie(fr)),
                 format!(
-                    ">= {}{}",
+                    "{ge} {}{}",
                     Money::new(mo.value).display_decimal(self.scale),
                     tie(mo)
                 ),
