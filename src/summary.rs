@@ -922,6 +922,69 @@ impl Summaries {
             sorted,
         })
     }
+
+    /// Re-keys every summary with `unify` and merges the summaries that land
+    /// on the same customer: the multi-store merge, where store-local
+    /// customer ids map to one unified customer.
+    ///
+    /// `unify` returns the unified id for a local id (return the id itself
+    /// to keep it). The result equals summarizing all orders with their
+    /// customer ids replaced, provided the local customers' orders are
+    /// disjoint (each order appears under one local id only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if a merged customer's sums overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{CustomerId, Money, Order};
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let orders = vec![
+    ///     Order::new("T-1", "tokyo:17", d(3)?, Money::new(100)).with_store("tokyo"),
+    ///     Order::new("O-1", "osaka:4", d(9)?, Money::new(250)).with_store("osaka"),
+    ///     Order::new("O-2", "osaka:5", d(9)?, Money::new(900)).with_store("osaka"),
+    /// ];
+    /// // tokyo:17 and osaka:4 are the same person, "u-1".
+    /// let unify = |id: &CustomerId| match id.as_str() {
+    ///     "tokyo:17" | "osaka:4" => CustomerId::from("u-1"),
+    ///     _ => id.clone(),
+    /// };
+    /// let unified = Summaries::from_orders(&orders, d(31)?)?.remap(unify)?;
+    /// assert_eq!(unified.len(), 2);
+    /// let u1 = unified.get("u-1").ok_or("missing")?;
+    /// assert_eq!((u1.orders(), u1.monetary()), (2, Money::new(350)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remap(self, mut unify: impl FnMut(&CustomerId) -> CustomerId) -> Result<Summaries> {
+        let mut rekeyed: Vec<CustomerSummary> = self
+            .sorted
+            .into_iter()
+            .map(|mut s| {
+                s.customer = unify(&s.customer);
+                s
+            })
+            .collect();
+        rekeyed.sort_by(|a, b| a.customer.cmp(&b.customer));
+        let mut sorted: Vec<CustomerSummary> = Vec::with_capacity(rekeyed.len());
+        for summary in rekeyed {
+            match sorted.last_mut() {
+                Some(last) if last.customer == summary.customer => {
+                    let merged = last.clone().merge(&summary)?;
+                    *last = merged;
+                }
+                _ => sorted.push(summary),
+            }
+        }
+        Ok(Summaries {
+            as_of: self.as_of,
+            sorted,
+        })
+    }
 }
 
 impl<'a> IntoIterator for &'a Summaries {
