@@ -20,7 +20,7 @@
 //! keeps the purchase, monetary nets to zero). A cancelled order never
 //! happened for every metric, but its id still counts for duplicate
 //! detection. An amount with the wrong sign for its status is an
-//! [`Error::InvalidAmount`](crate::Error::InvalidAmount) when summarized.
+//! [`Error::InvalidAmount`] when summarized.
 //!
 //! # Dates
 //!

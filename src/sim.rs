@@ -29,20 +29,24 @@
 //! # Model
 //!
 //! Dates are counted in days from `start`; `span = as_of - start`. For each
-//! customer `i` (all draws from one seeded generator):
+//! customer `i`:
 //!
 //! - **Acquisition** (a growing shop: acquisition density rises linearly to
 //!   twice its starting value by `as_of`): `u ~ U[0, 1)`,
 //!   `x = sqrt(1 + 3u) - 1`, `acquired_i = floor(x * (span + 1))`.
-//! - **Lifetime** (many customers drop out and go dormant):
-//!   `active_i = min(acquired_i + floor(L), span)` with `L ~ Exp(mean 365 days)`.
+//! - **Lifetime** (many customers drop out and go dormant): 40% are
+//!   one-and-done (`active_i = acquired_i`, as in BG/NBD's drop-out right
+//!   after the first purchase); the others stay active until
+//!   `active_i = min(acquired_i + floor(L), span)`, `L ~ Exp(mean 365 days)`.
 //! - **Propensity** (heavy skew: most customers buy once or twice, a few buy
 //!   very often): `λ_i ~ Gamma(shape 0.6, scale 1/0.6)` (mean 1).
 //! - **Order counts**: every customer buys once, on `acquired_i`; the other
 //!   `orders - customers` completed orders are split multinomially with
-//!   weights `w_i = λ_i * (active_i - acquired_i + 1)` (sequential binomial
-//!   draws, so the total is exact), and dated uniformly in
-//!   `acquired_i..=active_i`.
+//!   weights `w_i = λ_i * (active_i - acquired_i + 1)`, or `w_i = 0` for the
+//!   one-and-done (sequential binomial draws, so the total is exact), and
+//!   dated uniformly in `acquired_i..=active_i`. With the defaults (10
+//!   orders per customer on average) about 54% of customers buy exactly once
+//!   and the top 10% of customers bring about two thirds of the revenue.
 //! - **Amounts** (in cents; median order 45.00, long right tail):
 //!   `μ_i = ln(4500) + 0.5 Z_i` per customer and `amount = exp(μ_i + 0.6 Z)`
 //!   per order, `Z ~ N(0, 1)`, rounded to whole cents and clamped to
@@ -72,8 +76,8 @@
 //! # Output
 //!
 //! - Customer ids are `C` and 8 digits, `(i * 61_803_399) mod 10^8` for the
-//!   `i`-th customer: unique, but neither dense nor in acquisition order, like
-//!   real ids. [`Customers`] lists them in id order.
+//!   `i`-th customer generated: unique, but neither dense nor in signup
+//!   order, like real ids. [`Customers`] lists them in id order.
 //! - Completed order ids are `O` and 9 digits, numbered in date order from
 //!   `O000000001`; returns and cancellations append `-R` and `-X`.
 //! - [`Shop::orders`] is sorted by `(date, id)`, like a real order log. Every
@@ -82,28 +86,35 @@
 //! # Determinism
 //!
 //! The generator is PCG-64 MCG ([`rand_pcg::Pcg64Mcg`]), a fixed algorithm,
-//! seeded from [`SimConfig::seed`]; nothing depends on hash order, threads or
-//! the clock, and every floating-point draw is rounded to whole days and
-//! cents. The same configuration therefore gives the same [`Shop`] on every
-//! run and platform (the one caveat: `exp` and `ln` come from the platform's
-//! math library, and a last-bit difference there could in principle change
-//! a draw; none is known on mainstream targets). Separate sub-streams feed
-//! the order log, the returns and cancellations, and the customer records, so
-//! changing `return_rate`, `cancel_rate` or `with_costs` leaves the
-//! completed orders and the customer records unchanged.
+//! seeded from [`SimConfig::seed`]; nothing depends on hash order, threads,
+//! the sort algorithm or the clock, and every floating-point draw is rounded
+//! to whole days and cents. The same configuration therefore gives the same
+//! [`Shop`] on every run. Across platforms the one caveat is floating-point
+//! `exp`, `ln` and `powf` (in the amount model and inside `rand_distr`'s
+//! samplers), which math libraries may round differently in the last bit;
+//! after rounding to days and cents such a difference changes the shop only
+//! in rare cases. Separate sub-streams feed the order log, the returns and
+//! cancellations, and the customer records, so changing `return_rate`,
+//! `cancel_rate` or `with_costs` leaves the completed orders and the
+//! customer records unchanged.
 //!
 //! # Scale
 //!
-//! Generation is `O(orders + customers)` apart from one sort of a compact
-//! 16-byte record per completed order; beyond the returned [`Shop`] it holds
-//! that record array and per-customer state. Ten million orders take a few
-//! seconds in a release build.
+//! Generation takes `O(orders + customers + days)` time plus one sort of the
+//! customer ids: completed orders are drafted as 16-byte records, put in
+//! date order with a counting sort, then turned into [`Order`]s in one pass
+//! (returns wait in a heap holding about 30 days' worth). Besides the
+//! returned [`Shop`] it holds about 60 bytes per customer throughout, and
+//! the drafts (32 bytes per order while sorting, 16 after), which are freed
+//! before the customer records are built. For example, on a small 2-core
+//! machine 10 million orders for 1 million customers take about 4 seconds
+//! in a release build, and the shop takes about 2.2 GB: 1.36 GB of orders
+//! (128 bytes each) and about 850 bytes per customer record.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use compact_str::CompactString;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution, Exp1, Gamma, StandardNormal};
 use rand_pcg::Pcg64Mcg;
@@ -143,6 +154,7 @@ const DEFAULT_CANCEL_RATE: f64 = 0.02;
 
 const PROPENSITY_SHAPE: f64 = 0.6;
 const MEAN_LIFETIME_DAYS: f64 = 365.0;
+/// Share of customers who never come back after their first order.
 const ONE_AND_DONE: f64 = 0.4;
 const MEDIAN_ORDER_CENTS: f64 = 4500.0;
 const CUSTOMER_SPEND_SIGMA: f64 = 0.5;
@@ -699,6 +711,9 @@ struct Profile {
     acquired: u32,
     /// Last day (from `start`) of the active period, `>= acquired`.
     active_until: u32,
+    /// Share of the repeat orders: `λ * (active_until - acquired + 1)`, or 0
+    /// for the one-and-done.
+    weight: f64,
     /// Log of the customer's median order amount in cents.
     log_spend: f64,
     /// Index of the acquisition channel.
@@ -709,10 +724,9 @@ struct Profile {
     extra_orders: u32,
 }
 
-/// A completed order before it gets its id, compact so that sorting ten
-/// million of them is cheap. The derived order (day, then customer, then the
-/// rest) is total, so the sort result does not depend on the sort algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A completed order before it gets its id: 16 bytes, so that ten million
+/// of them are cheap to hold and to sort.
+#[derive(Debug, Clone, Copy, Default)]
 struct Draft {
     day: u32,
     customer: u32,
@@ -802,22 +816,10 @@ impl<'a> Generator<'a> {
     fn run(mut self) -> Shop {
         let mut profiles = self.draw_profiles();
         self.allocate_orders(&mut profiles);
-        let mut drafts = self.draw_orders(&profiles);
-        drafts.sort_unstable();
-        let mut first_channel: Vec<Option<u16>> = vec![None; profiles.len()];
-        let mut revenue: Vec<u64> = vec![0; profiles.len()];
-        for draft in &drafts {
-            let index = draft.customer as usize;
-            if let Some(slot) = first_channel.get_mut(index) {
-                slot.get_or_insert(draft.channel);
-            }
-            if let Some(total) = revenue.get_mut(index) {
-                *total = total.saturating_add(u64::from(draft.cents));
-            }
-        }
-        let ids: Vec<CustomerId> = (0..profiles.len()).map(customer_id).collect();
-        let orders = self.emit_orders(drafts, &ids);
-        let customers = self.build_customers(&profiles, &ids, &first_channel, &revenue);
+        let (drafts, revenue) = self.draw_orders(&profiles);
+        let drafts = sort_by_day(drafts, self.span);
+        let orders = self.emit_orders(drafts);
+        let customers = self.build_customers(&profiles, &revenue);
         Shop {
             customers,
             orders,
@@ -825,9 +827,9 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Acquisition day, active period, spend level, channel and store of
-    /// every customer, plus their propensity-times-lifetime weight.
-    fn draw_profiles(&mut self) -> Vec<(Profile, f64)> {
+    /// Acquisition day, active period, weight, spend level, channel and
+    /// store of every customer.
+    fn draw_profiles(&mut self) -> Vec<Profile> {
         // Gamma::new only fails on non-positive or NaN parameters; these are
         // positive constants, so the fallback (propensity 1) is never used.
         let propensity = Gamma::new(PROPENSITY_SHAPE, 1.0 / PROPENSITY_SHAPE).ok();
@@ -850,20 +852,19 @@ impl<'a> Generator<'a> {
                 };
                 let lambda = propensity.as_ref().map_or(1.0, |g| g.sample(rng));
                 let z: f64 = StandardNormal.sample(rng);
-                let profile = Profile {
+                Profile {
                     acquired,
                     active_until,
+                    weight: if one_and_done {
+                        0.0
+                    } else {
+                        lambda * f64::from(active_until - acquired + 1)
+                    },
                     log_spend: MEDIAN_ORDER_CENTS.ln() + CUSTOMER_SPEND_SIGMA * z,
                     channel: self.channels.draw(rng),
                     store: self.stores.draw(rng),
                     extra_orders: 0,
-                };
-                let weight = if one_and_done {
-                    0.0
-                } else {
-                    lambda * f64::from(active_until - acquired + 1)
-                };
-                (profile, weight)
+                }
             })
             .collect()
     }
@@ -871,27 +872,27 @@ impl<'a> Generator<'a> {
     /// Splits the `orders - customers` repeat orders multinomially by weight,
     /// as a sequence of binomial draws; the last customer takes the rest, so
     /// the total is exact.
-    fn allocate_orders(&mut self, profiles: &mut [(Profile, f64)]) {
+    fn allocate_orders(&mut self, profiles: &mut [Profile]) {
         // orders >= customers (validated) and orders <= MAX_ORDERS < 2^32.
         let mut left =
             u64::try_from(self.config.orders.saturating_sub(self.config.customers)).unwrap_or(0);
         // Suffix sums of the weights, so each draw sees the exact remaining
         // mass without accumulated subtraction error.
-        let mut remaining: Vec<f64> = profiles.iter().map(|&(_, w)| w).collect();
+        let mut remaining: Vec<f64> = profiles.iter().map(|p| p.weight).collect();
         let mut acc = 0.0;
         for w in remaining.iter_mut().rev() {
             acc += *w;
             *w = acc;
         }
         let last = profiles.len().saturating_sub(1);
-        for (i, ((profile, weight), mass)) in profiles.iter_mut().zip(&remaining).enumerate() {
+        for (i, (profile, mass)) in profiles.iter_mut().zip(&remaining).enumerate() {
             let count = if i == last {
                 left
             } else if left == 0 {
                 0
             } else {
                 let p = if *mass > 0.0 {
-                    (*weight / *mass).clamp(0.0, 1.0)
+                    (profile.weight / *mass).clamp(0.0, 1.0)
                 } else {
                     // Nobody left has any weight (all one-and-done): spread
                     // the rest evenly. i < last < customers <= 10^8: exact.
@@ -907,24 +908,31 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Every completed order, customer by customer.
-    fn draw_orders(&mut self, profiles: &[(Profile, f64)]) -> Vec<Draft> {
+    /// Every completed order, customer by customer, and each customer's
+    /// completed revenue in cents.
+    fn draw_orders(&mut self, profiles: &[Profile]) -> (Vec<Draft>, Vec<u64>) {
         let mut drafts = Vec::with_capacity(self.config.orders);
+        let mut revenue = Vec::with_capacity(profiles.len());
         let rng = &mut self.orders_rng;
-        for (index, (profile, _)) in profiles.iter().enumerate() {
+        for (index, profile) in profiles.iter().enumerate() {
             // index < customers <= MAX_CUSTOMERS < 2^32.
             let customer = index as u32;
             let z: f64 = StandardNormal.sample(rng);
+            let first = cents(profile.log_spend + ORDER_SPEND_SIGMA * z);
+            let mut total = u64::from(first);
             drafts.push(Draft {
                 day: profile.acquired,
                 customer,
-                cents: cents(profile.log_spend + ORDER_SPEND_SIGMA * z),
+                cents: first,
                 channel: profile.channel,
                 store: profile.store,
             });
             for _ in 0..profile.extra_orders {
                 let day = rng.random_range(profile.acquired..=profile.active_until);
                 let z: f64 = StandardNormal.sample(rng);
+                let amount = cents(profile.log_spend + ORDER_SPEND_SIGMA * z);
+                // Orders on the acquisition day keep the acquisition channel,
+                // so it is the channel of the first order.
                 let sticky = rng.random::<f64>() < CHANNEL_STICKINESS;
                 let channel = if sticky || day == profile.acquired {
                     profile.channel
@@ -936,26 +944,28 @@ impl<'a> Generator<'a> {
                 } else {
                     self.stores.draw(rng)
                 };
+                total = total.saturating_add(u64::from(amount));
                 drafts.push(Draft {
                     day,
                     customer,
-                    cents: cents(profile.log_spend + ORDER_SPEND_SIGMA * z),
+                    cents: amount,
                     channel,
                     store,
                 });
             }
+            revenue.push(total);
         }
-        drafts
+        (drafts, revenue)
     }
 
     /// Turns the date-sorted drafts into the order log: ids in date order,
     /// costs, cancellations next to their order, and returns merged in at
     /// their own (later) date through a small heap.
-    fn emit_orders(&mut self, drafts: Vec<Draft>, ids: &[CustomerId]) -> Vec<Order> {
+    fn emit_orders(&mut self, drafts: Vec<Draft>) -> Vec<Order> {
         let extra_rate = self.config.return_rate + self.config.cancel_rate;
-        // orders <= MAX_ORDERS and rates < 1, so this is below 2^31: the
-        // expected count of returns and cancellations plus six standard
-        // deviations, so the vector practically never grows.
+        // The expected count of returns and cancellations plus six standard
+        // deviations, so the vector practically never grows. orders <=
+        // MAX_ORDERS and rates < 1, so the count is below 2^31.
         let n = drafts.len() as f64;
         let expected = n * extra_rate + 6.0 * (n * extra_rate).sqrt() + 16.0;
         let mut out = Vec::with_capacity(drafts.len() + expected as usize);
@@ -964,29 +974,31 @@ impl<'a> Generator<'a> {
         let labels = Labels {
             start: self.config.start,
             as_of: self.config.as_of,
-            ids,
             channels: &channels,
             stores: &stores,
         };
-        let with_costs = self.config.with_costs;
         let rng = &mut self.events_rng;
         let mut pending: BinaryHeap<Reverse<PendingReturn>> = BinaryHeap::new();
+        let mut today = (u32::MAX, self.config.as_of);
         for (seq, draft) in drafts.into_iter().enumerate() {
             // seq < orders <= MAX_ORDERS < 2^32.
             let seq = seq as u32;
             flush_returns(&mut pending, (draft.day, seq, 0), &labels, &mut out);
+            if today.0 != draft.day {
+                today = (draft.day, labels.date(draft.day));
+            }
             let amount = i64::from(draft.cents);
             let share = rng.random_range(COST_SHARE.0..COST_SHARE.1);
             // amount <= 10^8, so the product is exact enough and in range.
             let cost = (amount as f64 * share).round() as i64;
-            let cost = with_costs.then_some(cost);
+            let cost = self.config.with_costs.then_some(cost);
+            let parts = (draft.channel, draft.store);
             out.push(labels.order(
                 order_id(seq, ""),
                 draft.customer,
-                draft.day,
-                amount,
-                cost,
-                (draft.channel, draft.store),
+                today.1,
+                (amount, cost),
+                parts,
                 OrderStatus::Completed,
             ));
             if rng.random::<f64>() < self.config.return_rate {
@@ -1012,10 +1024,9 @@ impl<'a> Generator<'a> {
                 out.push(labels.order(
                     order_id(seq, "-X"),
                     draft.customer,
-                    draft.day,
-                    amount,
-                    cost,
-                    (draft.channel, draft.store),
+                    today.1,
+                    (amount, cost),
+                    parts,
                     OrderStatus::Cancelled,
                 ));
             }
@@ -1029,58 +1040,57 @@ impl<'a> Generator<'a> {
         out
     }
 
-    /// The customer records, in index order (sorted by id by
-    /// [`Customers::new`]).
-    fn build_customers(
-        &mut self,
-        profiles: &[(Profile, f64)],
-        ids: &[CustomerId],
-        first_channel: &[Option<u16>],
-        revenue: &[u64],
-    ) -> Customers {
+    /// The customer records, generated in id order (so that
+    /// [`Customers::new`] finds them sorted).
+    fn build_customers(&mut self, profiles: &[Profile], revenue: &[u64]) -> Customers {
         let vip_from = vip_threshold(revenue);
         let prefectures = Skewed::new(PREFECTURES.len());
+        let mut by_id: Vec<(u64, usize)> = (0..profiles.len())
+            .map(|index| (scramble(index), index))
+            .collect();
+        by_id.sort_unstable();
         let rng = &mut self.profile_rng;
-        let records = profiles
-            .iter()
-            .zip(ids)
-            .zip(first_channel.iter().zip(revenue))
-            .map(|(((profile, _), id), (channel, &revenue))| {
-                let mut customer = Customer::new(id.clone());
-                if let Some(date) =
-                    day_to_date(self.config.start, self.config.as_of, profile.acquired)
-                {
-                    customer = customer.with_signup_date(date);
+        let mut records = Vec::with_capacity(by_id.len());
+        records.extend(by_id.into_iter().filter_map(|(scrambled, index)| {
+            let profile = profiles.get(index)?;
+            let revenue = revenue.get(index).copied().unwrap_or(0);
+            let mut customer =
+                Customer::new(CustomerId::new(numbered(b'C', scrambled, 8, "").as_str()))
+                    .with_signup_date(day_to_date(
+                        self.config.start,
+                        self.config.as_of,
+                        profile.acquired,
+                    ));
+            if let Some(name) = self.config.channels.get(usize::from(profile.channel)) {
+                customer = customer.with_acquisition_channel(name.as_str());
+            }
+            if rng.random::<f64>() < BIRTHDAY_SHARE {
+                if let Some(birthday) = random_birthday(rng) {
+                    customer = customer.with_birthday(birthday);
                 }
-                let channel = channel.unwrap_or(profile.channel);
-                if let Some(name) = self.config.channels.get(usize::from(channel)) {
-                    customer = customer.with_acquisition_channel(name.as_str());
-                }
-                if rng.random::<f64>() < BIRTHDAY_SHARE {
-                    if let Some(birthday) = random_birthday(rng) {
-                        customer = customer.with_birthday(birthday);
-                    }
-                }
-                let email = rng.random::<f64>() < EMAIL_OPT_IN;
-                let sms = rng.random::<f64>() < SMS_OPT_IN;
-                let newsletter = rng.random::<f64>() < NEWSLETTER_SHARE_OF_EMAIL;
-                customer = customer.with_email_opt_in(email).with_sms_opt_in(sms);
-                if email && newsletter {
-                    customer = customer.with_tag("newsletter");
-                }
-                if vip_from.is_some_and(|t| revenue >= t) {
-                    customer = customer.with_tag("vip");
-                }
-                let prefecture = PREFECTURES
-                    .get(usize::from(prefectures.draw(rng)))
-                    .copied()
-                    .unwrap_or("tokyo");
-                // revenue / 100 < 2^53 (at most 10^17 cents in all), exact.
-                let points = (revenue / 100) as f64;
+            }
+            let email = rng.random::<f64>() < EMAIL_OPT_IN;
+            let sms = rng.random::<f64>() < SMS_OPT_IN;
+            let newsletter = rng.random::<f64>() < NEWSLETTER_SHARE_OF_EMAIL;
+            customer = customer.with_email_opt_in(email).with_sms_opt_in(sms);
+            if email && newsletter {
+                customer = customer.with_tag("newsletter");
+            }
+            if vip_from.is_some_and(|t| revenue >= t) {
+                customer = customer.with_tag("vip");
+            }
+            let prefecture = PREFECTURES
+                .get(usize::from(prefectures.draw(rng)))
+                .copied()
+                .unwrap_or("tokyo");
+            // revenue / 100 < 2^53 (at most 10^17 cents in all), exact.
+            let points = (revenue / 100) as f64;
+            Some(
                 customer
                     .with_attribute("prefecture", prefecture)
-                    .with_attribute("points", points)
-            });
+                    .with_attribute("points", points),
+            )
+        }));
         // Ids are `(i * ID_SCRAMBLE) mod 10^8` for distinct i < 10^8 with
         // ID_SCRAMBLE invertible mod 10^8, hence unique: `new` cannot fail,
         // and the test `ids_are_unique_and_scrambled` checks it.
@@ -1092,29 +1102,26 @@ impl<'a> Generator<'a> {
 struct Labels<'a> {
     start: NaiveDate,
     as_of: NaiveDate,
-    ids: &'a [CustomerId],
     channels: &'a [Channel],
     stores: &'a [StoreId],
 }
 
 impl Labels<'_> {
-    #[allow(clippy::too_many_arguments)]
+    /// The date `day` days after `start`.
+    fn date(&self, day: u32) -> NaiveDate {
+        day_to_date(self.start, self.as_of, day)
+    }
+
     fn order(
         &self,
         id: OrderId,
         customer: u32,
-        day: u32,
-        amount: i64,
-        cost: Option<i64>,
+        date: NaiveDate,
+        (amount, cost): (i64, Option<i64>),
         (channel, store): (u16, u16),
         status: OrderStatus,
     ) -> Order {
-        let customer = self
-            .ids
-            .get(customer as usize)
-            .cloned()
-            .unwrap_or_else(|| CustomerId::from(""));
-        let date = day_to_date(self.start, self.as_of, day).unwrap_or(self.as_of);
+        let customer = CustomerId::new(numbered(b'C', scramble(customer as usize), 8, "").as_str());
         let mut order = Order::new(id, customer, date, Money::new(amount)).with_status(status);
         if let Some(cost) = cost {
             order = order.with_cost(Money::new(cost));
@@ -1147,13 +1154,48 @@ fn flush_returns(
         out.push(labels.order(
             order_id(next.seq, "-R"),
             next.customer,
-            next.day,
-            next.refund,
-            next.cost,
+            labels.date(next.day),
+            (next.refund, next.cost),
             (next.channel, next.store),
             OrderStatus::Returned,
         ));
     }
+}
+
+/// Sorts drafts by day, keeping generation order within a day.
+///
+/// A stable sort by day has exactly one result, whatever the algorithm, so
+/// order ids do not depend on the standard library's sort. When there are no
+/// more days than drafts (always, at scale) a counting sort does it in
+/// `O(n + days)`.
+fn sort_by_day(mut drafts: Vec<Draft>, span: u32) -> Vec<Draft> {
+    let days = span as usize + 1;
+    if days > drafts.len() {
+        drafts.sort_by_key(|d| d.day);
+        return drafts;
+    }
+    let mut next = vec![0_usize; days];
+    for draft in &drafts {
+        if let Some(count) = next.get_mut(draft.day as usize) {
+            *count += 1;
+        }
+    }
+    let mut start = 0;
+    for slot in &mut next {
+        let count = *slot;
+        *slot = start;
+        start += count;
+    }
+    let mut sorted = vec![Draft::default(); drafts.len()];
+    for draft in drafts {
+        if let Some(position) = next.get_mut(draft.day as usize) {
+            if let Some(slot) = sorted.get_mut(*position) {
+                *slot = draft;
+            }
+            *position += 1;
+        }
+    }
+    sorted
 }
 
 /// A day count from a float, clamped to `0..=span`.
@@ -1162,11 +1204,12 @@ fn day_from_f64(days: f64, span: u32) -> u32 {
     days.clamp(0.0, f64::from(span)) as u32
 }
 
-/// The date `day` days after `start` (never after `as_of` by construction).
-fn day_to_date(start: NaiveDate, as_of: NaiveDate, day: u32) -> Option<NaiveDate> {
+/// The date `day` days after `start`, never after `as_of` (days are at most
+/// `as_of - start`, so neither fallback is ever taken).
+fn day_to_date(start: NaiveDate, as_of: NaiveDate, day: u32) -> NaiveDate {
     start
         .checked_add_days(Days::new(u64::from(day)))
-        .map(|d| d.min(as_of))
+        .map_or(as_of, |d| d.min(as_of))
 }
 
 /// An order amount in cents from its logarithm, clamped to
@@ -1179,39 +1222,73 @@ fn cents(log_cents: f64) -> u32 {
         .clamp(1.0, f64::from(MAX_ORDER_CENTS)) as u32
 }
 
-/// The id of the `index`-th customer: `C` and 8 digits of a bijective
-/// scramble of the index.
+/// The number in the id of the `index`-th customer: a bijection of
+/// `0..10^8`, so ids are unique but neither dense nor in index order.
+fn scramble(index: usize) -> u64 {
+    // index < MAX_CUSTOMERS = 10^8, so the product is below 10^16 < 2^64.
+    (index as u64 % ID_MODULUS) * ID_SCRAMBLE % ID_MODULUS
+}
+
+/// The id of the `index`-th customer: `C` and 8 digits.
+#[cfg(test)]
 fn customer_id(index: usize) -> CustomerId {
-    // index < MAX_CUSTOMERS = 10^8, so it fits in u64 and the product in
-    // u64 (< 10^16).
-    let scrambled = (index as u64 % ID_MODULUS) * ID_SCRAMBLE % ID_MODULUS;
-    CustomerId::new(numbered('C', scrambled, 8, ""))
+    CustomerId::new(numbered(b'C', scramble(index), 8, "").as_str())
 }
 
 /// The id of the `seq`-th completed order (0-based), with a suffix.
 fn order_id(seq: u32, suffix: &str) -> OrderId {
-    OrderId::new(numbered('O', u64::from(seq) + 1, 9, suffix))
+    OrderId::new(numbered(b'O', u64::from(seq) + 1, 9, suffix).as_str())
 }
 
-/// `prefix`, `n` zero-padded to `width` digits, then `suffix`; built inline
-/// (no heap allocation for ids up to 24 bytes) without the formatting
-/// machinery, which matters at ten million ids.
-fn numbered(prefix: char, n: u64, width: u32, suffix: &str) -> CompactString {
-    let mut id = CompactString::with_capacity(1 + width as usize + suffix.len());
-    id.push(prefix);
-    let mut div = 10_u64.pow(width.saturating_sub(1));
-    // Wider numbers than `width` keep all their digits.
-    while div.saturating_mul(10) <= n {
-        div *= 10;
-    }
-    while div > 0 {
+/// `prefix`, `n` zero-padded to at least `width` digits, then `suffix`,
+/// built on the stack without the formatting machinery (which matters at
+/// ten million ids; the id types then store it inline).
+fn numbered(prefix: u8, n: u64, width: usize, suffix: &str) -> IdText {
+    // u64 has at most 20 decimal digits; fill from the right.
+    let mut digits = [b'0'; 20];
+    let mut rest = n;
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
         // A single decimal digit, 0..=9.
-        let digit = (n / div % 10) as u8;
-        id.push(char::from(b'0' + digit));
-        div /= 10;
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
+        if rest == 0 && len >= width {
+            break;
+        }
     }
-    id.push_str(suffix);
-    id
+    let mut text = IdText {
+        bytes: [0; 32],
+        len: 0,
+    };
+    text.extend(&[prefix]);
+    text.extend(digits.get(digits.len() - len..).unwrap_or_default());
+    text.extend(suffix.as_bytes());
+    text
+}
+
+/// A short id under construction: ASCII prefix and digits, then a suffix.
+struct IdText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl IdText {
+    /// Appends `part`; ids here are at most 1 + 20 + 2 bytes, well within
+    /// the buffer, and anything beyond it would be dropped, not panic.
+    fn extend(&mut self, part: &[u8]) {
+        let end = (self.len + part.len()).min(self.bytes.len());
+        if let Some(dest) = self.bytes.get_mut(self.len..end) {
+            dest.copy_from_slice(part.get(..dest.len()).unwrap_or_default());
+            self.len = end;
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Built from an ASCII prefix, ASCII digits and a whole `&str`
+        // suffix, so always valid UTF-8.
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
 }
 
 /// A uniformly drawn day of a leap year, as a birthday.
@@ -1230,9 +1307,9 @@ fn vip_threshold(revenue: &[u64]) -> Option<u64> {
     if count == 0 {
         return None;
     }
-    let mut sorted = revenue.to_vec();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
-    sorted.get(count - 1).copied()
+    let mut scratch = revenue.to_vec();
+    let (_, nth, _) = scratch.select_nth_unstable_by(count - 1, |a, b| b.cmp(a));
+    Some(*nth)
 }
 
 #[cfg(test)]
@@ -1292,7 +1369,8 @@ mod tests {
                 OrderStatus::Completed => {
                     assert!(o.amount().is_positive());
                     assert!(cost.minor_units() <= o.amount().minor_units());
-                    assert!(cost.minor_units() * 100 >= o.amount().minor_units() * 39);
+                    // cost = round(amount * c) with c >= 0.40.
+                    assert!(cost.minor_units() * 100 + 50 >= o.amount().minor_units() * 40);
                 }
                 OrderStatus::Returned => {
                     returned += 1;
@@ -1403,7 +1481,12 @@ mod tests {
         assert_eq!(customer_id(MAX_CUSTOMERS - 1).as_str(), "C38196601");
         assert_eq!(order_id(0, "").as_str(), "O000000001");
         assert_eq!(order_id(41, "-R").as_str(), "O000000042-R");
-        assert_eq!(numbered('O', 1_234_567_890, 9, "").as_str(), "O1234567890");
+        assert_eq!(numbered(b'O', 1_234_567_890, 9, "").as_str(), "O1234567890");
+        assert_eq!(
+            numbered(b'O', u64::MAX, 9, "-R").as_str(),
+            "O18446744073709551615-R"
+        );
+        assert_eq!(numbered(b'C', 7, 8, "").as_str(), "C00000007");
         // Injective on a sample, including the top of the range.
         let sample: BTreeSet<CustomerId> = (0..200_000)
             .chain(MAX_CUSTOMERS - 200_000..MAX_CUSTOMERS)
@@ -1454,12 +1537,13 @@ mod tests {
     }
 
     /// With the defaults (10,000 customers, 10 completed orders each on
-    /// average) the skew comes from λ ~ Gamma(0.6) times an exponential
-    /// lifetime clipped at as_of: P(no repeat order) is the mixed-Poisson
-    /// zero term, about 0.4-0.5 for this model (recent and short-lived
-    /// customers have tiny weights), and the top decile holds well over 40%
-    /// of revenue. The bounds are several standard errors wide at n = 10,000
-    /// and are checked on a few seeds.
+    /// average) a customer buys exactly once if one-and-done (40%) or, for
+    /// the others, with the mixed-Poisson zero probability of λ ~ Gamma(0.6)
+    /// times a clipped exponential lifetime (about 23%): 0.4 + 0.6 * 0.23 ≈
+    /// 0.54, measured 0.53-0.54 on several seeds, with a standard error of
+    /// 0.005 at n = 10,000, so 0.45..0.65 is wide yet catches a broken model.
+    /// The top decile measures 0.67-0.68 of revenue (Gamma-times-lifetime
+    /// weights and log-normal spend); > 0.5 leaves a wide margin.
     #[test]
     fn default_shop_is_heavily_skewed() {
         for seed in [42, 1, 2024] {
@@ -1467,28 +1551,21 @@ mod tests {
             let counts = completed_per_customer(&shop);
             let one_timers =
                 counts.values().filter(|&&n| n == 1).count() as f64 / counts.len() as f64;
-            eprintln!("STAT seed {seed} one={one_timers}");
             assert!(
-                (0.30..0.80).contains(&one_timers),
+                (0.45..0.65).contains(&one_timers),
                 "seed {seed}: {one_timers}"
             );
-            let mut revenue: Vec<i64> = shop
-                .customers()
-                .iter()
-                .map(|c| {
-                    shop.orders()
-                        .iter()
-                        .filter(|o| o.customer() == c.id() && o.status().counts_amount())
-                        .map(|o| o.amount().minor_units())
-                        .sum()
-                })
-                .collect();
+            let mut by_customer = std::collections::BTreeMap::new();
+            for o in shop.orders().iter().filter(|o| o.status().counts_amount()) {
+                *by_customer.entry(o.customer().as_str()).or_insert(0_i64) +=
+                    o.amount().minor_units();
+            }
+            let mut revenue: Vec<i64> = by_customer.into_values().collect();
             revenue.sort_unstable_by(|a, b| b.cmp(a));
             let total: i64 = revenue.iter().sum();
             let top: i64 = revenue[..revenue.len() / 10].iter().sum();
             let top_share = top as f64 / total as f64;
-            eprintln!("STAT top={top_share}");
-            assert!(top_share > 0.30, "seed {seed}: {top_share}");
+            assert!(top_share > 0.50, "seed {seed}: {top_share}");
             // Median completed order near 45.00.
             let mut amounts: Vec<i64> = shop
                 .orders()
@@ -1500,6 +1577,48 @@ mod tests {
             let median = amounts[amounts.len() / 2];
             assert!((3_800..5_200).contains(&median), "seed {seed}: {median}");
         }
+    }
+
+    #[test]
+    fn sort_by_day_is_the_same_stable_sort_either_way() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let drafts: Vec<Draft> = (0..2_000)
+            .map(|i| Draft {
+                day: rng.random_range(0..=50),
+                customer: i,
+                ..Draft::default()
+            })
+            .collect();
+        let key = |ds: &[Draft]| ds.iter().map(|d| (d.day, d.customer)).collect::<Vec<_>>();
+        let mut expected = key(&drafts);
+        expected.sort_by_key(|&(day, _)| day);
+        // 51 days <= 2_000 drafts: counting sort.
+        assert_eq!(key(&sort_by_day(drafts.clone(), 50)), expected);
+        // More days than drafts: the standard stable sort.
+        assert_eq!(key(&sort_by_day(drafts, 1_000_000)), expected);
+    }
+
+    #[test]
+    fn tiny_shops_over_long_spans_use_the_fallback_sort() {
+        // 6 orders over 100 years: more days than drafts.
+        let shop = SimConfig::builder()
+            .customers(3)
+            .orders(6)
+            .start(date(1926, 1, 1))
+            .build()
+            .unwrap()
+            .generate();
+        let completed = shop
+            .orders()
+            .iter()
+            .filter(|o| o.status() == OrderStatus::Completed)
+            .count();
+        assert_eq!(completed, 6);
+        assert!(
+            shop.orders()
+                .windows(2)
+                .all(|w| (w[0].date(), w[0].id()) < (w[1].date(), w[1].id()))
+        );
     }
 
     fn field_of(builder: SimConfigBuilder) -> String {
