@@ -12,7 +12,7 @@ use rfmkit::order::OrderStatus;
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, RfmScore, Score, Scores, ScoringConfig};
 use rfmkit::segment::{ScoreRange, SegmentTable};
 use rfmkit::summary::{FutureOrders, Summaries, SummaryConfig, Validation};
-use rfmkit::{Error, Order};
+use rfmkit::{CustomerId, Error, Order};
 use serde_json::{from_str, to_string};
 
 use strategies::*;
@@ -232,6 +232,29 @@ proptest! {
                 prop_assert_eq!(Some(&lr), all.get(c.customer().as_str()));
             }
         }
+    }
+
+    /// 6b. The multi-store merge: re-keying summaries to unified ids
+    /// (several local ids onto one) equals summarizing the orders with their
+    /// customer ids replaced.
+    #[test]
+    fn remap_equals_summarizing_unified_orders(
+        orders in valid_orders(40),
+        targets in proptest::collection::vec(0_u8..3, 8),
+    ) {
+        // Map each local id to one of three unified ids, by the id's last byte.
+        let unify = |id: &str| -> String {
+            let slot = id.bytes().last().map_or(0, |b| usize::from(b) % targets.len());
+            format!("u{}", targets[slot])
+        };
+        let remapped = summarize(&orders)
+            .remap(|id| CustomerId::from(unify(id.as_str())))
+            .unwrap();
+        let unified: Vec<Order> = orders
+            .iter()
+            .map(|o| copy_as(o, &unify(o.customer().as_str()), o.id().as_str()))
+            .collect();
+        prop_assert_eq!(remapped, summarize(&unified));
     }
 
     /// 7. Money is conserved exactly: Σ monetary = Σ completed + Σ returned
