@@ -143,13 +143,118 @@ else
     fail "examples/rfm_csv.rs exists"
 fi
 
+# --- ltv_csv ------------------------------------------------------------
+
+if [[ -f examples/ltv_csv.rs ]]; then
+    ltv=ltv_csv
+
+    # json_check FILE 'PY-EXPR == VALUE' ...: each argument is a Python
+    # comparison over the parsed JSON `j`; prints the ones that fail.
+    json_check() {
+        local file="$1"
+        shift
+        python3 - "$file" "$@" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+bad = [c for c in sys.argv[2:] if not eval(c, {"j": j})]
+for c in bad:
+    print("mismatch: " + c)
+sys.exit(1 if bad else 0)
+PY
+    }
+
+    # Hand-computed in tests/ltv.rs (ltv_small_fixture_by_hand): 5 customers,
+    # 9 completed orders, net 655.00 - 40.00 = 615.00, AOV 61500 / 9 = 6833.33.
+    check="ltv_csv ltv_small.csv matches the hand-computed KPIs"
+    run "$ltv" --input "$data/ltv_small.csv" --as-of "$as_of"
+    if [[ $rc -eq 0 ]] && json_check "$work/out" \
+        'j["scale"] == 2' \
+        'j["kpis"]["customers"] == 5' \
+        'j["kpis"]["orders"] == 9' \
+        'j["kpis"]["net_revenue"] == 61500' \
+        'j["kpis"]["margin"] == 24000' \
+        'j["kpis"]["average_order_value"] == 6833' \
+        'j["kpis"]["repeat_rate"] == 0.4' \
+        'j["kpis"]["f2"] == {"days": 90, "eligible": 4, "converted": 2, "rate": 0.5}' \
+        '(j["kpis"]["churn"]["active"], j["kpis"]["churn"]["churned"]) == (1, 1)' \
+        'j["kpis"]["ltv"] == 12300 and j["kpis"]["margin_ltv"] == 4800' \
+        '[(g["key"], g["value"]["customers"]) for g in j["by_channel"]] == [("app", 2), ("web", 2), (None, 1)]' \
+        '[(g["key"], g["value"]["customers"]) for g in j["by_store"]] == [("online", 1), ("osaka", 2), ("tokyo", 2)]' \
+        '[(c["month"], c["customers"]) for c in j["cohorts"]["cohorts"]] == [("2024-12", 1), ("2025-01", 1), ("2025-03", 1), ("2025-06", 1), ("2025-12", 1)]' \
+        '[c["active"] for c in j["cohorts"]["cohorts"][3]["cells"]] == [1, 0, 1, 0, 0, 0, 0]' \
+        'j["cohorts"]["cohorts"][1]["cells"][-1]["cumulative_revenue_per_customer"] == 23000' \
+        >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    # --f2-days 30: C05 (first order 30 days before the as-of date) becomes
+    # eligible; C01 came back after 36 days, C03 after 70: no conversion.
+    check="ltv_csv --f2-days 30 moves the F2 window"
+    run "$ltv" --input "$data/ltv_small.csv" --as-of "$as_of" --f2-days 30
+    if [[ $rc -eq 0 ]] && json_check "$work/out" \
+        'j["kpis"]["f2"] == {"days": 30, "eligible": 5, "converted": 0, "rate": 0.0}' \
+        >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="ltv_csv after_as_of.csv fails with exit 1 naming 'line 8'"
+    run "$ltv" --input "$data/after_as_of.csv" --as-of "$as_of"
+    if [[ $rc -eq 1 ]] && grep -qE "line 8([^0-9]|\$)" "$work/err" && [[ ! -s "$work/out" ]]; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    check="ltv_csv --lenient after_as_of.csv succeeds, listing skipped line 8"
+    run "$ltv" --input "$data/after_as_of.csv" --as-of "$as_of" --lenient
+    if [[ $rc -eq 0 ]] && grep -qE "^skipped .* line 8([^0-9]|\$)" "$work/err" \
+        && json_check "$work/out" 'j["kpis"]["customers"] == 4' >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="ltv_csv empty.csv (header only) prints zero KPIs"
+    run "$ltv" --input "$data/empty.csv" --as-of "$as_of"
+    if [[ $rc -eq 0 ]] && json_check "$work/out" \
+        'j["kpis"]["customers"] == 0 and j["kpis"]["repeat_rate"] is None' \
+        'j["by_channel"] == [] and j["cohorts"]["cohorts"] == []' >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="ltv_csv --f2-days 0 exits 2 with usage on stderr"
+    run "$ltv" --input "$data/ltv_small.csv" --as-of "$as_of" --f2-days 0
+    if [[ $rc -eq 2 ]] && grep -q -- '--f2-days "0"' "$work/err" \
+        && grep -q '^usage: ltv_csv' "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    check="ltv_csv --help exits 0 with usage on stdout"
+    run "$ltv" --help
+    if [[ $rc -eq 0 ]] && grep -q '^usage: ltv_csv' "$work/out"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc"
+    fi
+else
+    fail "examples/ltv_csv.rs exists"
+fi
+
 # --- the other examples -------------------------------------------------
 # Examples that run without arguments are run here; the ones that need
 # input files get their own checks above when they have fixtures.
-no_args=(quickstart)
+no_args=(quickstart ltv_report)
 for source in examples/*.rs; do
     name="$(basename "$source" .rs)"
-    [[ "$name" == rfm_csv ]] && continue
+    [[ "$name" == rfm_csv || "$name" == ltv_csv ]] && continue
     if [[ " ${no_args[*]} " == *" $name "* ]]; then
         check="$name runs without arguments"
         run "$name"

@@ -71,6 +71,10 @@
 //!   thresholds), then score customers in bulk or one at a time.
 //! - [`segment`]: [`SegmentTable`](segment::SegmentTable) rules → one named
 //!   segment per customer, and the [`SegmentReport`](segment::SegmentReport).
+//! - [`ltv`]: the seeds' LTV formulas (exact), population KPIs (AOV, repeat
+//!   rate, F2 conversion, churn, historical LTV), breakdowns per acquisition
+//!   channel and store, multi-store merge, monthly cohorts with the LTV
+//!   curve, and LTV against CAC.
 //! - [`sim`]: a deterministic shop simulator for examples, tests and
 //!   benchmarks.
 //! - [`error`]: the [`Error`] type.
@@ -114,6 +118,7 @@
 pub mod customer;
 pub mod error;
 pub mod id;
+pub mod ltv;
 pub mod money;
 pub mod order;
 pub mod rfm;

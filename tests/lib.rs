@@ -11,6 +11,7 @@
 
 mod common;
 mod errors;
+mod ltv;
 mod props;
 mod rfm;
 mod segment;
