@@ -248,6 +248,93 @@ else
     fail "examples/ltv_csv.rs exists"
 fi
 
+# --- audiences ----------------------------------------------------------
+
+if [[ -f examples/rfm_csv.rs ]]; then
+    rfm=rfm_csv
+    query="segment in (at_risk, cant_lose_them) and last_order < -90d"
+
+    # C03 (cant_lose_them, last order 2025-02-14) and C04 (at_risk,
+    # 2025-10-01) are the two lapsing customers; -90d is 2025-10-02.
+    check="rfm_csv --audience writes only the selected customers (audience_small.expected.csv)"
+    run "$rfm" --input "$data/orders_small.csv" --as-of "$as_of" --method rank --audience "$query"
+    if [[ $rc -eq 0 ]] && diff -u "$data/audience_small.expected.csv" "$work/out" >"$work/diff" \
+        && grep -q "^audience: 2 of 5 customers selected by $query" "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="rfm_csv --explain C04 prints the clause-by-clause explanation"
+    run "$rfm" --input "$data/orders_small.csv" --as-of "$as_of" --method rank \
+        --audience "$query and monetary >= 100.00" --explain C04
+    if [[ $rc -eq 0 ]] \
+        && grep -q '^customer C04: not selected (the rule is false)' "$work/err" \
+        && grep -q '^  true     last_order < -90d  \[last_order = 2025-10-01; -90d is 2025-10-02\]' "$work/err" \
+        && grep -q '^  false    monetary >= 100.00  \[monetary = 35.50\]' "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    # Bad queries: exit 1, the positioned error on stderr, nothing on stdout.
+    for case in \
+        'segment in (at_risk) and monetary >= abc|column 38: expected a number after '"'"'>='"'"', found '"'"'abc'"'"'' \
+        'segment = at_rsik|column 11: unknown segment '"'"'at_rsik'"'"'; did you mean '"'"'at_risk'"'"'?' \
+        'monetory > 1|column 1: unknown field '"'"'monetory'"'"'; did you mean '"'"'monetary'"'"'?' \
+        '(frequency > 1|column 15: expected '"'"')'"'"' to close the '"'"'('"'"' at column 1, found end of query'; do
+        bad="${case%%|*}"
+        expect="${case#*|}"
+        check="rfm_csv --audience \"$bad\" fails with exit 1: $expect"
+        run "$rfm" --input "$data/orders_small.csv" --as-of "$as_of" --audience "$bad"
+        if [[ $rc -eq 1 ]] && grep -qF "error: --audience: $expect" "$work/err" && [[ ! -s "$work/out" ]]; then
+            pass "$check"
+        else
+            fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+        fi
+    done
+
+    check="rfm_csv --explain without --audience exits 2"
+    run "$rfm" --input "$data/orders_small.csv" --as-of "$as_of" --explain C04
+    if [[ $rc -eq 2 ]] && grep -q 'explain needs --audience' "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    check="rfm_csv --explain of an unknown customer exits 1"
+    run "$rfm" --input "$data/orders_small.csv" --as-of "$as_of" --audience "r >= 1" --explain C99
+    if [[ $rc -eq 1 ]] && grep -q 'explain C99: no scored customer' "$work/err" && [[ ! -s "$work/out" ]]; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+fi
+
+if [[ -f examples/audience.rs ]]; then
+    check="audience: three front ends agree, a control split and two explanations"
+    run audience
+    if [[ $rc -eq 0 ]] && grep -q 'selects the same customers: true' "$work/out" \
+        && grep -qE '^campaign winback-demo: [0-9]+ matched, .* target \+ [0-9]+ control' "$work/out" \
+        && [[ "$(grep -c '^customer C[0-9]*: ' "$work/out")" -eq 2 ]]; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stdout: $(cat "$work/out")" "stderr: $(cat "$work/err")"
+    fi
+else
+    fail "examples/audience.rs exists"
+fi
+
+if [[ -f examples/audience_bench.rs ]]; then
+    check="audience_bench --profiles 20000 times the five-condition rule"
+    run audience_bench --profiles 20000 --runs 3
+    if [[ $rc -eq 0 ]] && grep -q '^evaluate: median' "$work/out"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+fi
+
 # --- the other examples -------------------------------------------------
 # Examples that run without arguments are run here; the ones that need
 # input files get their own checks above when they have fixtures.
@@ -255,6 +342,7 @@ no_args=(quickstart ltv_report)
 for source in examples/*.rs; do
     name="$(basename "$source" .rs)"
     [[ "$name" == rfm_csv || "$name" == ltv_csv ]] && continue
+    [[ "$name" == audience || "$name" == audience_bench ]] && continue
     if [[ " ${no_args[*]} " == *" $name "* ]]; then
         check="$name runs without arguments"
         run "$name"

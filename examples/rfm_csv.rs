@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example rfm_csv -- --input ORDERS.csv --as-of YYYY-MM-DD \
 //!     [--bins N] [--method quantile|rank] [--frequency orders|days] \
-//!     [--segments standard|compact] [--scale 2] [--lenient] [--output OUT.csv]
+//!     [--segments standard|compact] [--scale 2] [--lenient] [--output OUT.csv] \
+//!     [--audience QUERY] [--explain CUSTOMER_ID]
 //! ```
 //!
 //! The whole pipeline on a file: orders → per-customer summaries as of
@@ -56,10 +57,29 @@
 //! error: orders.csv line 9 (order A-7): order #7 (id A-7): dated 2026-01-05, after the as-of date 2025-12-31; ...
 //! ```
 //!
-//! The exit code is 1 for bad input and 2 for a bad command line. With
+//! The exit code is 1 for bad input (a bad `--audience` query included) and 2
+//! for a bad command line. With
 //! `--lenient`, malformed rows and invalid orders (duplicate ids, wrong
 //! sign for the status, dated after the as-of date) are skipped instead,
 //! each listed on stderr with its line, and the run succeeds.
+//!
+//! # Audiences
+//!
+//! `--audience QUERY` writes only the customers an audience query selects
+//! (same columns), and reports how many it selected; the query language is
+//! documented in `rfmkit::audience`. The CSV has no customer records, so
+//! record fields (`email_opt_in`, `tags`, `attr.*`, ...) are missing and a
+//! test on them is unknown: it selects nobody. `--explain CUSTOMER_ID`
+//! prints, with the report, why that customer is or is not selected, clause
+//! by clause. A query that does not parse fails before the file is read,
+//! naming the column:
+//!
+//! ```text
+//! $ rfm_csv --input orders.csv --as-of 2025-12-31 --audience "monetary >= abc"
+//! error: --audience: column 13: expected a number after '>=', found 'abc'
+//!   monetary >= abc
+//!               ^
+//! ```
 //!
 //! # Example
 //!
@@ -81,12 +101,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use rfmkit::audience::{Explanation, Profiles, Rule, Schema};
+use rfmkit::campaign::Audience;
 use rfmkit::money::MAX_SCALE;
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig};
 use rfmkit::segment::{SegmentTable, Segmentation};
-use rfmkit::summary::{SummaryConfig, Validation};
+use rfmkit::summary::{Summaries, SummaryConfig, Validation};
 
 use common::{Failure, LoadedOrders, locate_error, write_stderr};
+use rfmkit::error::Location;
 
 const USAGE: &str = "\
 usage: rfm_csv --input ORDERS.csv --as-of YYYY-MM-DD [options]
@@ -109,6 +132,12 @@ options:
                         stderr, instead of failing
   --output PATH         write the CSV there instead of stdout (the model and
                         segment report then go to stdout)
+  --audience QUERY      write only the customers the audience query selects,
+                        e.g. \"segment in (at_risk, cant_lose_them) and
+                        last_order < -90d\" (see rfmkit::audience)
+  --explain ID          with --audience: explain, clause by clause, why the
+                        customer ID is or is not selected (printed with the
+                        report)
   -h, --help            print this help";
 
 /// The command line, parsed and validated.
@@ -122,6 +151,9 @@ struct Options {
     scale: u32,
     lenient: bool,
     output: Option<PathBuf>,
+    /// The `--audience` query, parsed.
+    audience: Option<Rule>,
+    explain: Option<String>,
 }
 
 fn parse_options() -> Result<Options, Failure> {
@@ -136,6 +168,8 @@ fn parse_options() -> Result<Options, Failure> {
             "segments",
             "scale",
             "output",
+            "audience",
+            "explain",
         ],
         &["lenient"],
     )?;
@@ -201,6 +235,16 @@ fn parse_options() -> Result<Options, Failure> {
             segments.bins()
         )));
     }
+    let explain = flags.value("explain").map(str::to_owned);
+    let audience = match flags.value("audience") {
+        Some(query) => Some(parse_query(query, &segments, scale)?),
+        None if explain.is_some() => {
+            return Err(Failure::Usage(
+                "--explain needs --audience (the rule to explain)".into(),
+            ));
+        }
+        None => None,
+    };
     Ok(Options {
         input,
         as_of,
@@ -210,13 +254,41 @@ fn parse_options() -> Result<Options, Failure> {
         scale,
         lenient: flags.switch("lenient"),
         output: flags.value("output").map(PathBuf::from),
+        audience,
+        explain,
+    })
+}
+
+/// Parses the `--audience` query against the segment table and scale. The
+/// CSV has no customer records, hence no custom attributes. A bad query is
+/// a failed run (exit 1) whose message shows the column with a caret.
+fn parse_query(query: &str, segments: &SegmentTable, scale: u32) -> Result<Rule, Failure> {
+    let schema = Schema::builder()
+        .scale(scale)
+        .segments(segments)
+        .no_attributes()
+        .build()
+        .map_err(|err| Failure::Usage(format!("--scale {scale}: {err}")))?;
+    Rule::parse(query, &schema).map_err(|err| {
+        let mut message = format!("--audience: {err}");
+        if let Some(Location::Query(position)) = err.location() {
+            // Control characters would garble the caret line.
+            let shown: String = query
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let pad = " ".repeat(position.column.saturating_sub(1));
+            message.push_str(&format!("\n  {shown}\n  {pad}^"));
+        }
+        Failure::Run(message)
     })
 }
 
 fn run(options: &Options) -> Result<(), Failure> {
     let path = options.input.as_path();
     let loaded = common::read_orders(path, options.scale, options.lenient)?;
-    let (model, segmentation) = score(options, &loaded)?;
+    let (model, segmentation, summaries) = score(options, &loaded)?;
+    let selection = select(options, &segmentation, &summaries)?;
 
     let header = [
         "customer_id",
@@ -243,7 +315,11 @@ fn run(options: &Options) -> Result<(), Failure> {
     };
     let mut writer = csv::Writer::from_writer(io::BufWriter::new(sink));
     writer.write_record(header).map_err(|e| output_error(&e))?;
-    for customer in &segmentation {
+    let selected = |id: &str| selection.as_ref().is_none_or(|s| s.audience.contains(id));
+    for customer in segmentation
+        .iter()
+        .filter(|c| selected(c.scored.customer.as_str()))
+    {
         let scored = &customer.scored;
         writer
             .write_record([
@@ -261,24 +337,84 @@ fn run(options: &Options) -> Result<(), Failure> {
     writer.flush().map_err(|e| output_error(&e))?;
     drop(writer);
 
+    let written = selection
+        .as_ref()
+        .map_or(segmentation.len(), |s| s.audience.len());
+    let mut report = report(options, &model, &segmentation);
+    if let Some(selection) = &selection {
+        report.push_str(&selection.summary(segmentation.len()));
+    }
     if let Some(out) = &options.output {
-        let text = format!(
-            "wrote {} customers to {}\n\n{}",
-            segmentation.len(),
-            out.display(),
-            report(options, &model, &segmentation)
-        );
+        let text = format!("wrote {written} customers to {}\n\n{report}", out.display(),);
         // The CSV is written; a closed stdout only loses the report.
         let _ = writeln!(io::stdout().lock(), "{text}");
     } else {
-        write_stderr(&report(options, &model, &segmentation));
+        write_stderr(&report);
     }
     Ok(())
 }
 
+/// The `--audience` selection and the `--explain` explanation.
+struct Selection {
+    query: String,
+    audience: Audience,
+    explanation: Option<Explanation>,
+}
+
+impl Selection {
+    /// The lines added to the report.
+    fn summary(&self, scored: usize) -> String {
+        let mut text = format!(
+            "\n\naudience: {} of {scored} customers selected by {}",
+            self.audience.len(),
+            self.query
+        );
+        if let Some(explanation) = &self.explanation {
+            text.push_str(&format!("\n\n{explanation}"));
+        }
+        text
+    }
+}
+
+/// Runs the `--audience` query over the segmented customers and looks up
+/// the `--explain` customer, before any output is written.
+fn select(
+    options: &Options,
+    segmentation: &Segmentation,
+    summaries: &Summaries,
+) -> Result<Option<Selection>, Failure> {
+    let Some(rule) = &options.audience else {
+        return Ok(None);
+    };
+    let path = options.input.as_path();
+    let failed = |err: rfmkit::Error| Failure::Run(format!("{}: {err}", path.display()));
+    let profiles = Profiles::builder(segmentation, summaries)
+        .scale(options.scale)
+        .build()
+        .map_err(failed)?;
+    let compiled = profiles.compile(rule).map_err(failed)?;
+    let explanation = match &options.explain {
+        None => None,
+        Some(id) => Some(compiled.explain(id).ok_or_else(|| {
+            Failure::Run(format!(
+                "--explain {id}: no scored customer has this id in {}",
+                path.display()
+            ))
+        })?),
+    };
+    Ok(Some(Selection {
+        query: rule.display_query(options.scale).to_string(),
+        audience: Audience::from(&compiled),
+        explanation,
+    }))
+}
+
 /// Orders → summaries → model → scores → segments, with every library error
 /// and every skipped order mapped back to its CSV line.
-fn score(options: &Options, loaded: &LoadedOrders) -> Result<(RfmModel, Segmentation), Failure> {
+fn score(
+    options: &Options,
+    loaded: &LoadedOrders,
+) -> Result<(RfmModel, Segmentation, Summaries), Failure> {
     let path = options.input.as_path();
     let validation = if options.lenient {
         Validation::Lenient
@@ -313,9 +449,9 @@ fn score(options: &Options, loaded: &LoadedOrders) -> Result<(RfmModel, Segmenta
         ));
     }
 
-    let summaries = &summarized.summaries;
-    let model = RfmModel::fit(&options.scoring, summaries);
-    let scores = model.score_all(summaries);
+    let summaries = summarized.summaries;
+    let model = RfmModel::fit(&options.scoring, &summaries);
+    let scores = model.score_all(&summaries);
     if !scores.unscored().is_empty() {
         let count = scores.unscored().len();
         write_stderr(&format!(
@@ -330,7 +466,7 @@ fn score(options: &Options, loaded: &LoadedOrders) -> Result<(RfmModel, Segmenta
         .segments
         .segment_all(&scores)
         .map_err(|err| Failure::Run(format!("{}: {err}", path.display())))?;
-    Ok((model, segmentation))
+    Ok((model, segmentation, summaries))
 }
 
 /// The model's cuts and the per-segment report, for humans.

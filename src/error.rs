@@ -12,7 +12,10 @@
 //!   add 2 to get a 1-based line number);
 //! - `order_id` and `customer`: the ids as they appear in the input;
 //! - `field`: the configuration key, written as a path such as
-//!   `thresholds.recency_days` or `rules[3].r`.
+//!   `thresholds.recency_days` or `rules[3].r`;
+//! - `position`: a [`QueryPosition`] in an audience query (its byte offset
+//!   and its 1-based column in characters), displayed `column N`; `None`
+//!   for a rule that came from JSON or the Rust builder.
 //!
 //! [`Error::location`] returns that location without matching on variants.
 //!
@@ -224,6 +227,126 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+
+    /// An audience query is not well formed: at `position`, the parser
+    /// expected one thing and found another.
+    ///
+    /// Fix the query at that column; `expected` says what may come there.
+    #[error("column {}: expected {expected}, found {found}", position.column)]
+    QueryParse {
+        /// Where in the query.
+        position: QueryPosition,
+        /// What may come there, e.g. `a number after '>='`.
+        expected: String,
+        /// What is there, quoted, or `end of query`.
+        found: String,
+    },
+
+    /// An audience rule names a field that does not exist, or a custom
+    /// attribute that no customer has.
+    ///
+    /// Fix the name; `suggestion` is the closest known field, if any. The
+    /// fields are listed in the [`audience`](crate::audience#fields) docs.
+    #[error("{}unknown field '{name}'{}", at(position.as_ref()), did_you_mean(suggestion.as_deref()))]
+    UnknownField {
+        /// Where in the query, if the rule came from query text.
+        position: Option<QueryPosition>,
+        /// The name as written.
+        name: String,
+        /// The closest known field name.
+        suggestion: Option<String>,
+    },
+
+    /// An audience rule names a segment that is not in the segment table.
+    ///
+    /// Fix the name; `suggestion` is the closest segment, if any.
+    #[error("{}unknown segment '{name}'{}", at(position.as_ref()), did_you_mean(suggestion.as_deref()))]
+    UnknownSegment {
+        /// Where in the query, if the rule came from query text.
+        position: Option<QueryPosition>,
+        /// The name as written.
+        name: String,
+        /// The closest segment name.
+        suggestion: Option<String>,
+    },
+
+    /// An audience rule's condition does not fit its field: an operator
+    /// the field's type does not allow, a value of the wrong type, a number
+    /// that is not finite, or a date out of range.
+    ///
+    /// `reason` says which operators or values the field takes.
+    #[error("{}{field}: {reason}", at(position.as_ref()))]
+    InvalidRule {
+        /// Where in the query, if the rule came from query text.
+        position: Option<QueryPosition>,
+        /// The field of the condition (`monetary`, `attr.points`).
+        field: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+
+    /// A stored audience rule or campaign has a format version this rfmkit
+    /// does not read.
+    ///
+    /// Fix: upgrade rfmkit, or store the rule in a version it reads.
+    #[error(
+        "rule format version {version} is not supported; this rfmkit reads version {supported}"
+    )]
+    UnsupportedVersion {
+        /// The version found.
+        version: u64,
+        /// The version this rfmkit reads.
+        supported: u64,
+    },
+}
+
+/// Where in an audience query an [`Error`] is: displayed `column N`.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::audience::{Rule, Schema};
+/// use rfmkit::error::{Location, QueryPosition};
+///
+/// let err = Rule::parse("monetary >= abc", &Schema::default()).unwrap_err();
+/// assert_eq!(err.location(), Some(Location::Query(QueryPosition { offset: 12, column: 13 })));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueryPosition {
+    /// 0-based byte offset into the query (for slicing the text).
+    pub offset: usize,
+    /// 1-based column, counted in characters (for people).
+    pub column: usize,
+}
+
+impl QueryPosition {
+    /// The position of byte `offset` in `query`; an offset inside a
+    /// character or past the end counts the characters before it.
+    #[must_use]
+    pub fn in_query(query: &str, offset: usize) -> QueryPosition {
+        let column = query
+            .char_indices()
+            .take_while(|(i, _)| *i < offset)
+            .count()
+            + 1;
+        QueryPosition { offset, column }
+    }
+}
+
+impl std::fmt::Display for QueryPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {}", self.column)
+    }
+}
+
+/// `column N: ` for a position, nothing without one.
+fn at(position: Option<&QueryPosition>) -> String {
+    position.map_or_else(String::new, |p| format!("{p}: "))
+}
+
+/// `; did you mean 'x'?` for a suggestion, nothing without one.
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!("; did you mean '{s}'?"))
 }
 
 /// Where an [`Error`] happened, as returned by [`Error::location`].
@@ -251,14 +374,17 @@ pub enum Location {
     Customer(CustomerId),
     /// A configuration key.
     Field(String),
+    /// A position in an audience query.
+    Query(QueryPosition),
 }
 
 impl Error {
     /// The location the error names, if it names one.
     ///
     /// Order errors give [`Location::Order`], customer errors
-    /// [`Location::Customer`] and configuration errors [`Location::Field`];
-    /// errors about a value or a date pair give `None`.
+    /// [`Location::Customer`], configuration errors [`Location::Field`] and
+    /// audience query errors [`Location::Query`] (when the rule came from
+    /// query text); errors about a value or a date pair give `None`.
     ///
     /// # Example
     ///
@@ -291,9 +417,14 @@ impl Error {
             | Error::Overflow { customer }
             | Error::NoPurchase { customer } => Some(Location::Customer(customer.clone())),
             Error::InvalidConfig { field, .. } => Some(Location::Field(field.clone())),
+            Error::QueryParse { position, .. } => Some(Location::Query(*position)),
+            Error::UnknownField { position, .. }
+            | Error::UnknownSegment { position, .. }
+            | Error::InvalidRule { position, .. } => position.map(Location::Query),
             Error::AsOfMismatch { .. } | Error::OutOfRange { .. } | Error::ParseMoney { .. } => {
                 None
             }
+            Error::UnsupportedVersion { .. } => None,
         }
     }
 

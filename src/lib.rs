@@ -71,6 +71,14 @@
 //!   thresholds), then score customers in bulk or one at a time.
 //! - [`segment`]: [`SegmentTable`](segment::SegmentTable) rules → one named
 //!   segment per customer, and the [`SegmentReport`](segment::SegmentReport).
+//! - [`audience`]: [`Profiles`](audience::Profiles) join summaries, scores,
+//!   segments and customer records; audience [`Rule`](audience::Rule)s from
+//!   a typed builder, versioned JSON or a one-line query
+//!   (`segment in (at_risk, cant_lose_them) and last_order < -90d`),
+//!   compiled once, evaluated over columns, and explained per customer.
+//! - [`campaign`]: [`Audience`](campaign::Audience) sets (union,
+//!   intersection, difference), suppression lists, deterministic control
+//!   groups and top-N limits, run as a [`Campaign`](campaign::Campaign).
 //! - [`ltv`]: the seeds' LTV formulas (exact), population KPIs (AOV, repeat
 //!   rate, F2 conversion, churn, historical LTV), breakdowns per acquisition
 //!   channel and store, multi-store merge, monthly cohorts with the LTV
@@ -115,6 +123,8 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod audience;
+pub mod campaign;
 pub mod customer;
 pub mod error;
 pub mod id;

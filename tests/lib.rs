@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod audience;
 mod common;
 mod errors;
 mod ltv;

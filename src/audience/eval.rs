@@ -1,0 +1,427 @@
+//! Evaluation of a [`CompiledRule`]: over all profiles, one condition at a
+//! time over its column (64 customers per machine word, true and false kept
+//! as two bit sets so that "unknown" is neither), or for one customer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::CustomerId;
+
+use super::compile::{Cmp, CompiledRule, IntPred, Kernel, Op, later, lookup};
+use super::rule::Truth;
+
+/// A fixed-length set of bits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    pub(crate) fn zeros(len: usize) -> Bits {
+        Bits {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub(crate) fn ones(len: usize) -> Bits {
+        let mut bits = Bits {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        if len % 64 != 0 {
+            if let Some(last) = bits.words.last_mut() {
+                *last = (1_u64 << (len % 64)) - 1;
+            }
+        }
+        bits
+    }
+
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    }
+
+    pub(crate) fn set(&mut self, i: usize, value: bool) {
+        if i >= self.len {
+            return;
+        }
+        if let Some(w) = self.words.get_mut(i / 64) {
+            let bit = 1_u64 << (i % 64);
+            if value {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    fn zip(&self, other: &Bits, f: impl Fn(u64, u64) -> u64) -> Bits {
+        Bits {
+            words: self
+                .words
+                .iter()
+                .zip(&other.words)
+                .map(|(&a, &b)| f(a, b))
+                .collect(),
+            len: self.len,
+        }
+    }
+
+    pub(crate) fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The indices of the set bits, ascending.
+    pub(crate) fn ones_iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut word = w;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let bit = word.trailing_zeros() as usize;
+                word &= word - 1;
+                Some(i * 64 + bit)
+            })
+        })
+    }
+}
+
+/// A condition's or rule's result for every profile: the rows where it is
+/// true and the rows where it is false; the others are unknown.
+#[derive(Debug, Clone)]
+pub(crate) struct Tri {
+    pub(crate) t: Bits,
+    pub(crate) f: Bits,
+}
+
+impl Tri {
+    fn and(self, other: &Tri) -> Tri {
+        Tri {
+            t: self.t.zip(&other.t, |a, b| a & b),
+            f: self.f.zip(&other.f, |a, b| a | b),
+        }
+    }
+
+    fn or(self, other: &Tri) -> Tri {
+        Tri {
+            t: self.t.zip(&other.t, |a, b| a | b),
+            f: self.f.zip(&other.f, |a, b| a & b),
+        }
+    }
+}
+
+/// Scans a column: bit `i` of `t` is set when row `i` is valid and
+/// `pred(value)`, of `f` when it is valid and not.
+#[inline]
+fn scan<T: Copy>(values: &[T], valid: &Bits, pred: impl Fn(T) -> bool) -> Tri {
+    let mut t = Vec::with_capacity(valid.words.len());
+    let mut f = Vec::with_capacity(valid.words.len());
+    for (chunk, &ok) in values.chunks(64).zip(&valid.words) {
+        let mut word = 0_u64;
+        for (j, &v) in chunk.iter().enumerate() {
+            word |= u64::from(pred(v)) << j;
+        }
+        t.push(word & ok);
+        f.push(!word & ok);
+    }
+    Tri {
+        t: Bits {
+            words: t,
+            len: valid.len,
+        },
+        f: Bits {
+            words: f,
+            len: valid.len,
+        },
+    }
+}
+
+fn scan_int(values: &[i64], valid: &Bits, pred: &IntPred, negate: bool) -> Tri {
+    // One monomorphized loop per predicate, so the comparison inlines.
+    match pred {
+        IntPred::Cmp(Cmp::Eq, k) => scan(values, valid, |v| (v == *k) != negate),
+        IntPred::Cmp(Cmp::Lt, k) => scan(values, valid, |v| (v < *k) != negate),
+        IntPred::Cmp(Cmp::Le, k) => scan(values, valid, |v| (v <= *k) != negate),
+        IntPred::Cmp(Cmp::Gt, k) => scan(values, valid, |v| (v > *k) != negate),
+        IntPred::Cmp(Cmp::Ge, k) => scan(values, valid, |v| (v >= *k) != negate),
+        IntPred::Between(lo, hi) => scan(values, valid, |v| (*lo <= v && v <= *hi) != negate),
+        IntPred::In(set) if set.len() <= 8 => scan(values, valid, |v| set.contains(&v) != negate),
+        IntPred::In(set) => scan(values, valid, |v| set.binary_search(&v).is_ok() != negate),
+        IntPred::Table(table) => scan(values, valid, |v| lookup(table, v) != negate),
+        IntPred::Later(table) => scan(values, valid, |v| later(table, v) != negate),
+    }
+}
+
+impl Kernel<'_> {
+    fn scan(&self, n: usize) -> Tri {
+        match self {
+            Kernel::Int { col, pred, negate } => scan_int(&col.values, &col.valid, pred, *negate),
+            Kernel::Float { col, pred, negate } => {
+                scan(&col.values, &col.valid, |v| pred.eval(v) != *negate)
+            }
+            Kernel::Tags { col, tag } => {
+                // A row's tags are `ids[offsets[row]..offsets[row + 1]]`.
+                let has_tag = |row: usize| {
+                    tag.is_some_and(
+                        |tag| match (col.offsets.get(row), col.offsets.get(row + 1)) {
+                            (Some(&a), Some(&b)) => {
+                                col.ids.get(a..b).is_some_and(|ids| ids.contains(&tag))
+                            }
+                            _ => false,
+                        },
+                    )
+                };
+                let mut t = Vec::with_capacity(col.valid.words.len());
+                let mut f = Vec::with_capacity(col.valid.words.len());
+                for (w, &ok) in col.valid.words.iter().enumerate() {
+                    let mut word = 0_u64;
+                    let mut rest = ok;
+                    while rest != 0 {
+                        let j = rest.trailing_zeros() as usize;
+                        rest &= rest - 1;
+                        word |= u64::from(has_tag(w * 64 + j)) << j;
+                    }
+                    t.push(word);
+                    f.push(!word & ok);
+                }
+                Tri {
+                    t: Bits { words: t, len: n },
+                    f: Bits { words: f, len: n },
+                }
+            }
+            Kernel::Null { valid, is_null } => {
+                let present = valid.cloned().unwrap_or_else(|| Bits::zeros(n));
+                let absent = Bits::ones(n).zip(&present, |a, b| a & !b);
+                if *is_null {
+                    Tri {
+                        t: absent,
+                        f: present,
+                    }
+                } else {
+                    Tri {
+                        t: present,
+                        f: absent,
+                    }
+                }
+            }
+            Kernel::Missing => Tri {
+                t: Bits::zeros(n),
+                f: Bits::zeros(n),
+            },
+        }
+    }
+
+    /// The result for one row.
+    pub(crate) fn test(&self, row: usize) -> Truth {
+        match self {
+            Kernel::Int { col, pred, negate } => match col.get(row) {
+                Some(v) => Truth::from(pred.eval(v) != *negate),
+                None => Truth::Unknown,
+            },
+            Kernel::Float { col, pred, negate } => match col.get(row) {
+                Some(v) => Truth::from(pred.eval(v) != *negate),
+                None => Truth::Unknown,
+            },
+            Kernel::Tags { col, tag } => {
+                if col.valid.get(row) {
+                    Truth::from(tag.is_some_and(|tag| col.row(row).contains(&tag)))
+                } else {
+                    Truth::Unknown
+                }
+            }
+            Kernel::Null { valid, is_null } => {
+                let present = valid.is_some_and(|v| v.get(row));
+                Truth::from(present != *is_null)
+            }
+            Kernel::Missing => Truth::Unknown,
+        }
+    }
+}
+
+/// How many profiles a rule selects, rejects, and cannot decide.
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// # use rfmkit::audience::{Profiles, Rule};
+/// # use rfmkit::rfm::{RfmModel, ScoringConfig};
+/// # use rfmkit::segment::SegmentTable;
+/// # use rfmkit::summary::Summaries;
+/// # use rfmkit::{Money, Order};
+/// # let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+/// # let orders = [Order::new("A-1", "alice", d(2)?, Money::new(1250)), Order::new("A-2", "bob", d(5)?, Money::new(300))];
+/// # let summaries = Summaries::from_orders(&orders, d(10)?)?;
+/// # let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+/// # let segmentation = SegmentTable::standard().segment_all(&scores)?;
+/// let profiles = Profiles::builder(&segmentation, &summaries).build()?;
+/// let rule = Rule::parse("monetary >= 10.00 or email_opt_in", &profiles.schema())?;
+/// let tally = profiles.compile(&rule)?.tally();
+/// // alice: true (12.50); bob: false or unknown = unknown (no record).
+/// assert_eq!((tally.selected, tally.rejected, tally.unknown), (1, 0, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Tally {
+    /// Profiles for which the rule is true: the audience.
+    pub selected: usize,
+    /// Profiles for which it is false.
+    pub rejected: usize,
+    /// Profiles for which it is unknown (a value it needs is missing).
+    pub unknown: usize,
+}
+
+impl<'p> CompiledRule<'p> {
+    /// The rule that was compiled.
+    #[must_use]
+    pub fn rule(&self) -> &crate::audience::Rule {
+        &self.rule
+    }
+
+    /// The profiles it was compiled against.
+    #[must_use]
+    pub fn profiles(&self) -> &'p crate::audience::Profiles {
+        self.profiles
+    }
+
+    /// The rule's result for every profile.
+    pub(crate) fn evaluate(&self) -> Tri {
+        let n = self.profiles.len();
+        let mut stack: Vec<Tri> = Vec::new();
+        for node in &self.nodes {
+            match &node.op {
+                Op::Leaf(leaf) => stack.push(leaf.kernel.scan(n)),
+                Op::Not => {
+                    if let Some(top) = stack.pop() {
+                        stack.push(Tri { t: top.f, f: top.t });
+                    }
+                }
+                Op::All(k) | Op::Any(k) => {
+                    let all = matches!(node.op, Op::All(_));
+                    let parts = stack.split_off(stack.len().saturating_sub(*k));
+                    let neutral = if all {
+                        Tri {
+                            t: Bits::ones(n),
+                            f: Bits::zeros(n),
+                        }
+                    } else {
+                        Tri {
+                            t: Bits::zeros(n),
+                            f: Bits::ones(n),
+                        }
+                    };
+                    let combined =
+                        parts.iter().fold(
+                            neutral,
+                            |acc, part| {
+                                if all { acc.and(part) } else { acc.or(part) }
+                            },
+                        );
+                    stack.push(combined);
+                }
+            }
+        }
+        stack.pop().unwrap_or(Tri {
+            t: Bits::zeros(n),
+            f: Bits::zeros(n),
+        })
+    }
+
+    /// The rows the rule selects, ascending (so in customer-id order).
+    pub(crate) fn selected_rows(&self) -> Vec<usize> {
+        self.evaluate().t.ones_iter().collect()
+    }
+
+    /// The customers for whom the rule is true, in id order.
+    ///
+    /// `campaign::Audience::from(compiled.selected())` makes an audience of
+    /// them for set operations.
+    #[must_use]
+    pub fn selected(&self) -> Vec<CustomerId> {
+        self.evaluate()
+            .t
+            .ones_iter()
+            .filter_map(|row| self.profiles.id(row).cloned())
+            .collect()
+    }
+
+    /// How many profiles the rule selects, rejects, and cannot decide.
+    #[must_use]
+    pub fn tally(&self) -> Tally {
+        let tri = self.evaluate();
+        let selected = tri.t.count_ones();
+        let rejected = tri.f.count_ones();
+        Tally {
+            selected,
+            rejected,
+            unknown: self.profiles.len().saturating_sub(selected + rejected),
+        }
+    }
+
+    /// The rule's result for one customer, or `None` if the customer has no
+    /// profile.
+    #[must_use]
+    pub fn matches(&self, customer: &str) -> Option<Truth> {
+        let row = self.profiles.row(customer)?;
+        Some(self.test_row(row))
+    }
+
+    /// The rule's result for one row.
+    pub(crate) fn test_row(&self, row: usize) -> Truth {
+        let mut stack: Vec<Truth> = Vec::new();
+        for node in &self.nodes {
+            match &node.op {
+                Op::Leaf(leaf) => stack.push(leaf.kernel.test(row)),
+                Op::Not => {
+                    if let Some(top) = stack.pop() {
+                        stack.push(!top);
+                    }
+                }
+                Op::All(k) => {
+                    let parts = stack.split_off(stack.len().saturating_sub(*k));
+                    stack.push(parts.into_iter().fold(Truth::True, Truth::and));
+                }
+                Op::Any(k) => {
+                    let parts = stack.split_off(stack.len().saturating_sub(*k));
+                    stack.push(parts.into_iter().fold(Truth::False, Truth::or));
+                }
+            }
+        }
+        stack.pop().unwrap_or(Truth::Unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_basics() {
+        let mut b = Bits::zeros(130);
+        b.set(0, true);
+        b.set(64, true);
+        b.set(129, true);
+        b.set(130, true); // out of range: ignored
+        assert_eq!(b.ones_iter().collect::<Vec<_>>(), [0, 64, 129]);
+        assert_eq!(b.count_ones(), 3);
+        assert_eq!(Bits::ones(130).count_ones(), 130);
+        assert_eq!(Bits::ones(128).count_ones(), 128);
+        assert_eq!(Bits::ones(0).count_ones(), 0);
+        b.set(64, false);
+        assert!(!b.get(64));
+    }
+
+    #[test]
+    fn scan_marks_true_false_and_invalid() {
+        let mut valid = Bits::zeros(3);
+        valid.set(0, true);
+        valid.set(2, true);
+        let tri = scan(&[5_i64, 7, 9], &valid, |v| v > 6);
+        assert_eq!(tri.t.ones_iter().collect::<Vec<_>>(), [2]);
+        assert_eq!(tri.f.ones_iter().collect::<Vec<_>>(), [0]);
+    }
+}

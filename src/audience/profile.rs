@@ -1,0 +1,967 @@
+//! [`Profile`] and [`Profiles`]: everything a rule can test about a
+//! customer, joined from the summaries, the scores and segments, and the
+//! customer records, and stored as columns for fast evaluation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::customer::{AttributeValue, Birthday, Customer, Customers};
+use crate::error::{Error, Result};
+use crate::id::{Channel, CustomerId, StoreId};
+use crate::money::{MAX_SCALE, Money};
+use crate::rfm::{RfmScore, Score};
+use crate::segment::{Segment, SegmentTable, Segmentation, SegmentedCustomer};
+use crate::summary::{CustomerSummary, Summaries};
+
+use super::eval::Bits;
+use super::rule::ValueType;
+use super::schema::Schema;
+
+/// Predicted values of a customer, filled by a predictive model (BG/NBD,
+/// Gamma-Gamma) with [`Profiles::set_predictions`]; every field is `None`
+/// until then, so rules on `p_alive`, `expected_purchases` or
+/// `predicted_clv` see missing values.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::audience::Predictions;
+/// use rfmkit::Money;
+///
+/// let mut p = Predictions::default();
+/// p.p_alive = Some(0.82);
+/// p.predicted_clv = Some(Money::new(45_000));
+/// assert_eq!(p.expected_purchases, None);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub struct Predictions {
+    /// Probability that the customer is still active, `0..=1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_alive: Option<f64>,
+    /// Expected purchases over the model's horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_purchases: Option<f64>,
+    /// Predicted customer lifetime value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_clv: Option<Money>,
+}
+
+/// Whether [`Profiles`] include customers who are not in the segmentation.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::audience::Prospects;
+/// assert_eq!(Prospects::default(), Prospects::Exclude);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Prospects {
+    /// Only segmented (scored) customers have profiles (the default), so
+    /// every audience is a subset of the scored customers.
+    #[default]
+    Exclude,
+    /// Also customers with a record but no completed order (prospects) and
+    /// customers whose summary was not scored (returns only). Their order,
+    /// score and segment fields are missing, so `frequency is null and
+    /// email_opt_in` finds opted-in prospects.
+    Include,
+}
+
+/// One customer's profile: what a rule can test, as of the profiles' date.
+///
+/// Each field is `None` when missing; the [module docs](super#fields) say
+/// when. Made by [`Profiles::get`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub struct Profile {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Days since the last completed order.
+    pub recency_days: Option<i64>,
+    /// Completed orders (or purchase days, on the scoring model's basis).
+    pub frequency: Option<u64>,
+    /// Revenue net of returns.
+    pub monetary: Option<Money>,
+    /// Monetary per completed order, rounded half away from zero.
+    pub average_order_value: Option<Money>,
+    /// The first completed order's date.
+    pub first_order: Option<NaiveDate>,
+    /// The last completed order's date.
+    pub last_order: Option<NaiveDate>,
+    /// Days from the first completed order to the as-of date.
+    pub days_since_first_order: Option<i64>,
+    /// The R, F and M scores.
+    pub score: Option<RfmScore>,
+    /// The segment.
+    pub segment: Option<Segment>,
+    /// The first completed order's channel.
+    pub first_channel: Option<Channel>,
+    /// The first completed order's store.
+    pub first_store: Option<StoreId>,
+    /// The acquisition channel of the customer record.
+    pub acquisition_channel: Option<Channel>,
+    /// The signup date of the customer record.
+    pub signup_date: Option<NaiveDate>,
+    /// The customer record's tags (`None` without a record).
+    pub tags: Option<BTreeSet<String>>,
+    /// The birthday.
+    pub birthday: Option<Birthday>,
+    /// The e-mail opt-in (`None` without a record).
+    pub email_opt_in: Option<bool>,
+    /// The SMS opt-in (`None` without a record).
+    pub sms_opt_in: Option<bool>,
+    /// The custom attributes of the customer record.
+    pub attributes: BTreeMap<String, AttributeValue>,
+    /// Predicted values.
+    pub predictions: Predictions,
+}
+
+impl Profile {
+    fn empty(customer: CustomerId) -> Profile {
+        Profile {
+            customer,
+            recency_days: None,
+            frequency: None,
+            monetary: None,
+            average_order_value: None,
+            first_order: None,
+            last_order: None,
+            days_since_first_order: None,
+            score: None,
+            segment: None,
+            first_channel: None,
+            first_store: None,
+            acquisition_channel: None,
+            signup_date: None,
+            tags: None,
+            birthday: None,
+            email_opt_in: None,
+            sms_opt_in: None,
+            attributes: BTreeMap::new(),
+            predictions: Predictions::default(),
+        }
+    }
+}
+
+/// A column of whole numbers (counts, money, day numbers, dictionary ids)
+/// with a validity bit per row.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IntCol {
+    pub(crate) values: Vec<i64>,
+    pub(crate) valid: Bits,
+    /// For text columns: the texts, indexed by value.
+    pub(crate) dict: Vec<String>,
+}
+
+impl IntCol {
+    fn with_len(n: usize) -> IntCol {
+        IntCol {
+            values: vec![0; n],
+            valid: Bits::zeros(n),
+            dict: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, row: usize, value: Option<i64>) {
+        if let (Some(v), Some(slot)) = (value, self.values.get_mut(row)) {
+            *slot = v;
+            self.valid.set(row, true);
+        }
+    }
+
+    pub(crate) fn get(&self, row: usize) -> Option<i64> {
+        if self.valid.get(row) {
+            self.values.get(row).copied()
+        } else {
+            None
+        }
+    }
+
+    /// The text of a text column at `row`.
+    pub(crate) fn text(&self, row: usize) -> Option<&str> {
+        let id = usize::try_from(self.get(row)?).ok()?;
+        self.dict.get(id).map(String::as_str)
+    }
+
+    /// The id of `text` in a text column's dictionary.
+    pub(crate) fn id_of(&self, text: &str) -> Option<i64> {
+        self.dict
+            .iter()
+            .position(|t| t == text)
+            .and_then(|i| i64::try_from(i).ok())
+    }
+}
+
+/// A column of real numbers; NaN is stored as missing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FloatCol {
+    pub(crate) values: Vec<f64>,
+    pub(crate) valid: Bits,
+}
+
+impl FloatCol {
+    fn with_len(n: usize) -> FloatCol {
+        FloatCol {
+            values: vec![0.0; n],
+            valid: Bits::zeros(n),
+        }
+    }
+
+    fn set(&mut self, row: usize, value: Option<f64>) {
+        match (value.filter(|x| !x.is_nan()), self.values.get_mut(row)) {
+            (Some(v), Some(slot)) => {
+                *slot = v;
+                self.valid.set(row, true);
+            }
+            (None, Some(slot)) => {
+                *slot = 0.0;
+                self.valid.set(row, false);
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn get(&self, row: usize) -> Option<f64> {
+        if self.valid.get(row) {
+            self.values.get(row).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Sets of tags, as dictionary ids per row (`offsets[row]..offsets[row+1]`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TagsCol {
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) ids: Vec<u32>,
+    pub(crate) dict: Vec<String>,
+    pub(crate) valid: Bits,
+}
+
+impl TagsCol {
+    pub(crate) fn row(&self, row: usize) -> &[u32] {
+        match (self.offsets.get(row), self.offsets.get(row + 1)) {
+            (Some(&a), Some(&b)) => self.ids.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// A custom attribute column of one type.
+#[derive(Debug, Clone)]
+pub(crate) enum AttrCol {
+    Int(IntCol),
+    Float(FloatCol),
+}
+
+/// Custom attribute columns by (name, type).
+pub(crate) type AttrCols = BTreeMap<(String, ValueType), AttrCol>;
+
+/// The built-in columns.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Columns {
+    pub(crate) recency_days: IntCol,
+    pub(crate) frequency: IntCol,
+    pub(crate) monetary: IntCol,
+    pub(crate) average_order_value: IntCol,
+    /// Day numbers (days from 0001-01-01 CE, as chrono counts them).
+    pub(crate) first_order: IntCol,
+    pub(crate) last_order: IntCol,
+    pub(crate) days_since_first_order: IntCol,
+    /// The first order date packed as `year * 512 + month * 32 + day`.
+    pub(crate) anniversary: IntCol,
+    pub(crate) r: IntCol,
+    pub(crate) f: IntCol,
+    pub(crate) m: IntCol,
+    /// `r * 1_000_000 + f * 1_000 + m`.
+    pub(crate) cell: IntCol,
+    /// Index into [`Profiles::segments`].
+    pub(crate) segment: IntCol,
+    pub(crate) first_channel: IntCol,
+    pub(crate) first_store: IntCol,
+    pub(crate) acquisition_channel: IntCol,
+    pub(crate) signup_date: IntCol,
+    /// `month * 32 + day`.
+    pub(crate) birthday: IntCol,
+    pub(crate) birthday_month: IntCol,
+    pub(crate) email_opt_in: IntCol,
+    pub(crate) sms_opt_in: IntCol,
+    pub(crate) p_alive: FloatCol,
+    pub(crate) expected_purchases: FloatCol,
+    pub(crate) predicted_clv: IntCol,
+    pub(crate) tags: TagsCol,
+}
+
+pub(crate) fn day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce())
+}
+
+pub(crate) fn from_day_number(days: i64) -> Option<NaiveDate> {
+    i32::try_from(days)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
+pub(crate) fn pack_ymd(date: NaiveDate) -> i64 {
+    i64::from(date.year()) * 512 + i64::from(date.month()) * 32 + i64::from(date.day())
+}
+
+pub(crate) fn pack_cell(cell: RfmScore) -> i64 {
+    i64::from(cell.r.get()) * 1_000_000 + i64::from(cell.f.get()) * 1_000 + i64::from(cell.m.get())
+}
+
+pub(crate) fn unpack_cell(packed: i64) -> Option<RfmScore> {
+    let score = |v: i64| u8::try_from(v).ok().and_then(|v| Score::new(v).ok());
+    Some(RfmScore::new(
+        score(packed / 1_000_000)?,
+        score(packed / 1_000 % 1_000)?,
+        score(packed % 1_000)?,
+    ))
+}
+
+#[derive(Default)]
+struct Interner {
+    ids: FxHashMap<String, u32>,
+    dict: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, text: &str) -> i64 {
+        if let Some(&id) = self.ids.get(text) {
+            return i64::from(id);
+        }
+        let id = u32::try_from(self.dict.len()).unwrap_or(u32::MAX);
+        self.ids.insert(text.to_owned(), id);
+        self.dict.push(text.to_owned());
+        i64::from(id)
+    }
+}
+
+/// The profiles of a population as of one date, in [`CustomerId`] order,
+/// stored column by column.
+///
+/// Build them with [`Profiles::builder`] from a [`Segmentation`], the
+/// [`Summaries`] it was scored from and, optionally, the [`Customers`]
+/// records. Then [`compile`](Profiles::compile) rules against them.
+///
+/// Which customers have a profile: every segmented customer, and with
+/// [`Prospects::Include`] also every customer of the summaries or the
+/// records who is not segmented. Empty inputs give empty profiles.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::audience::{Profiles, Rule};
+/// use rfmkit::customer::{Customer, Customers};
+/// use rfmkit::rfm::{RfmModel, ScoringConfig};
+/// use rfmkit::segment::SegmentTable;
+/// use rfmkit::summary::Summaries;
+/// use rfmkit::{Money, Order};
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let orders = vec![
+///     Order::new("A-1", "alice", d(1, 5)?, Money::new(4_500)),
+///     Order::new("A-2", "alice", d(3, 30)?, Money::new(6_000)),
+///     Order::new("A-3", "bob", d(1, 10)?, Money::new(1_200)),
+///     Order::new("A-4", "carol", d(3, 2)?, Money::new(2_500)),
+/// ];
+/// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
+/// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+/// let segmentation = SegmentTable::standard().segment_all(&scores)?;
+/// let customers = Customers::new([
+///     Customer::new("alice").with_email_opt_in(true),
+///     Customer::new("bob").with_email_opt_in(true).with_tag("vip"),
+///     Customer::new("dave").with_email_opt_in(true), // a prospect: no orders
+/// ])?;
+/// let profiles = Profiles::builder(&segmentation, &summaries).customers(&customers).build()?;
+/// assert_eq!(profiles.len(), 3); // dave is not segmented
+///
+/// let rule = Rule::parse("email_opt_in and last_order >= -30d", &profiles.schema())?;
+/// let compiled = profiles.compile(&rule)?;
+/// let selected = compiled.selected();
+/// let ids: Vec<&str> = selected.iter().map(|c| c.as_str()).collect();
+/// assert_eq!(ids, ["alice"]); // carol bought recently but has no record: opt-in unknown
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Profiles {
+    as_of: NaiveDate,
+    scale: u32,
+    table: SegmentTable,
+    segments: Vec<Segment>,
+    ids: Vec<CustomerId>,
+    pub(crate) cols: Columns,
+    /// Custom attribute columns by (name, type).
+    pub(crate) attrs: AttrCols,
+    /// Which rows have an attribute of any type, by name.
+    pub(crate) attr_present: BTreeMap<String, Bits>,
+}
+
+/// Builds [`Profiles`]; made by [`Profiles::builder`].
+#[derive(Debug, Clone)]
+pub struct ProfilesBuilder<'a> {
+    segmentation: &'a Segmentation,
+    summaries: &'a Summaries,
+    customers: Option<&'a Customers>,
+    prospects: Prospects,
+    scale: u32,
+}
+
+impl<'a> ProfilesBuilder<'a> {
+    /// Joins the customer records: tags, birthday, opt-ins, acquisition
+    /// channel, signup date and custom attributes (default: none, so those
+    /// fields are missing for everyone).
+    #[must_use]
+    pub fn customers(mut self, customers: &'a Customers) -> Self {
+        self.customers = Some(customers);
+        self
+    }
+
+    /// Sets whether customers outside the segmentation get profiles
+    /// (default [`Prospects::Exclude`]).
+    #[must_use]
+    pub fn prospects(mut self, prospects: Prospects) -> Self {
+        self.prospects = prospects;
+        self
+    }
+
+    /// Sets the currency's scale, the decimals of amounts in queries and
+    /// explanations (default 2; 0 for yen).
+    #[must_use]
+    pub fn scale(mut self, scale: u32) -> Self {
+        self.scale = scale;
+        self
+    }
+
+    /// Joins the inputs into profiles.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidConfig`] (field `scale`) if the scale exceeds 18;
+    /// - [`Error::InvalidConfig`] (field `summaries`) if a segmented customer
+    ///   has no summary with a purchase, or a recency that differs from
+    ///   their summary's: the segmentation was not scored from these
+    ///   summaries (other orders, or another as-of date).
+    pub fn build(self) -> Result<Profiles> {
+        if self.scale > MAX_SCALE {
+            return Err(Error::config(
+                "scale",
+                format!(
+                    "{} decimals is too many; a currency scale is 0..={MAX_SCALE}",
+                    self.scale
+                ),
+            ));
+        }
+        let as_of = self.summaries.as_of();
+        let table = self.segmentation.table().clone();
+        let segments: Vec<Segment> = table.segments().cloned().collect();
+        let segment_index: BTreeMap<&str, i64> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i64::try_from(i).unwrap_or(i64::MAX)))
+            .collect();
+
+        let mut ids: Vec<&CustomerId> = self
+            .segmentation
+            .iter()
+            .map(|c| &c.scored.customer)
+            .collect();
+        if self.prospects == Prospects::Include {
+            ids.extend(self.summaries.iter().map(CustomerSummary::customer));
+            if let Some(customers) = self.customers {
+                ids.extend(customers.iter().map(Customer::id));
+            }
+            ids.sort_unstable();
+            ids.dedup();
+        }
+
+        let n = ids.len();
+        let mut builder = ColumnsBuilder::new(n);
+        let mut segmented = self.segmentation.iter().peekable();
+        let mut summaries = self.summaries.iter().peekable();
+        let mut records = self.customers.into_iter().flatten().peekable();
+        for (row, &id) in ids.iter().enumerate() {
+            while segmented.next_if(|c| &c.scored.customer < id).is_some() {}
+            while summaries.next_if(|s| s.customer() < id).is_some() {}
+            while records.next_if(|c| c.id() < id).is_some() {}
+            let seg = segmented.next_if(|c| &c.scored.customer == id);
+            let summary = summaries.next_if(|s| s.customer() == id);
+            let record = records.next_if(|c| c.id() == id);
+            let profile = join(id, as_of, seg, summary, record)?;
+            let segment = profile
+                .segment
+                .as_ref()
+                .and_then(|s| segment_index.get(s.as_str()).copied());
+            builder.push(row, &profile, segment, as_of);
+        }
+        let (cols, attrs, attr_present) = builder.finish();
+        Ok(Profiles {
+            as_of,
+            scale: self.scale,
+            table,
+            segments,
+            ids: ids.into_iter().cloned().collect(),
+            cols,
+            attrs,
+            attr_present,
+        })
+    }
+}
+
+/// One customer's profile from their parts.
+fn join(
+    id: &CustomerId,
+    as_of: NaiveDate,
+    seg: Option<&SegmentedCustomer>,
+    summary: Option<&CustomerSummary>,
+    record: Option<&Customer>,
+) -> Result<Profile> {
+    let mut p = Profile::empty(id.clone());
+    let buyer = summary.filter(|s| s.orders() > 0);
+    if let Some(s) = buyer {
+        p.recency_days = s.recency_days();
+        p.frequency = Some(s.orders());
+        p.monetary = Some(s.monetary());
+        p.average_order_value = s.average_amount();
+        p.first_order = s.first_order_date();
+        p.last_order = s.last_order_date();
+        p.days_since_first_order = s.first_order_date().map(|d| (as_of - d).num_days());
+        p.first_channel = s.first_channel().cloned();
+        p.first_store = s.first_store().cloned();
+    }
+    if let Some(c) = seg {
+        let Some(s) = buyer else {
+            return Err(Error::config(
+                "summaries",
+                format!(
+                    "customer {id} is segmented but has no summary with a purchase; \
+                     build profiles from the summaries the segmentation was scored from"
+                ),
+            ));
+        };
+        if s.recency_days() != Some(c.scored.recency_days) {
+            return Err(Error::config(
+                "summaries",
+                format!(
+                    "customer {id}: recency is {} days in the segmentation but {} in the \
+                     summaries (as of {as_of}); build profiles from the summaries the \
+                     segmentation was scored from",
+                    c.scored.recency_days,
+                    s.recency_days().unwrap_or_default()
+                ),
+            ));
+        }
+        p.frequency = Some(c.scored.frequency);
+        p.monetary = Some(c.scored.monetary);
+        p.score = Some(c.scored.score);
+        p.segment = Some(c.segment.clone());
+    }
+    if let Some(r) = record {
+        p.acquisition_channel = r.acquisition_channel().cloned();
+        p.signup_date = r.signup_date();
+        p.tags = Some(r.tags().clone());
+        p.birthday = r.birthday();
+        p.email_opt_in = Some(r.email_opt_in());
+        p.sms_opt_in = Some(r.sms_opt_in());
+        p.attributes = r.attributes().clone();
+    }
+    Ok(p)
+}
+
+struct ColumnsBuilder {
+    n: usize,
+    cols: Columns,
+    first_channel: Interner,
+    first_store: Interner,
+    acquisition_channel: Interner,
+    tags: Interner,
+    attrs: AttrCols,
+    attr_dicts: BTreeMap<String, Interner>,
+    attr_present: BTreeMap<String, Bits>,
+}
+
+impl ColumnsBuilder {
+    fn new(n: usize) -> ColumnsBuilder {
+        let int = || IntCol::with_len(n);
+        let cols = Columns {
+            recency_days: int(),
+            frequency: int(),
+            monetary: int(),
+            average_order_value: int(),
+            first_order: int(),
+            last_order: int(),
+            days_since_first_order: int(),
+            anniversary: int(),
+            r: int(),
+            f: int(),
+            m: int(),
+            cell: int(),
+            segment: int(),
+            first_channel: int(),
+            first_store: int(),
+            acquisition_channel: int(),
+            signup_date: int(),
+            birthday: int(),
+            birthday_month: int(),
+            email_opt_in: int(),
+            sms_opt_in: int(),
+            p_alive: FloatCol::with_len(n),
+            expected_purchases: FloatCol::with_len(n),
+            predicted_clv: int(),
+            tags: TagsCol {
+                offsets: vec![0],
+                ids: Vec::new(),
+                dict: Vec::new(),
+                valid: Bits::zeros(n),
+            },
+        };
+        ColumnsBuilder {
+            n,
+            cols,
+            first_channel: Interner::default(),
+            first_store: Interner::default(),
+            acquisition_channel: Interner::default(),
+            tags: Interner::default(),
+            attrs: BTreeMap::new(),
+            attr_dicts: BTreeMap::new(),
+            attr_present: BTreeMap::new(),
+        }
+    }
+
+    /// Writes row `row` (rows are pushed in order).
+    fn push(&mut self, row: usize, p: &Profile, segment: Option<i64>, as_of: NaiveDate) {
+        let c = &mut self.cols;
+        c.recency_days.set(row, p.recency_days);
+        c.frequency.set(
+            row,
+            p.frequency.map(|f| i64::try_from(f).unwrap_or(i64::MAX)),
+        );
+        c.monetary.set(row, p.monetary.map(Money::minor_units));
+        c.average_order_value
+            .set(row, p.average_order_value.map(Money::minor_units));
+        c.first_order.set(row, p.first_order.map(day_number));
+        c.last_order.set(row, p.last_order.map(day_number));
+        c.days_since_first_order
+            .set(row, p.first_order.map(|d| (as_of - d).num_days()));
+        c.anniversary.set(row, p.first_order.map(pack_ymd));
+        c.r.set(row, p.score.map(|s| i64::from(s.r.get())));
+        c.f.set(row, p.score.map(|s| i64::from(s.f.get())));
+        c.m.set(row, p.score.map(|s| i64::from(s.m.get())));
+        c.cell.set(row, p.score.map(pack_cell));
+        c.segment.set(row, segment);
+        c.first_channel.set(
+            row,
+            p.first_channel
+                .as_ref()
+                .map(|t| self.first_channel.intern(t.as_str())),
+        );
+        c.first_store.set(
+            row,
+            p.first_store
+                .as_ref()
+                .map(|t| self.first_store.intern(t.as_str())),
+        );
+        c.acquisition_channel.set(
+            row,
+            p.acquisition_channel
+                .as_ref()
+                .map(|t| self.acquisition_channel.intern(t.as_str())),
+        );
+        c.signup_date.set(row, p.signup_date.map(day_number));
+        c.birthday.set(
+            row,
+            p.birthday
+                .map(|b| i64::from(b.month()) * 32 + i64::from(b.day())),
+        );
+        c.birthday_month
+            .set(row, p.birthday.map(|b| i64::from(b.month())));
+        c.email_opt_in.set(row, p.email_opt_in.map(i64::from));
+        c.sms_opt_in.set(row, p.sms_opt_in.map(i64::from));
+        c.p_alive.set(row, p.predictions.p_alive);
+        c.expected_purchases
+            .set(row, p.predictions.expected_purchases);
+        c.predicted_clv
+            .set(row, p.predictions.predicted_clv.map(Money::minor_units));
+        if let Some(tags) = &p.tags {
+            c.tags.valid.set(row, true);
+            for tag in tags {
+                let id = self.tags.intern(tag);
+                c.tags.ids.push(u32::try_from(id).unwrap_or(u32::MAX));
+            }
+        }
+        c.tags.offsets.push(c.tags.ids.len());
+
+        for (name, value) in &p.attributes {
+            let n = self.n;
+            let (ty, int, float) = match value {
+                AttributeValue::String(s) => {
+                    let dict = self.attr_dicts.entry(name.clone()).or_default();
+                    (ValueType::Text, Some(dict.intern(s)), None)
+                }
+                AttributeValue::Number(x) if x.is_nan() => continue,
+                AttributeValue::Number(x) => (ValueType::Number, None, Some(*x)),
+                AttributeValue::Bool(b) => (ValueType::Bool, Some(i64::from(*b)), None),
+                AttributeValue::Date(d) => (ValueType::Date, Some(day_number(*d)), None),
+            };
+            self.attr_present
+                .entry(name.clone())
+                .or_insert_with(|| Bits::zeros(n))
+                .set(row, true);
+            let col = self.attrs.entry((name.clone(), ty)).or_insert_with(|| {
+                if ty == ValueType::Number {
+                    AttrCol::Float(FloatCol::with_len(n))
+                } else {
+                    AttrCol::Int(IntCol::with_len(n))
+                }
+            });
+            match col {
+                AttrCol::Int(col) => col.set(row, int),
+                AttrCol::Float(col) => col.set(row, float),
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Columns, AttrCols, BTreeMap<String, Bits>) {
+        self.cols.first_channel.dict = self.first_channel.dict;
+        self.cols.first_store.dict = self.first_store.dict;
+        self.cols.acquisition_channel.dict = self.acquisition_channel.dict;
+        self.cols.tags.dict = self.tags.dict;
+        for ((name, ty), col) in &mut self.attrs {
+            if let (ValueType::Text, AttrCol::Int(col)) = (ty, col) {
+                if let Some(dict) = self.attr_dicts.remove(name) {
+                    col.dict = dict.dict;
+                }
+            }
+        }
+        (self.cols, self.attrs, self.attr_present)
+    }
+}
+
+impl Profiles {
+    /// A builder joining `segmentation` with the `summaries` it was scored
+    /// from (their as-of date is the profiles' as-of date).
+    #[must_use]
+    pub fn builder<'a>(
+        segmentation: &'a Segmentation,
+        summaries: &'a Summaries,
+    ) -> ProfilesBuilder<'a> {
+        ProfilesBuilder {
+            segmentation,
+            summaries,
+            customers: None,
+            prospects: Prospects::Exclude,
+            scale: 2,
+        }
+    }
+
+    /// The as-of date: relative dates in rules count from it.
+    #[must_use]
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// The currency's scale (decimals of amounts in queries).
+    #[must_use]
+    pub fn scale(&self) -> u32 {
+        self.scale
+    }
+
+    /// The segment table of the segmentation.
+    #[must_use]
+    pub fn segment_table(&self) -> &SegmentTable {
+        &self.table
+    }
+
+    /// The number of profiles.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no profiles.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The customers, in id order.
+    #[must_use]
+    pub fn customers(&self) -> &[CustomerId] {
+        &self.ids
+    }
+
+    /// The row of a customer.
+    pub(crate) fn row(&self, customer: &str) -> Option<usize> {
+        self.ids
+            .binary_search_by(|id| id.as_str().cmp(customer))
+            .ok()
+    }
+
+    pub(crate) fn id(&self, row: usize) -> Option<&CustomerId> {
+        self.ids.get(row)
+    }
+
+    pub(crate) fn segment_list(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The schema of these profiles: their scale, their segment table, and
+    /// every custom attribute some customer has, with the types seen. Parse
+    /// queries against it to have names checked as they are typed.
+    #[must_use]
+    pub fn schema(&self) -> Schema {
+        let mut attributes: BTreeMap<String, BTreeSet<ValueType>> = BTreeMap::new();
+        for (name, ty) in self.attrs.keys() {
+            attributes.entry(name.clone()).or_default().insert(*ty);
+        }
+        Schema::from_parts(self.scale, self.segments.clone(), attributes)
+    }
+
+    /// One customer's profile.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::audience::Profiles;
+    /// use rfmkit::rfm::{RfmModel, ScoringConfig};
+    /// use rfmkit::segment::SegmentTable;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let orders = [Order::new("A-1", "alice", d(2)?, Money::new(1250))];
+    /// let summaries = Summaries::from_orders(&orders, d(10)?)?;
+    /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    /// let segmentation = SegmentTable::standard().segment_all(&scores)?;
+    /// let profiles = Profiles::builder(&segmentation, &summaries).build()?;
+    /// let alice = profiles.get("alice").ok_or("missing")?;
+    /// assert_eq!((alice.recency_days, alice.monetary), (Some(8), Some(Money::new(1250))));
+    /// assert_eq!(alice.email_opt_in, None); // no customer record
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn get(&self, customer: &str) -> Option<Profile> {
+        let row = self.row(customer)?;
+        let c = &self.cols;
+        let date = |col: &IntCol| col.get(row).and_then(from_day_number);
+        let money = |col: &IntCol| col.get(row).map(Money::new);
+        let text = |col: &IntCol| col.text(row).map(str::to_owned);
+        let mut p = Profile::empty(self.id(row)?.clone());
+        p.recency_days = c.recency_days.get(row);
+        p.frequency = c.frequency.get(row).and_then(|f| u64::try_from(f).ok());
+        p.monetary = money(&c.monetary);
+        p.average_order_value = money(&c.average_order_value);
+        p.first_order = date(&c.first_order);
+        p.last_order = date(&c.last_order);
+        p.days_since_first_order = c.days_since_first_order.get(row);
+        p.score = c.cell.get(row).and_then(unpack_cell);
+        p.segment = c
+            .segment
+            .get(row)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.segments.get(i))
+            .cloned();
+        p.first_channel = text(&c.first_channel).map(Channel::from);
+        p.first_store = text(&c.first_store).map(StoreId::from);
+        p.acquisition_channel = text(&c.acquisition_channel).map(Channel::from);
+        p.signup_date = date(&c.signup_date);
+        if c.tags.valid.get(row) {
+            let tags = c.tags.row(row).iter().filter_map(|&id| {
+                usize::try_from(id)
+                    .ok()
+                    .and_then(|i| c.tags.dict.get(i))
+                    .cloned()
+            });
+            p.tags = Some(tags.collect());
+        }
+        p.birthday = c.birthday.get(row).and_then(|packed| {
+            let month = u8::try_from(packed / 32).ok()?;
+            let day = u8::try_from(packed % 32).ok()?;
+            Birthday::new(month, day).ok()
+        });
+        p.email_opt_in = c.email_opt_in.get(row).map(|v| v != 0);
+        p.sms_opt_in = c.sms_opt_in.get(row).map(|v| v != 0);
+        p.predictions = Predictions {
+            p_alive: c.p_alive.get(row),
+            expected_purchases: c.expected_purchases.get(row),
+            predicted_clv: money(&c.predicted_clv),
+        };
+        for ((name, ty), col) in &self.attrs {
+            if let Some(value) = attribute_value(*ty, col, row) {
+                p.attributes.insert(name.clone(), value);
+            }
+        }
+        Some(p)
+    }
+
+    /// Sets one customer's predicted values (replacing earlier ones);
+    /// returns `false`, changing nothing, if the customer has no profile.
+    ///
+    /// Compiled rules borrow the profiles, so set predictions before
+    /// compiling.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::NaiveDate;
+    /// # use rfmkit::audience::{Predictions, Profiles, Rule};
+    /// # use rfmkit::rfm::{RfmModel, ScoringConfig};
+    /// # use rfmkit::segment::SegmentTable;
+    /// # use rfmkit::summary::Summaries;
+    /// # use rfmkit::{Money, Order};
+    /// # let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// # let orders = [Order::new("A-1", "alice", d(2)?, Money::new(1250))];
+    /// # let summaries = Summaries::from_orders(&orders, d(10)?)?;
+    /// # let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    /// # let segmentation = SegmentTable::standard().segment_all(&scores)?;
+    /// let mut profiles = Profiles::builder(&segmentation, &summaries).build()?;
+    /// let mut p = Predictions::default();
+    /// p.p_alive = Some(0.9);
+    /// assert!(profiles.set_predictions("alice", p));
+    /// assert!(!profiles.set_predictions("nobody", p));
+    /// let rule = Rule::parse("p_alive >= 0.5", &profiles.schema())?;
+    /// assert_eq!(profiles.compile(&rule)?.selected().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_predictions(&mut self, customer: &str, predictions: Predictions) -> bool {
+        let Some(row) = self.row(customer) else {
+            return false;
+        };
+        let c = &mut self.cols;
+        c.p_alive.set(row, predictions.p_alive);
+        c.expected_purchases
+            .set(row, predictions.expected_purchases);
+        let clv = predictions.predicted_clv.map(Money::minor_units);
+        match clv {
+            Some(_) => c.predicted_clv.set(row, clv),
+            None => c.predicted_clv.valid.set(row, false),
+        }
+        true
+    }
+}
+
+fn attribute_value(ty: ValueType, col: &AttrCol, row: usize) -> Option<AttributeValue> {
+    match (ty, col) {
+        (ValueType::Number, AttrCol::Float(col)) => col.get(row).map(AttributeValue::Number),
+        (ValueType::Text, AttrCol::Int(col)) => {
+            col.text(row).map(|t| AttributeValue::String(t.to_owned()))
+        }
+        (ValueType::Bool, AttrCol::Int(col)) => col.get(row).map(|v| AttributeValue::Bool(v != 0)),
+        (ValueType::Date, AttrCol::Int(col)) => col
+            .get(row)
+            .and_then(from_day_number)
+            .map(AttributeValue::Date),
+        _ => None,
+    }
+}
