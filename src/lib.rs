@@ -10,14 +10,16 @@
 //! # Example
 //!
 //! Six orders of three customers, scored as of 31 March 2025 by equal-count
-//! ranks (SQL's `NTILE`) and segmented with the standard preset:
+//! ranks (SQL's `NTILE`), segmented with the standard preset, and turned
+//! into a campaign audience by a one-line query:
 //!
 //! ```
 //! use chrono::NaiveDate;
+//! use rfmkit::audience::{Profiles, Rule};
 //! use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
 //! use rfmkit::segment::SegmentTable;
 //! use rfmkit::summary::Summaries;
-//! use rfmkit::{Money, Order};
+//! use rfmkit::{CustomerId, Money, Order};
 //!
 //! let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
 //! let orders = vec![
@@ -48,6 +50,12 @@
 //! assert_eq!((bob.scored.score.to_string().as_str(), bob.segment.as_str()), ("2-2-2", "dormant"));
 //! println!("{}", model.display_table(2)); // the cuts the model uses
 //! println!("{}", segments.report().display_table(2)); // customers and revenue per segment
+//!
+//! // segments -> a campaign audience, from a query a marketer can type
+//! let profiles = Profiles::builder(&segments, &summaries).build()?;
+//! let rule = Rule::parse("segment in (champions, loyal) and monetary >= 100.00", &profiles.schema())?;
+//! let audience = profiles.compile(&rule)?.selected();
+//! assert_eq!(audience, [CustomerId::from("alice")]); // carol (34.00) spent too little
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -56,7 +64,9 @@
 //! The modules follow the pipeline, each stage using only earlier ones:
 //!
 //! ```text
-//! orders ──► summaries ──► RFM scores ──► segments ──► segment report
+//! orders ──► summaries ──► RFM scores ──► segments ──► audiences ──► campaigns
+//!                │                                      ▲
+//!                └──► LTV, KPIs, cohorts ───────────────┘ (predicted values)
 //! ```
 //!
 //! - [`money`], [`id`]: [`Money`] in integer minor units; string ids

@@ -186,7 +186,63 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # 5. Try it at scale
+//! # 5. Select a campaign audience
+//!
+//! [`Profiles`](crate::audience::Profiles) join each customer's summary,
+//! scores and segment (and, optionally, their [`Customer`](crate::customer::Customer)
+//! record). A rule can be typed by a marketer, stored as JSON, or built in
+//! Rust; it compiles once and explains itself per customer. A condition on
+//! a missing value is never true, so `!=` does not sneak in customers who
+//! have no value at all.
+//!
+//! ```
+//! # use chrono::NaiveDate;
+//! # use rfmkit::order::OrderStatus;
+//! # use rfmkit::summary::Summaries;
+//! # use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
+//! # use rfmkit::segment::{SegmentRule, SegmentTable};
+//! # use rfmkit::{Money, Order};
+//! use rfmkit::audience::{Profiles, Rule};
+//! # let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+//! # let orders = vec![
+//! #     Order::new("A-1", "alice", d(1, 5)?, Money::new(4500)),
+//! #     Order::new("A-2", "alice", d(2, 14)?, Money::new(3000)),
+//! #     Order::new("A-3", "alice", d(3, 30)?, Money::new(6000)),
+//! #     Order::new("A-4", "bob", d(1, 10)?, Money::new(1200)),
+//! #     Order::new("A-5", "carol", d(3, 2)?, Money::new(2500)),
+//! #     Order::new("A-6", "carol", d(3, 28)?, Money::new(-900)).with_status(OrderStatus::Returned),
+//! # ];
+//! # let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
+//! # let config = ScoringConfig::builder().bins(3).method(Method::Rank).build()?;
+//! # let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+//! # let table = SegmentTable::builder(3)
+//! #     .rule(SegmentRule::new("best")?.r(3..=3).f(2..=3))
+//! #     .rule(SegmentRule::new("slipping")?.r(1..=2).f(2..=3))
+//! #     .rule(SegmentRule::new("one_timer")?.f(1..=1))
+//! #     .fallback("other")
+//! #     .build()?;
+//! # let segments = table.segment_all(&scores)?;
+//!
+//! let profiles = Profiles::builder(&segments, &summaries).build()?;
+//! // Win back: slipping or one-time buyers whose last purchase is over 20 days old.
+//! let rule = Rule::parse("segment in (slipping, one_timer) and last_order < -20d", &profiles.schema())?;
+//! let compiled = profiles.compile(&rule)?;
+//! let selected = compiled.selected();
+//! let ids: Vec<&str> = selected.iter().map(|c| c.as_str()).collect();
+//! assert_eq!(ids, ["bob", "carol"]); // last purchases 10 January and 2 March
+//! println!("{}", compiled.explain("alice").ok_or("no profile")?); // why alice is not in it
+//!
+//! // A typo is an error that points at the column, with a suggestion.
+//! let err = Rule::parse("segment in (slippng)", &profiles.schema()).unwrap_err();
+//! assert!(err.to_string().contains("did you mean 'slipping'"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The [`campaign`](crate::campaign) module adds suppression lists, control
+//! groups and top-N limits; the [`ltv`](crate::ltv) module measures LTV,
+//! KPIs and cohorts beside the pipeline.
+//!
+//! # 6. Try it at scale
 //!
 //! The [`sim`](crate::sim) module generates a realistic shop, the same for
 //! the same seed everywhere, for your integration tests and benchmarks; the
