@@ -335,6 +335,145 @@ if [[ -f examples/audience_bench.rs ]]; then
     fi
 fi
 
+# --- cdnow and clv_csv --------------------------------------------------
+# Predictive CLV on the CDNOW sample (tests/data/ltv_cdnow_sample.txt): the
+# published BG/NBD, Pareto/NBD and Gamma-Gamma fits (Fader, Hardie & Lee
+# 2005 and the Fader-Hardie notes), once through the `cdnow` example and
+# once through `clv_csv` on the same data converted to the generic CSV.
+
+if [[ -f examples/cdnow.rs ]]; then
+    check="cdnow reproduces the published CDNOW fits"
+    run cdnow "$data/ltv_cdnow_sample.txt"
+    if [[ $rc -eq 0 ]] && grep -q '^all fits match the published figures$' "$work/out" \
+        && grep -qE '^ +7\+ +64 ' "$work/out"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/out" "$work/err")"
+    fi
+
+    check="cdnow without a path exits 2 with usage on stderr"
+    run cdnow
+    if [[ $rc -eq 2 ]] && grep -q '^usage: cdnow' "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+else
+    fail "examples/cdnow.rs exists"
+fi
+
+if [[ -f examples/clv_csv.rs ]]; then
+    # The CDNOW sample as an order CSV: sample id as customer, YYYY-MM-DD.
+    awk 'BEGIN { print "order_id,customer_id,order_date,amount" }
+        NF == 5 { gsub(/\r/, ""); printf "L%d,%s,%s-%s-%s,%s\n", NR, $2,
+            substr($3, 1, 4), substr($3, 5, 2), substr($3, 7, 2), $5 }' \
+        "$data/ltv_cdnow_sample.txt" >"$work/cdnow.csv"
+    cdnow_args=(--input "$work/cdnow.csv" --calibration-end 1997-09-30 --observation-end 1998-06-30)
+
+    # lines_check FILE 'PY-EXPR' ...: each argument is a Python condition
+    # over `m`, the JSON lines of FILE by model name; prints the failures.
+    lines_check() {
+        local file="$1"
+        shift
+        python3 - "$file" "$@" <<'PY'
+import json, math, sys
+m = {j["model"]: j for j in map(json.loads, open(sys.argv[1]))}
+sig3 = lambda v: round(v, 2 - int(math.floor(math.log10(abs(v)))))
+bad = [c for c in sys.argv[2:] if not eval(c, {"m": m, "sig3": sig3})]
+for c in bad:
+    print("mismatch: " + c)
+sys.exit(1 if bad else 0)
+PY
+    }
+
+    check="clv_csv on CDNOW matches the published parameters and log-likelihoods"
+    run clv_csv "${cdnow_args[@]}"
+    if [[ $rc -eq 0 ]] && lines_check "$work/out" \
+        '[sig3(m["bg_nbd"][k]) for k in ("r", "alpha", "a", "b")] == [0.243, 4.41, 0.793, 2.43]' \
+        'abs(m["bg_nbd"]["log_likelihood"] + 9582.4) <= 0.1 and m["bg_nbd"]["converged"]' \
+        '[sig3(m["pareto_nbd"][k]) for k in ("r", "alpha", "s", "beta")] == [0.553, 10.6, 0.606, 11.7]' \
+        'abs(m["pareto_nbd"]["log_likelihood"] + 9595.0) <= 0.1 and m["pareto_nbd"]["converged"]' \
+        '[sig3(m["gamma_gamma"][k]) for k in ("p", "q", "gamma")] == [6.25, 3.74, 15.4]' \
+        'm["gamma_gamma"]["customers"] == 946 and m["mbg_nbd"]["converged"]' \
+        'all(m[k]["holdout_actual"] == 1882 for k in ("bg_nbd", "mbg_nbd", "pareto_nbd"))' \
+        'list(m) == ["bg_nbd", "mbg_nbd", "pareto_nbd", "gamma_gamma"]' \
+        'list(m["bg_nbd"])[:5] == ["model", "r", "alpha", "a", "b"]' \
+        >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/out" "$work/err")"
+    fi
+
+    check="clv_csv --unit day: same r, a, b; alpha in days = 7 x alpha in weeks"
+    run clv_csv "${cdnow_args[@]}" --unit day
+    if [[ $rc -eq 0 ]] && lines_check "$work/out" \
+        'sig3(m["bg_nbd"]["r"]) == 0.243 and sig3(m["bg_nbd"]["alpha"]) == sig3(7 * 4.4136)' \
+        >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    # Customer 0001: x = 2, t_x = 213/7, T = 272/7 weeks, one holdout
+    # purchase day; lifetimes' BetaGeoFitter gives P(alive) 0.72662 and
+    # 1.22599 expected purchases in 39 weeks.
+    check="clv_csv --output writes one prediction row per customer"
+    run clv_csv "${cdnow_args[@]}" --output "$work/pred.csv"
+    if [[ $rc -eq 0 ]] && python3 - "$work/pred.csv" >"$work/diff" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+header = open(sys.argv[1]).readline().strip()
+ok = header == "customer_id,x,t_x,T,p_alive,expected_purchases,expected_spend,clv,holdout_purchases"
+r = {row["customer_id"]: row for row in rows}["0001"]
+ok = ok and len(rows) == 2357 and [row["customer_id"] for row in rows] == sorted(row["customer_id"] for row in rows)
+ok = ok and r["x"] == "2" and abs(float(r["t_x"]) - 213 / 7) < 1e-12 and abs(float(r["T"]) - 272 / 7) < 1e-12
+ok = ok and abs(float(r["p_alive"]) - 0.72662) < 1e-5 and abs(float(r["expected_purchases"]) - 1.22599) < 1e-5
+ok = ok and r["holdout_purchases"] == "1" and abs(float(r["expected_spend"]) - 24.6539) < 1e-3 and r["clv"] != ""
+print("ok" if ok else "mismatch: " + header + " / " + repr(r))
+sys.exit(0 if ok else 1)
+PY
+    then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="clv_csv clv_no_repeat.csv fails with exit 1: no repeat purchase"
+    run clv_csv --input "$data/clv_no_repeat.csv" --calibration-end 2025-06-30 --horizon 52
+    if [[ $rc -eq 1 ]] && grep -q 'no customer made a repeat purchase' "$work/err" \
+        && lines_check "$work/out" '"error" in m["bg_nbd"] and "error" in m["gamma_gamma"]' >"$work/diff"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+    fi
+
+    check="clv_csv after_as_of.csv fails with exit 1 naming 'line 8'"
+    run clv_csv --input "$data/after_as_of.csv" --calibration-end 2025-06-30 --observation-end 2025-12-31
+    if [[ $rc -eq 1 ]] && grep -qE "line 8([^0-9]|\$)" "$work/err" && [[ ! -s "$work/out" ]]; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    check="clv_csv --unit month exits 2 with usage on stderr"
+    run clv_csv "${cdnow_args[@]}" --unit month
+    if [[ $rc -eq 2 ]] && grep -q '^usage: clv_csv' "$work/err"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+
+    check="clv_csv --help exits 0 with usage on stdout"
+    run clv_csv --help
+    if [[ $rc -eq 0 ]] && grep -q '^usage: clv_csv' "$work/out"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc"
+    fi
+else
+    fail "examples/clv_csv.rs exists"
+fi
+
 # --- the other examples -------------------------------------------------
 # Examples that run without arguments are run here; the ones that need
 # input files get their own checks above when they have fixtures.
@@ -343,6 +482,7 @@ for source in examples/*.rs; do
     name="$(basename "$source" .rs)"
     [[ "$name" == rfm_csv || "$name" == ltv_csv ]] && continue
     [[ "$name" == audience || "$name" == audience_bench ]] && continue
+    [[ "$name" == cdnow || "$name" == clv_csv ]] && continue
     if [[ " ${no_args[*]} " == *" $name "* ]]; then
         check="$name runs without arguments"
         run "$name"

@@ -28,6 +28,7 @@
 
 use chrono::NaiveDate;
 
+use crate::clv::ModelKind;
 use crate::id::{CustomerId, OrderId};
 use crate::money::Money;
 use crate::order::OrderStatus;
@@ -298,6 +299,50 @@ pub enum Error {
         /// The version this rfmkit reads.
         supported: u64,
     },
+
+    /// A BTYD input `(x, t_x, T)` or mean repeat spend is inconsistent
+    /// ([`clv::Btyd::new`](crate::clv::Btyd::new)): a time that is negative
+    /// or not finite, `t_x` after `T`, or `t_x > 0` with no repeat purchase.
+    ///
+    /// Fix the figures: `t_x` is the time from the first to the last
+    /// purchase and `T` from the first purchase to the calibration end, so
+    /// `0 <= t_x <= T`.
+    #[error("{}{problem}", btyd_at(customer.as_ref()))]
+    InvalidBtyd {
+        /// The customer, when known.
+        customer: Option<CustomerId>,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
+
+    /// The data cannot identify a predictive model's parameters: no
+    /// customers, no repeat purchases, or a parameter that runs off to 0
+    /// or infinity.
+    ///
+    /// Fix: fit on more customers or a longer calibration period; `reason`
+    /// says what is missing.
+    #[error("{model} fit: {reason}")]
+    NotIdentified {
+        /// The model.
+        model: ModelKind,
+        /// Why the data cannot identify it.
+        reason: String,
+    },
+
+    /// A predictive model's computation did not converge or left the range
+    /// of `f64` (a prediction horizon tens of thousands of times longer than
+    /// the customer's history, or extreme parameters).
+    ///
+    /// Fix: use a shorter horizon, or check the parameters.
+    #[error("{}{model}: {problem}", customer_at(customer.as_ref()))]
+    Numerical {
+        /// The model.
+        model: ModelKind,
+        /// The customer, when the computation was for one.
+        customer: Option<CustomerId>,
+        /// What failed.
+        problem: String,
+    },
 }
 
 /// Where in an audience query an [`Error`] is: displayed `column N`.
@@ -344,6 +389,16 @@ fn at(position: Option<&QueryPosition>) -> String {
     position.map_or_else(String::new, |p| format!("{p}: "))
 }
 
+/// `customer C: ` for a customer, `btyd input: ` without one.
+fn btyd_at(customer: Option<&CustomerId>) -> String {
+    customer.map_or_else(|| "btyd input: ".to_owned(), |c| format!("customer {c}: "))
+}
+
+/// `customer C: ` for a customer, nothing without one.
+fn customer_at(customer: Option<&CustomerId>) -> String {
+    customer.map_or_else(String::new, |c| format!("customer {c}: "))
+}
+
 /// `; did you mean 'x'?` for a suggestion, nothing without one.
 fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map_or_else(String::new, |s| format!("; did you mean '{s}'?"))
@@ -384,7 +439,9 @@ impl Error {
     /// Order errors give [`Location::Order`], customer errors
     /// [`Location::Customer`], configuration errors [`Location::Field`] and
     /// audience query errors [`Location::Query`] (when the rule came from
-    /// query text); errors about a value or a date pair give `None`.
+    /// query text); BTYD input and numerical errors give
+    /// [`Location::Customer`] when they name one; errors about a value, a
+    /// date pair or a whole model fit give `None`.
     ///
     /// # Example
     ///
@@ -424,7 +481,10 @@ impl Error {
             Error::AsOfMismatch { .. } | Error::OutOfRange { .. } | Error::ParseMoney { .. } => {
                 None
             }
-            Error::UnsupportedVersion { .. } => None,
+            Error::UnsupportedVersion { .. } | Error::NotIdentified { .. } => None,
+            Error::InvalidBtyd { customer, .. } | Error::Numerical { customer, .. } => {
+                customer.clone().map(Location::Customer)
+            }
         }
     }
 

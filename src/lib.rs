@@ -89,6 +89,10 @@
 //! - [`campaign`]: [`Audience`](campaign::Audience) sets (union,
 //!   intersection, difference), suppression lists, deterministic control
 //!   groups and top-N limits, run as a [`Campaign`](campaign::Campaign).
+//! - [`clv`]: predictive CLV — BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma
+//!   fitted by maximum likelihood (reproducing the published CDNOW fits),
+//!   per-customer P(alive), expected purchases, expected spend and
+//!   discounted CLV, and the calibration-vs-holdout check.
 //! - [`ltv`]: the seeds' LTV formulas (exact), population KPIs (AOV, repeat
 //!   rate, F2 conversion, churn, historical LTV), breakdowns per acquisition
 //!   channel and store, multi-store merge, monthly cohorts with the LTV
@@ -135,6 +139,7 @@
 
 pub mod audience;
 pub mod campaign;
+pub mod clv;
 pub mod customer;
 pub mod error;
 pub mod id;

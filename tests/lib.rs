@@ -10,6 +10,7 @@
 )]
 
 mod audience;
+mod clv;
 mod common;
 mod errors;
 mod ltv;

@@ -1,0 +1,702 @@
+//! The transaction models as one closed enum, the fitting driver shared by
+//! all models, and the fit diagnostics.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::bgnbd::{self, BG, BgNbd, MBG};
+use super::btyd::{Btyd, BtydData};
+use super::mbgnbd::{self, MbgNbd};
+use super::optimize::{self, BOUND, Objective, Optimizer};
+use super::pareto::{self, ParetoNbd};
+use crate::error::{Error, Result};
+use crate::ltv::TimeUnit;
+
+/// The models of the `clv` module, by name.
+///
+/// Names print and parse in snake case (`bg_nbd`, `mbg_nbd`, `pareto_nbd`,
+/// `gamma_gamma`); parsing also takes `bgnbd`, `mbgnbd`, `pareto`,
+/// `paretonbd` and `gammagamma`, in any case.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::clv::ModelKind;
+///
+/// let kind: ModelKind = "pareto".parse()?;
+/// assert_eq!(kind, ModelKind::ParetoNbd);
+/// assert_eq!(kind.to_string(), "pareto_nbd");
+/// assert!("bgnbd2".parse::<ModelKind>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ModelKind {
+    /// BG/NBD (Fader, Hardie & Lee 2005): [`BgNbd`].
+    BgNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): [`MbgNbd`].
+    MbgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): [`ParetoNbd`].
+    ParetoNbd,
+    /// Gamma-Gamma spend (Fader, Hardie & Lee 2005b): [`GammaGamma`](super::GammaGamma).
+    GammaGamma,
+}
+
+impl ModelKind {
+    /// The transaction models, in the order they are usually reported.
+    pub const TRANSACTION: [ModelKind; 3] =
+        [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
+
+    /// The model's name, as printed and serialized.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            ModelKind::BgNbd => "bg_nbd",
+            ModelKind::MbgNbd => "mbg_nbd",
+            ModelKind::ParetoNbd => "pareto_nbd",
+            ModelKind::GammaGamma => "gamma_gamma",
+        }
+    }
+
+    /// Whether the model is a transaction model (not the spend model).
+    #[must_use]
+    pub const fn is_transaction_model(self) -> bool {
+        !matches!(self, ModelKind::GammaGamma)
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = Error;
+
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] with field `model` for an unknown name.
+    fn from_str(s: &str) -> Result<ModelKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "bg_nbd" | "bgnbd" | "bg/nbd" => Ok(ModelKind::BgNbd),
+            "mbg_nbd" | "mbgnbd" | "mbg/nbd" => Ok(ModelKind::MbgNbd),
+            "pareto_nbd" | "paretonbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::ParetoNbd),
+            "gamma_gamma" | "gammagamma" | "gamma-gamma" => Ok(ModelKind::GammaGamma),
+            _ => Err(Error::config(
+                "model",
+                format!("unknown model {s:?}; use bg_nbd, mbg_nbd, pareto_nbd or gamma_gamma"),
+            )),
+        }
+    }
+}
+
+/// A fitted (or given) transaction model: which one, with its parameters.
+///
+/// A closed enum rather than a trait, so a model serializes as plain data
+/// and loads back without a registry:
+/// `{"model": "bg_nbd", "r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}`.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::clv::{BgNbd, Btyd, ModelKind, TransactionModel};
+///
+/// let model = TransactionModel::from(BgNbd::new(0.243, 4.414, 0.793, 2.426)?);
+/// assert_eq!(model.kind(), ModelKind::BgNbd);
+/// let json = serde_json::to_string(&model)?;
+/// assert_eq!(json, r#"{"model":"bg_nbd","r":0.243,"alpha":4.414,"a":0.793,"b":2.426}"#);
+/// let back: TransactionModel = serde_json::from_str(&json)?;
+/// let c = Btyd::new(2, 30.43, 38.86)?;
+/// assert_eq!(back.p_alive(c), model.p_alive(c));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TransactionModel {
+    /// BG/NBD.
+    BgNbd(BgNbd),
+    /// MBG/NBD.
+    MbgNbd(MbgNbd),
+    /// Pareto/NBD.
+    ParetoNbd(ParetoNbd),
+}
+
+impl TransactionModel {
+    /// Which model this is.
+    #[must_use]
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            TransactionModel::BgNbd(_) => ModelKind::BgNbd,
+            TransactionModel::MbgNbd(_) => ModelKind::MbgNbd,
+            TransactionModel::ParetoNbd(_) => ModelKind::ParetoNbd,
+        }
+    }
+
+    /// The parameters by their usual names, in the usual order: `r`,
+    /// `alpha`, `a`, `b` (BG/NBD, MBG/NBD) or `r`, `alpha`, `s`, `beta`
+    /// (Pareto/NBD).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::clv::{ParetoNbd, TransactionModel};
+    ///
+    /// let model = TransactionModel::from(ParetoNbd::new(0.553, 10.578, 0.606, 11.669)?);
+    /// assert_eq!(model.parameters()[3], ("beta", 11.669));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn parameters(&self) -> [(&'static str, f64); 4] {
+        match self {
+            TransactionModel::BgNbd(m) => [
+                ("r", m.r()),
+                ("alpha", m.alpha()),
+                ("a", m.a()),
+                ("b", m.b()),
+            ],
+            TransactionModel::MbgNbd(m) => [
+                ("r", m.r()),
+                ("alpha", m.alpha()),
+                ("a", m.a()),
+                ("b", m.b()),
+            ],
+            TransactionModel::ParetoNbd(m) => [
+                ("r", m.r()),
+                ("alpha", m.alpha()),
+                ("s", m.s()),
+                ("beta", m.beta()),
+            ],
+        }
+    }
+
+    /// One customer's log-likelihood.
+    #[must_use]
+    pub fn log_likelihood(&self, customer: Btyd) -> f64 {
+        match self {
+            TransactionModel::BgNbd(m) => m.log_likelihood(customer),
+            TransactionModel::MbgNbd(m) => m.log_likelihood(customer),
+            TransactionModel::ParetoNbd(m) => m.log_likelihood(customer),
+        }
+    }
+
+    /// The total log-likelihood of `data` (customers with identical
+    /// histories are evaluated once).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::clv::{BgNbd, Btyd, BtydData, CustomerBtyd, TransactionModel};
+    /// use rfmkit::ltv::TimeUnit;
+    ///
+    /// let model = TransactionModel::from(BgNbd::new(1.0, 1.0, 1.0, 1.0)?);
+    /// let data = BtydData::new(TimeUnit::Week, [
+    ///     CustomerBtyd::new("a", Btyd::new(0, 0.0, 1.0)?),
+    ///     CustomerBtyd::new("b", Btyd::new(0, 0.0, 1.0)?),
+    /// ])?;
+    /// // Each customer has L = 1/2 (see BgNbd::log_likelihood).
+    /// assert!((model.total_log_likelihood(&data) - 2.0 * 0.5f64.ln()).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn total_log_likelihood(&self, data: &BtydData) -> f64 {
+        let groups = Groups::from_data(data);
+        groups
+            .distinct()
+            .map(|(c, w)| w * self.log_likelihood(c))
+            .sum()
+    }
+
+    /// The probability that the customer is alive at `T`.
+    #[must_use]
+    pub fn p_alive(&self, customer: Btyd) -> f64 {
+        match self {
+            TransactionModel::BgNbd(m) => m.p_alive(customer),
+            TransactionModel::MbgNbd(m) => m.p_alive(customer),
+            TransactionModel::ParetoNbd(m) => m.p_alive(customer),
+        }
+    }
+
+    /// The expected number of purchases in the next `t`, given the
+    /// customer's history.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] if `t` is not a finite number `>= 0`;
+    /// [`Error::Numerical`] if a series does not converge.
+    pub fn expected_purchases(&self, customer: Btyd, t: f64) -> Result<f64> {
+        match self {
+            TransactionModel::BgNbd(m) => m.expected_purchases(customer, t),
+            TransactionModel::MbgNbd(m) => m.expected_purchases(customer, t),
+            TransactionModel::ParetoNbd(m) => m.expected_purchases(customer, t),
+        }
+    }
+
+    /// The expected number of repeat purchases of a new customer in their
+    /// first `t`.
+    ///
+    /// # Errors
+    ///
+    /// As [`expected_purchases`](Self::expected_purchases).
+    pub fn expected_purchases_new(&self, t: f64) -> Result<f64> {
+        match self {
+            TransactionModel::BgNbd(m) => m.expected_purchases_new(t),
+            TransactionModel::MbgNbd(m) => m.expected_purchases_new(t),
+            TransactionModel::ParetoNbd(m) => m.expected_purchases_new(t),
+        }
+    }
+}
+
+/// How a fit went: the maximized log-likelihood and the optimizer's report.
+///
+/// `converged` means every component of the gradient of the mean
+/// log-likelihood (per customer) with respect to the log-parameters is at
+/// most `1e-6` at the returned parameters: the maximum was found to well
+/// beyond the 3 significant digits parameters are usually reported with.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::clv::{BgNbd, SimulationConfig, TransactionModel, simulate};
+///
+/// let truth = TransactionModel::from(BgNbd::new(0.5, 8.0, 0.7, 3.0)?);
+/// let data = simulate(&truth, &SimulationConfig::builder().customers(500).seed(1).build()?)?;
+/// let fit = BgNbd::fit(&data)?;
+/// let d = &fit.diagnostics;
+/// assert_eq!(d.customers, 500);
+/// assert!(d.groups <= 500 && d.log_likelihood < 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub struct FitDiagnostics {
+    /// The total log-likelihood at the fitted parameters.
+    pub log_likelihood: f64,
+    /// Whether the optimizer converged (see above).
+    pub converged: bool,
+    /// The largest gradient component at the end (mean log-likelihood,
+    /// log-parameters).
+    pub gradient_norm: f64,
+    /// Optimizer iterations.
+    pub iterations: u32,
+    /// Likelihood evaluations.
+    pub evaluations: u32,
+    /// Which optimizer produced the parameters.
+    pub optimizer: Optimizer,
+    /// Customers used in the fit.
+    pub customers: usize,
+    /// Distinct histories the likelihood was evaluated on.
+    pub groups: usize,
+}
+
+/// A fitted transaction model: the model, the time unit of its parameters,
+/// the calibration end of its data and the fit diagnostics.
+///
+/// Plain data: serialize it, store it, load it back and predict with it
+/// (predictions are identical, since the parameters round-trip exactly;
+/// with `serde_json`, enable its `float_roundtrip` feature).
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::clv::{BgNbd, ModelKind, SimulationConfig, TransactionFit, TransactionModel, simulate};
+///
+/// let truth = TransactionModel::from(BgNbd::new(0.5, 8.0, 0.7, 3.0)?);
+/// let data = simulate(&truth, &SimulationConfig::builder().customers(1_000).seed(3).build()?)?;
+/// let fit = TransactionFit::fit(ModelKind::BgNbd, &data)?;
+/// let json = serde_json::to_string(&fit)?;
+/// let back: TransactionFit = serde_json::from_str(&json)?;
+/// assert_eq!(back.model.kind(), ModelKind::BgNbd);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub struct TransactionFit {
+    /// The model and its parameters.
+    pub model: TransactionModel,
+    /// The time unit of `t_x`, `T`, `α`, `β` and of horizons.
+    pub unit: TimeUnit,
+    /// The calibration end of the data the model was fitted on, if known.
+    pub calibration_end: Option<NaiveDate>,
+    /// How the fit went.
+    pub diagnostics: FitDiagnostics,
+}
+
+impl TransactionFit {
+    /// Fits the transaction model `kind` to `data` by maximum likelihood.
+    ///
+    /// See [`BgNbd::fit`] for the method; for [`ParetoNbd`] the likelihood
+    /// and its gradient come from one quadrature pass per history (see
+    /// [`ParetoNbd::fit`]). Starting values are `r = 1`,
+    /// `α = ΣT / Σx` and 1 for the drop-out parameters (`β = α` for
+    /// Pareto/NBD).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `model`) for
+    /// [`ModelKind::GammaGamma`], which is a spend model
+    /// ([`GammaGamma::fit`](super::GammaGamma::fit));
+    /// [`Error::NotIdentified`] if the data cannot identify the model;
+    /// [`Error::Numerical`] if the likelihood is not finite at the start.
+    pub fn fit(kind: ModelKind, data: &BtydData) -> Result<TransactionFit> {
+        let groups = Groups::from_data(data);
+        check_identifiable(kind, &groups)?;
+        if kind == ModelKind::GammaGamma {
+            return Err(Error::config(
+                "model",
+                "gamma_gamma is a spend model; fit it with GammaGamma::fit",
+            ));
+        }
+        let mut start = match kind {
+            ModelKind::ParetoNbd => pareto::start(&groups),
+            _ => bgnbd::family_start(&groups),
+        };
+        // On large data, start from the fit to a systematic sample of about
+        // 20,000 histories: the full-data optimization then needs only a
+        // few iterations.
+        if groups.groups.len() > 2 * WARM_START_GROUPS {
+            let thin = groups.thinned(groups.groups.len() / WARM_START_GROUPS);
+            if let Ok((p, outcome)) = maximize(kind, &thin, start) {
+                if outcome.converged && outcome.x.iter().all(|v| v.abs() < BOUND - 1.0) {
+                    start = p;
+                }
+            }
+        }
+        let (params, outcome) = maximize(kind, &groups, start)?;
+        check_bounds(kind, &outcome.x, &names(kind))?;
+        let model = match kind {
+            ModelKind::BgNbd => TransactionModel::BgNbd(bgnbd::from_params(params)?),
+            ModelKind::MbgNbd => TransactionModel::MbgNbd(mbgnbd::from_params(params)?),
+            _ => TransactionModel::ParetoNbd(pareto::from_params(params)?),
+        };
+        Ok(TransactionFit {
+            model,
+            unit: data.unit(),
+            calibration_end: data.calibration_end(),
+            diagnostics: diagnostics(&outcome, -outcome.value * groups.customers_f64(), &groups),
+        })
+    }
+}
+
+/// Above twice this many distinct histories, a fit starts from the fit to
+/// a sample of about this many.
+const WARM_START_GROUPS: usize = 20_000;
+
+/// Maximizes a transaction model's likelihood on `groups` from `start`;
+/// returns the parameters and the optimizer's outcome (in log-parameters).
+fn maximize(
+    kind: ModelKind,
+    groups: &Groups,
+    start: [f64; 4],
+) -> Result<([f64; 4], optimize::Outcome<4>)> {
+    let n = groups.customers_f64();
+    match kind {
+        ModelKind::ParetoNbd => {
+            let mut objective = Analytic(|p: [f64; 4]| {
+                pareto::grouped_with_gradient(p, groups).map(|(ll, g)| (-ll / n, g.map(|v| -v / n)))
+            });
+            run(kind, &mut objective, start, 1e-10)
+        }
+        _ => {
+            let family = if kind == ModelKind::MbgNbd { MBG } else { BG };
+            let mut objective = Analytic(|p: [f64; 4]| {
+                bgnbd::family_grouped(p, groups, family).map(|(ll, g)| (-ll / n, g.map(|v| -v / n)))
+            });
+            run(kind, &mut objective, start, 1e-10)
+        }
+    }
+}
+
+fn names(kind: ModelKind) -> [&'static str; 4] {
+    match kind {
+        ModelKind::ParetoNbd => ["r", "alpha", "s", "beta"],
+        _ => ["r", "alpha", "a", "b"],
+    }
+}
+
+/// An objective with an exact gradient in the parameters, optimized over
+/// their logarithms (chain rule: `∂f/∂θ = p · ∂f/∂p`).
+pub(crate) struct Analytic<F>(pub(crate) F);
+
+impl<const N: usize, F: FnMut([f64; N]) -> Option<(f64, [f64; N])>> Objective<N> for Analytic<F> {
+    fn value(&mut self, theta: &[f64; N]) -> Option<f64> {
+        self.value_and_gradient(theta).map(|(v, _)| v)
+    }
+
+    fn value_and_gradient(&mut self, theta: &[f64; N]) -> Option<(f64, [f64; N])> {
+        let p = theta.map(f64::exp);
+        let (value, grad) = (self.0)(p)?;
+        let mut g = grad;
+        for (gi, pi) in g.iter_mut().zip(&p) {
+            *gi *= pi;
+        }
+        (value.is_finite() && g.iter().all(|v| v.is_finite())).then_some((value, g))
+    }
+}
+
+/// Minimizes from `start` (parameters, not logs) and returns the fitted
+/// parameters with the outcome.
+pub(crate) fn run<const N: usize>(
+    kind: ModelKind,
+    objective: &mut impl Objective<N>,
+    start: [f64; N],
+    gtol: f64,
+) -> Result<([f64; N], optimize::Outcome<N>)> {
+    let outcome = optimize::minimize(objective, start.map(f64::ln), gtol)
+        .ok_or_else(|| not_finite_at_start(kind))?;
+    Ok((outcome.x.map(f64::exp), outcome))
+}
+
+pub(crate) fn not_finite_at_start(kind: ModelKind) -> Error {
+    Error::Numerical {
+        model: kind,
+        customer: None,
+        problem: "the log-likelihood is not finite at the starting values; check the inputs \
+                  for extreme values"
+            .into(),
+    }
+}
+
+/// A fit that ends with a log-parameter at the bound has no interior
+/// maximum: the data do not identify that parameter.
+pub(crate) fn check_bounds<const N: usize>(
+    kind: ModelKind,
+    theta: &[f64; N],
+    names: &[&'static str; N],
+) -> Result<()> {
+    for (value, name) in theta.iter().zip(names) {
+        if value.abs() >= BOUND - 1.0 {
+            let direction = if *value > 0.0 { "infinity" } else { "0" };
+            return Err(Error::NotIdentified {
+                model: kind,
+                reason: format!(
+                    "parameter {name} runs off to {direction}, so the likelihood has no maximum \
+                     inside the parameter space; the data cannot identify the model (too few \
+                     customers, or purchase patterns the model does not fit)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn diagnostics<const N: usize>(
+    outcome: &optimize::Outcome<N>,
+    log_likelihood: f64,
+    groups: &Groups,
+) -> FitDiagnostics {
+    FitDiagnostics {
+        log_likelihood,
+        converged: outcome.converged,
+        gradient_norm: outcome.gradient_norm,
+        iterations: outcome.iterations,
+        evaluations: outcome.evaluations,
+        optimizer: outcome.optimizer,
+        customers: groups.customers,
+        groups: groups.groups.len(),
+    }
+}
+
+fn check_identifiable(kind: ModelKind, groups: &Groups) -> Result<()> {
+    let reason = if groups.customers == 0 {
+        Some("there are no customers; fit on a period with purchases")
+    } else if groups.repeat_purchases == 0.0 {
+        Some(
+            "no customer made a repeat purchase (x > 0), so purchase rates and drop-out cannot \
+             be estimated; use a longer calibration period or more customers",
+        )
+    } else if groups.total_time == 0.0 {
+        Some(
+            "every customer's T is 0 (all first purchases on the calibration end); use a later \
+             calibration end",
+        )
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::NotIdentified {
+            model: kind,
+            reason: reason.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a parameter is a finite number `> 0`.
+pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::OutOfRange {
+            what,
+            value: value.to_string(),
+            expected: "a finite number > 0".into(),
+        })
+    }
+}
+
+/// Checks a prediction horizon.
+pub(crate) fn check_horizon(t: f64) -> Result<()> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::OutOfRange {
+            what: "horizon",
+            value: t.to_string(),
+            expected: "a finite number >= 0, in the model's time unit".into(),
+        })
+    }
+}
+
+/// One distinct `(x, t_x, T)` with the number of customers who have it, as
+/// indices into the distinct values of [`Groups`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Group {
+    pub(crate) x: usize,
+    pub(crate) t_x: usize,
+    pub(crate) t: usize,
+    pub(crate) weight: f64,
+}
+
+/// Customers grouped by identical `(x, t_x, T)`, with the distinct values
+/// of `x`, `t_x` and `T` separately, so that per-value terms (ln Γ, ψ,
+/// logarithms) are computed once per value and per-group work is a few
+/// additions and one `exp`/`ln_1p` pair.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Groups {
+    pub(crate) xs: Vec<u32>,
+    pub(crate) x_weights: Vec<f64>,
+    pub(crate) t_xs: Vec<f64>,
+    pub(crate) ts: Vec<f64>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) customers: usize,
+    pub(crate) total_weight: f64,
+    pub(crate) repeat_purchases: f64,
+    pub(crate) total_time: f64,
+}
+
+impl Groups {
+    pub(crate) fn from_data(data: &BtydData) -> Groups {
+        Groups::from_weighted(data.iter().map(|c| (c.btyd(), 1.0)))
+    }
+
+    /// Groups weighted histories (the weight is a number of customers).
+    pub(crate) fn from_weighted(items: impl IntoIterator<Item = (Btyd, f64)>) -> Groups {
+        // Times are >= 0 (and never -0.0, see `Btyd::new`), so their bit
+        // patterns sort like their values: keys sort as integers.
+        let mut keyed: Vec<((u32, u64, u64), f64)> =
+            items.into_iter().map(|(c, w)| (c.key(), w)).collect();
+        keyed.sort_unstable_by_key(|k| k.0);
+        let mut g = Groups::default();
+        let mut distinct: Vec<((u32, u64, u64), f64)> = Vec::new();
+        for (key, w) in keyed {
+            g.customers += 1;
+            g.total_weight += w;
+            g.repeat_purchases += w * f64::from(key.0);
+            g.total_time += w * f64::from_bits(key.2);
+            match distinct.last_mut() {
+                Some((last, weight)) if *last == key => *weight += w,
+                _ => distinct.push((key, w)),
+            }
+        }
+        let values = |bits: Vec<u64>| {
+            let mut bits = bits;
+            bits.sort_unstable();
+            bits.dedup();
+            bits
+        };
+        let t_x_bits = values(distinct.iter().map(|d| d.0.1).collect());
+        let t_bits = values(distinct.iter().map(|d| d.0.2).collect());
+        let position = |all: &[u64], v: u64| all.binary_search(&v).unwrap_or(0);
+        g.groups.reserve_exact(distinct.len());
+        for ((x, t_x, t), w) in distinct {
+            if g.xs.last() != Some(&x) {
+                g.xs.push(x);
+                g.x_weights.push(0.0);
+            }
+            if let Some(xw) = g.x_weights.last_mut() {
+                *xw += w;
+            }
+            g.groups.push(Group {
+                x: g.xs.len() - 1,
+                t_x: position(&t_x_bits, t_x),
+                t: position(&t_bits, t),
+                weight: w,
+            });
+        }
+        g.t_xs = t_x_bits.into_iter().map(f64::from_bits).collect();
+        g.ts = t_bits.into_iter().map(f64::from_bits).collect();
+        g
+    }
+
+    /// Every `k`-th group, its weight multiplied by `k`: a systematic
+    /// sample that estimates the same likelihood at a fraction of the
+    /// cost, for starting values on large data.
+    pub(crate) fn thinned(&self, k: usize) -> Groups {
+        let k = k.max(1);
+        let scale = f64::from(u32::try_from(k).unwrap_or(u32::MAX));
+        let mut g = Groups {
+            t_xs: self.t_xs.clone(),
+            ts: self.ts.clone(),
+            customers: self.customers,
+            total_weight: 0.0,
+            repeat_purchases: self.repeat_purchases,
+            total_time: self.total_time,
+            ..Groups::default()
+        };
+        let mut x_slot: Vec<Option<usize>> = vec![None; self.xs.len()];
+        for group in self.groups.iter().step_by(k) {
+            let weight = group.weight * scale;
+            g.total_weight += weight;
+            let slot = match x_slot.get(group.x).copied().flatten() {
+                Some(slot) => slot,
+                None => {
+                    g.xs.push(self.xs.get(group.x).copied().unwrap_or(0));
+                    g.x_weights.push(0.0);
+                    if let Some(s) = x_slot.get_mut(group.x) {
+                        *s = Some(g.xs.len() - 1);
+                    }
+                    g.xs.len() - 1
+                }
+            };
+            if let Some(xw) = g.x_weights.get_mut(slot) {
+                *xw += weight;
+            }
+            g.groups.push(Group {
+                x: slot,
+                weight,
+                ..*group
+            });
+        }
+        g
+    }
+
+    /// The number of customers as a float (the sum of the weights).
+    pub(crate) fn customers_f64(&self) -> f64 {
+        self.total_weight
+    }
+
+    /// `ΣT / Σx`: the mean observed time per repeat purchase (1 if there is
+    /// none), a starting value for `α`.
+    pub(crate) fn mean_time_per_repeat(&self) -> f64 {
+        let v = self.total_time / self.repeat_purchases;
+        if v.is_finite() && v > 0.0 { v } else { 1.0 }
+    }
+
+    /// Every distinct history with its weight.
+    pub(crate) fn distinct(&self) -> impl Iterator<Item = (Btyd, f64)> + '_ {
+        self.groups.iter().filter_map(|g| {
+            let x = *self.xs.get(g.x)?;
+            let t_x = *self.t_xs.get(g.t_x)?;
+            let t = *self.ts.get(g.t)?;
+            Btyd::new(x, t_x, t).ok().map(|c| (c, g.weight))
+        })
+    }
+}
