@@ -871,6 +871,24 @@ impl RfmModel {
         }
     }
 
+    /// A model from cuts computed elsewhere (the columnar pipeline), which
+    /// must be what [`fit`](Self::fit) would compute.
+    pub(crate) fn from_cuts(
+        config: &ScoringConfig,
+        as_of: NaiveDate,
+        population: usize,
+        [recency, frequency, monetary]: [Vec<Cut>; 3],
+    ) -> RfmModel {
+        RfmModel {
+            config: config.clone(),
+            as_of,
+            population,
+            recency,
+            frequency,
+            monetary,
+        }
+    }
+
     /// The config the model was fitted with.
     #[must_use]
     pub fn config(&self) -> &ScoringConfig {

@@ -11,6 +11,7 @@
 
 mod audience;
 mod clv;
+mod columnar;
 mod common;
 mod errors;
 mod ltv;

@@ -316,7 +316,12 @@ pub(crate) fn pack_ymd(date: NaiveDate) -> i64 {
 }
 
 pub(crate) fn pack_cell(cell: RfmScore) -> i64 {
-    i64::from(cell.r.get()) * 1_000_000 + i64::from(cell.f.get()) * 1_000 + i64::from(cell.m.get())
+    pack_cell_parts(cell.r.get(), cell.f.get(), cell.m.get())
+}
+
+/// [`pack_cell`] of raw scores.
+pub(crate) fn pack_cell_parts(r: u8, f: u8, m: u8) -> i64 {
+    i64::from(r) * 1_000_000 + i64::from(f) * 1_000 + i64::from(m)
 }
 
 pub(crate) fn unpack_cell(packed: i64) -> Option<RfmScore> {
@@ -744,6 +749,93 @@ impl ColumnsBuilder {
             }
         }
         (self.cols, self.attrs, self.attr_present)
+    }
+}
+
+/// The per-customer columns the columnar pipeline computes, one entry per
+/// customer in id order (see [`crate::columnar`]).
+pub(crate) struct RfmColumns {
+    pub(crate) ids: Vec<CustomerId>,
+    pub(crate) recency_days: Vec<i64>,
+    pub(crate) frequency: Vec<i64>,
+    pub(crate) monetary: Vec<i64>,
+    /// Day numbers ([`day_number`]).
+    pub(crate) last_order: Vec<i64>,
+    pub(crate) r: Vec<i64>,
+    pub(crate) f: Vec<i64>,
+    pub(crate) m: Vec<i64>,
+    /// [`pack_cell`] of the scores.
+    pub(crate) cell: Vec<i64>,
+    /// Index into the table's [`segments`](SegmentTable::segments).
+    pub(crate) segment: Vec<i64>,
+}
+
+fn full_col(values: Vec<i64>) -> IntCol {
+    let n = values.len();
+    IntCol {
+        values,
+        valid: Bits::ones(n),
+        dict: Vec::new(),
+    }
+}
+
+impl Profiles {
+    /// Profiles from the columnar pipeline: only the RFM fields, the last
+    /// order and the segment are present; every other field is missing.
+    pub(crate) fn from_rfm_columns(
+        as_of: NaiveDate,
+        table: SegmentTable,
+        c: RfmColumns,
+    ) -> Profiles {
+        let n = c.ids.len();
+        let mut builder = ColumnsBuilder::new(0);
+        let cols = &mut builder.cols;
+        cols.r = full_col(c.r);
+        cols.f = full_col(c.f);
+        cols.m = full_col(c.m);
+        cols.cell = full_col(c.cell);
+        cols.recency_days = full_col(c.recency_days);
+        cols.frequency = full_col(c.frequency);
+        cols.monetary = full_col(c.monetary);
+        cols.last_order = full_col(c.last_order);
+        cols.segment = full_col(c.segment);
+        let (mut cols, attrs, attr_present) = builder.finish();
+        for col in [
+            &mut cols.average_order_value,
+            &mut cols.first_order,
+            &mut cols.days_since_first_order,
+            &mut cols.anniversary,
+            &mut cols.first_channel,
+            &mut cols.first_store,
+            &mut cols.acquisition_channel,
+            &mut cols.signup_date,
+            &mut cols.birthday,
+            &mut cols.birthday_month,
+            &mut cols.email_opt_in,
+            &mut cols.sms_opt_in,
+            &mut cols.predicted_clv,
+        ] {
+            *col = IntCol::with_len(n);
+        }
+        cols.p_alive = FloatCol::with_len(n);
+        cols.expected_purchases = FloatCol::with_len(n);
+        cols.tags = TagsCol {
+            offsets: vec![0; n + 1],
+            ids: Vec::new(),
+            dict: Vec::new(),
+            valid: Bits::zeros(n),
+        };
+        let segments: Vec<Segment> = table.segments().cloned().collect();
+        Profiles {
+            as_of,
+            scale: 2,
+            table,
+            segments,
+            ids: c.ids,
+            cols,
+            attrs,
+            attr_present,
+        }
     }
 }
 

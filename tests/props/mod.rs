@@ -1,7 +1,7 @@
 //! Property tests (proptest) of the pipeline's invariants; strategies live in
 //! [`strategies`]. 64 cases each, to keep the debug suite fast.
 
-mod strategies;
+pub(crate) mod strategies;
 
 use std::collections::HashSet;
 
