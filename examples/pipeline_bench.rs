@@ -448,7 +448,8 @@ fn run() -> Result<(), Failure> {
     }
     if threads > 1 && !cfg!(feature = "parallel") {
         return Err(Failure::Usage(
-            "--threads > 1 needs the `parallel` feature (on by default; this build has it off)".into(),
+            "--threads > 1 needs the `parallel` feature (on by default; this build has it off)"
+                .into(),
         ));
     }
     let baseline = flags.switch("baseline");
