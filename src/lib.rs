@@ -10,7 +10,7 @@
 //! # Example
 //!
 //! Six orders of three customers, scored as of 31 March 2025 by equal-count
-//! ranks (SQL's `NTILE`), segmented with the standard preset, and turned
+//! ranks (`⌈5·r/N⌉`, like SQL's `NTILE`), segmented with the standard preset, and turned
 //! into a campaign audience by a one-line query:
 //!
 //! ```

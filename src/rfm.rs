@@ -62,9 +62,12 @@
 //! score = ⌈n · r / N⌉
 //! ```
 //!
-//! This is SQL's `NTILE(n) OVER (ORDER BY v, customer_id)` and pandas'
-//! `ceil(n * v.rank(method="first") / N)` on id-sorted rows. Bin sizes differ
-//! by at most one, but two customers with equal values can get different
+//! This is pandas' `ceil(n * v.rank(method="first") / N)` on id-sorted
+//! rows, and SQL's `CEIL(n * ROW_NUMBER() OVER (ORDER BY v, customer_id) / N)`.
+//! It equals SQL's `NTILE(n)` when `n` divides `N`; otherwise the bin sizes
+//! are the same but `NTILE` puts the larger bins first (7 customers in 3
+//! bins: `NTILE` makes 3-2-2, this formula 2-2-3). Bin sizes differ by at
+//! most one, but two customers with equal values can get different
 //! scores (decided by their ids). The frozen cut for score `k+1` is the
 //! customer at position `⌊k·N/n⌋ + 1` — its value *and id* — so scoring the
 //! fitted population reproduces the formula exactly, and a new customer is
@@ -375,7 +378,8 @@ pub enum Method {
     /// Empirical quantile cuts; equal values get equal scores (the default).
     #[default]
     Quantile,
-    /// Equal-count bins by rank, ties broken by customer id (SQL `NTILE`).
+    /// Equal-count bins by rank, ties broken by customer id
+    /// (`⌈n·r/N⌉`, SQL's `NTILE` when `n` divides `N`).
     Rank,
     /// Fixed business thresholds.
     Thresholds(Thresholds),

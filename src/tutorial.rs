@@ -120,7 +120,7 @@
 //! # ];
 //! # let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
 //!
-//! // Three bins, equal-count ranks (SQL NTILE): with three customers, one per bin.
+//! // Three bins, equal-count ranks (⌈3·r/N⌉): with three customers, one per bin.
 //! let config = ScoringConfig::builder().bins(3).method(Method::Rank).build()?;
 //! let model = RfmModel::fit(&config, &summaries);
 //! println!("{}", model.display_table(2));
