@@ -364,10 +364,7 @@ impl Customers {
     /// The customer with this id.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&Customer> {
-        self.sorted
-            .binary_search_by(|c| c.id.as_str().cmp(id))
-            .ok()
-            .and_then(|i| self.sorted.get(i))
+        crate::id::find_by_customer(&self.sorted, id, |c| &c.id)
     }
 
     /// Whether a customer with this id is in the list.

@@ -117,6 +117,19 @@ string_id!(
     "web"
 );
 
+/// The item whose customer id is `id` in `items`, which are sorted by that
+/// id (the order every per-customer collection of the crate keeps).
+pub(crate) fn find_by_customer<'a, T>(
+    items: &'a [T],
+    id: &str,
+    customer: impl Fn(&T) -> &CustomerId,
+) -> Option<&'a T> {
+    items
+        .binary_search_by(|item| customer(item).as_str().cmp(id))
+        .ok()
+        .and_then(|i| items.get(i))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1233,10 +1233,7 @@ impl Scores {
     /// One customer's scores.
     #[must_use]
     pub fn get(&self, customer: &str) -> Option<&ScoredCustomer> {
-        self.scored
-            .binary_search_by(|s| s.customer.as_str().cmp(customer))
-            .ok()
-            .and_then(|i| self.scored.get(i))
+        crate::id::find_by_customer(&self.scored, customer, |s| &s.customer)
     }
 
     /// Customers that could not be scored because they have no completed

@@ -861,10 +861,7 @@ impl Segmentation {
     /// One customer.
     #[must_use]
     pub fn get(&self, customer: &str) -> Option<&SegmentedCustomer> {
-        self.customers
-            .binary_search_by(|c| c.scored.customer.as_str().cmp(customer))
-            .ok()
-            .and_then(|i| self.customers.get(i))
+        crate::id::find_by_customer(&self.customers, customer, |c| &c.scored.customer)
     }
 
     /// The customers of one segment, in id order.

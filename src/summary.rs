@@ -861,10 +861,7 @@ impl Summaries {
     /// The summary of one customer.
     #[must_use]
     pub fn get(&self, customer: &str) -> Option<&CustomerSummary> {
-        self.sorted
-            .binary_search_by(|s| s.customer.as_str().cmp(customer))
-            .ok()
-            .and_then(|i| self.sorted.get(i))
+        crate::id::find_by_customer(&self.sorted, customer, |s| &s.customer)
     }
 
     /// The summaries in customer-id order.

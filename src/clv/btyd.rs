@@ -857,10 +857,7 @@ impl BtydData {
     /// One customer's input, if present.
     #[must_use]
     pub fn get(&self, customer: &str) -> Option<&CustomerBtyd> {
-        self.customers
-            .binary_search_by(|c| c.customer.as_str().cmp(customer))
-            .ok()
-            .and_then(|i| self.customers.get(i))
+        crate::id::find_by_customer(&self.customers, customer, |c| &c.customer)
     }
 
     /// The customers, in [`CustomerId`] order.

@@ -301,10 +301,7 @@ impl Predictions {
     /// One customer's predictions, if present.
     #[must_use]
     pub fn get(&self, customer: &str) -> Option<&CustomerPrediction> {
-        self.customers
-            .binary_search_by(|c| c.customer.as_str().cmp(customer))
-            .ok()
-            .and_then(|i| self.customers.get(i))
+        crate::id::find_by_customer(&self.customers, customer, |c| &c.customer)
     }
 
     /// The predictions, in [`CustomerId`] order.
