@@ -69,7 +69,6 @@ use rfmkit::clv::{
     BtydConfig, BtydData, GammaGamma, ModelKind, PredictConfig, SpendFit, TransactionFit,
 };
 use rfmkit::ltv::TimeUnit;
-use rfmkit::money::MAX_SCALE;
 use rfmkit::summary::FutureOrders;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
@@ -205,16 +204,7 @@ fn parse_options() -> Result<Options, Failure> {
         .margin(number("margin")?.unwrap_or(1.0))
         .build()
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let scale = match flags.value("scale") {
-        None => 2,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|&s| s <= MAX_SCALE)
-            .ok_or_else(|| {
-                Failure::Usage(format!("--scale {text:?}: use 0..={MAX_SCALE} decimals"))
-            })?,
-    };
+    let scale = flags.scale()?;
     Ok(Options {
         input,
         config,

@@ -49,11 +49,10 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use rfmkit::ltv::{KpiConfig, LtvReport};
-use rfmkit::money::MAX_SCALE;
 use rfmkit::summary::{SummaryConfig, Validation};
 use serde::Serialize;
 
-use common::{Failure, locate_error, write_stderr};
+use common::{Failure, locate_error, report_skipped};
 
 const USAGE: &str = "\
 usage: ltv_csv --input ORDERS.csv --as-of YYYY-MM-DD [options]
@@ -116,16 +115,7 @@ fn parse_options() -> Result<Options, Failure> {
         .churn_days(days("churn-days", rfmkit::ltv::DEFAULT_CHURN_DAYS)?)
         .build()
         .map_err(|err| Failure::Usage(err.to_string()))?;
-    let scale = match flags.value("scale") {
-        None => 2,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|&s| s <= MAX_SCALE)
-            .ok_or_else(|| {
-                Failure::Usage(format!("--scale {text:?}: use 0..={MAX_SCALE} decimals"))
-            })?,
-    };
+    let scale = flags.scale()?;
     Ok(Options {
         input,
         as_of,
@@ -147,28 +137,7 @@ fn run(options: &Options) -> Result<(), Failure> {
     let (report, skipped_orders) = LtvReport::build(&loaded.orders, &summary, &options.config)
         .map_err(|err| Failure::Run(locate_error(path, &loaded.lines, &err)))?;
 
-    // Malformed rows (found while reading) and invalid orders (found while
-    // summarizing), merged back into file order.
-    let mut skipped: Vec<(u64, String)> = loaded
-        .skipped
-        .iter()
-        .map(|(line, problem)| (*line, format!("{} line {line}: {problem}", path.display())))
-        .collect();
-    skipped.extend(skipped_orders.iter().map(|order| {
-        let line = loaded.lines.get(order.index).copied().unwrap_or(0);
-        (line, locate_error(path, &loaded.lines, &order.reason))
-    }));
-    skipped.sort_by_key(|(line, _)| *line);
-    if !skipped.is_empty() {
-        for (_, message) in &skipped {
-            write_stderr(&format!("skipped {message}"));
-        }
-        write_stderr(&format!(
-            "skipped {} of {} rows (--lenient)",
-            skipped.len(),
-            loaded.orders.len() + loaded.skipped.len()
-        ));
-    }
+    report_skipped(path, &loaded, &skipped_orders);
 
     let output = Output {
         scale: options.scale,

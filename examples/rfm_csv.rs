@@ -103,12 +103,11 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use rfmkit::audience::{Explanation, Profiles, Rule, Schema};
 use rfmkit::campaign::Audience;
-use rfmkit::money::MAX_SCALE;
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig};
 use rfmkit::segment::{SegmentTable, Segmentation};
 use rfmkit::summary::{Summaries, SummaryConfig, Validation};
 
-use common::{Failure, LoadedOrders, locate_error, write_stderr};
+use common::{Failure, LoadedOrders, locate_error, report_skipped, write_stderr};
 use rfmkit::error::Location;
 
 const USAGE: &str = "\
@@ -212,16 +211,7 @@ fn parse_options() -> Result<Options, Failure> {
             )));
         }
     };
-    let scale = match flags.value("scale") {
-        None => 2,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|&s| s <= MAX_SCALE)
-            .ok_or_else(|| {
-                Failure::Usage(format!("--scale {text:?}: use 0..={MAX_SCALE} decimals"))
-            })?,
-    };
+    let scale = flags.scale()?;
     let scoring = ScoringConfig::builder()
         .bins(bins)
         .method(method)
@@ -426,28 +416,7 @@ fn score(
         .summarize(&loaded.orders)
         .map_err(|err| Failure::Run(locate_error(path, &loaded.lines, &err)))?;
 
-    // Malformed rows (found while reading) and invalid orders (found while
-    // summarizing), merged back into file order.
-    let mut skipped: Vec<(u64, String)> = loaded
-        .skipped
-        .iter()
-        .map(|(line, problem)| (*line, format!("{} line {line}: {problem}", path.display())))
-        .collect();
-    skipped.extend(summarized.skipped.iter().map(|order| {
-        let line = loaded.lines.get(order.index).copied().unwrap_or(0);
-        (line, locate_error(path, &loaded.lines, &order.reason))
-    }));
-    skipped.sort_by_key(|(line, _)| *line);
-    if !skipped.is_empty() {
-        for (_, message) in &skipped {
-            write_stderr(&format!("skipped {message}"));
-        }
-        write_stderr(&format!(
-            "skipped {} of {} rows (--lenient)",
-            skipped.len(),
-            loaded.orders.len() + loaded.skipped.len()
-        ));
-    }
+    report_skipped(path, loaded, &summarized.skipped);
 
     let summaries = summarized.summaries;
     let model = RfmModel::fit(&options.scoring, &summaries);

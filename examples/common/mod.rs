@@ -485,6 +485,51 @@ impl Flags {
     pub fn switch(&self, name: &str) -> bool {
         self.switches.contains(&name)
     }
+
+    /// The currency scale from `--scale N` (default 2 decimals).
+    ///
+    /// # Errors
+    ///
+    /// [`Failure::Usage`] unless N is `0..=MAX_SCALE`.
+    pub fn scale(&self) -> Result<u32, Failure> {
+        let max = rfmkit::money::MAX_SCALE;
+        match self.value("scale") {
+            None => Ok(2),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|&s| s <= max)
+                .ok_or_else(|| Failure::Usage(format!("--scale {text:?}: use 0..={max} decimals"))),
+        }
+    }
+}
+
+/// Prints on stderr, in file order, every row skipped under `--lenient`:
+/// the malformed rows found while reading and the invalid orders found while
+/// summarizing, then a count. Prints nothing when nothing was skipped.
+#[allow(dead_code)]
+pub fn report_skipped(path: &Path, loaded: &LoadedOrders, orders: &[rfmkit::summary::Skipped]) {
+    let mut skipped: Vec<(u64, String)> = loaded
+        .skipped
+        .iter()
+        .map(|(line, problem)| (*line, format!("{} line {line}: {problem}", path.display())))
+        .collect();
+    skipped.extend(orders.iter().map(|order| {
+        let line = loaded.lines.get(order.index).copied().unwrap_or(0);
+        (line, locate_error(path, &loaded.lines, &order.reason))
+    }));
+    skipped.sort_by_key(|(line, _)| *line);
+    if skipped.is_empty() {
+        return;
+    }
+    for (_, message) in &skipped {
+        write_stderr(&format!("skipped {message}"));
+    }
+    write_stderr(&format!(
+        "skipped {} of {} rows (--lenient)",
+        skipped.len(),
+        loaded.orders.len() + loaded.skipped.len()
+    ));
 }
 
 /// Parses `--name VALUE`, `--name=VALUE` and `--name` switches.
