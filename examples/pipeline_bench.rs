@@ -9,21 +9,25 @@
 //!
 //! The pipeline, as of 2026-01-01 (`--as-of`):
 //!
-//! (a) per customer: recency_days = as-of − last order date, frequency =
-//!     number of rows, monetary = sum of signed amounts (cents), returns
-//!     included ([`RowPolicy::EveryRow`]);
+//! (a) per customer, by the crate's status policy (a negative amount is a
+//!     return): recency_days = as-of − last purchase date, frequency =
+//!     number of purchases, monetary = sum of signed amounts (cents),
+//!     returns included; customers with returns only are not scored;
 //! (b) R, F, M scores 1..5 by equal-count rank (ties by customer id);
 //! (c) segments (first match wins): champions R≥4 ∧ F≥4 ∧ M≥4; loyal F≥4;
 //!     new R≥4 ∧ F=1; at_risk R≤2 ∧ F≥3; dormant R=1; otherwise other;
 //! (d) the audience `segment in (at_risk, dormant) and monetary >= 100.00`,
 //!     counted.
 //!
-//! Loading (parse the CSV or run the simulator, intern ids) is timed
-//! separately. `--baseline` also times the object pipeline
-//! (`Summaries::from_orders` → `RfmModel::fit`/`score_all` →
-//! `segment_all` → `Profiles` → `CompiledRule`), which follows the crate's
-//! status policy (returns net monetary only), so its checksums are those of
-//! [`RowPolicy::ReturnsNetOnly`], printed as `baseline.checksums`.
+//! Everything runs through the crate's documented API: loading pushes rows
+//! into the ingest stage's [`LogBuilder`] and builds the [`OrderLog`]
+//! (validate, intern ids, group rows by customer), timed separately; the
+//! pipeline is `Summaries::from_log` → `RfmModel::fit` → `score_all` →
+//! `SegmentTable::segment_all` → `Profiles::builder(..).build()` →
+//! `CompiledRule`, timed per stage. `--method quantile|rank|thresholds`
+//! picks the scoring method (default rank). `--baseline` also times
+//! `Summaries::from_orders` on materialised `Order`s (the same pipeline
+//! from `&[Order]`), whose checksums must be equal.
 
 #[path = "common/mod.rs"]
 #[allow(dead_code)]
@@ -35,9 +39,9 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use rfmkit::audience::{Profiles, Rule};
-use rfmkit::columnar::{IdOrder, OrderBatch, OrderBatchBuilder, RowPolicy};
+use rfmkit::ingest::{IdOrder, IngestConfig, LogBuilder, OrderLog};
 use rfmkit::order::OrderStatus;
-use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
+use rfmkit::rfm::{Method, RfmModel, ScoringConfig, Thresholds};
 use rfmkit::segment::{SegmentRule, SegmentTable};
 use rfmkit::sim::SimConfig;
 use rfmkit::summary::Summaries;
@@ -48,8 +52,8 @@ use common::Failure;
 
 const USAGE: &str = "\
 usage: pipeline_bench [--input ORDERS.csv | --customers C --orders N] [--threads T] [--repeat K]
-                      [--as-of YYYY-MM-DD] [--id-order auto|text|numeric] [--policy every-row|returns-net-only]
-                      [--write-csv PATH] [--baseline]
+                      [--as-of YYYY-MM-DD] [--id-order auto|text|numeric]
+                      [--method rank|quantile|thresholds] [--write-csv PATH] [--baseline]
 
 Runs the issue-6 pipeline (RFM by rank, segments, one audience) K times on
 orders in memory and prints one JSON line: timings, peak memory, checksums.
@@ -64,8 +68,9 @@ options:
   --as-of DATE      the as-of date (default 2026-01-01)
   --id-order O      rank tie-break order of ids: auto (numeric if every id
                     is an integer, else text; default), text or numeric
-  --policy P        every-row (default: every row is an order) or
-                    returns-net-only (negative rows only net monetary)
+  --method M        rank (default), quantile, or thresholds (fixed cuts:
+                    recency 30/90/180/365 days, frequency 2/3/5/10,
+                    monetary 50/200/500/1000.00)
   --write-csv PATH  also write the loaded orders as CSV (for other tools)
   --baseline        also time the object pipeline (needs memory for Orders)
   -h, --help        print this help";
@@ -166,7 +171,11 @@ fn unquote(field: &[u8]) -> &[u8] {
 }
 
 /// Reads the order CSV into a batch (a fast, simple reader: no quoting).
-fn load_csv(path: &str, keep: bool) -> Result<(OrderBatchBuilder, Option<Rows>), Failure> {
+fn load_csv(
+    path: &str,
+    keep: bool,
+    config: &IngestConfig,
+) -> Result<(LogBuilder<'static>, Option<Rows>), Failure> {
     let data = std::fs::read(path).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
     let mut lines = data.split(|&b| b == b'\n');
     let header = lines.next().unwrap_or_default();
@@ -183,7 +192,7 @@ fn load_csv(path: &str, keep: bool) -> Result<(OrderBatchBuilder, Option<Rows>),
             .ok_or_else(|| Failure::Run(format!("{path}: missing column \"{name}\"")))
     };
     let (ci, di, ai) = (find("customer_id")?, find("order_date")?, find("amount")?);
-    let mut builder = OrderBatch::builder();
+    let mut builder = config.builder();
     builder.reserve(data.len() / 40);
     let mut rows = keep.then(|| Rows {
         customer: Vec::new(),
@@ -228,7 +237,12 @@ fn load_csv(path: &str, keep: bool) -> Result<(OrderBatchBuilder, Option<Rows>),
         }
         .ok_or_else(|| bad("order_date is not YYYY-MM-DD"))?;
         let cents = parse_cents(amount).ok_or_else(|| bad("amount is not a decimal like 12.34"))?;
-        builder.push(customer, day, Money::new(cents));
+        let pushed = if cents < 0 {
+            builder.push_return(customer, day, Money::new(cents))
+        } else {
+            builder.push(customer, day, Money::new(cents))
+        };
+        pushed.map_err(|e| bad(&e.to_string()))?;
         if let Some(rows) = &mut rows {
             rows.customer.push(customer.to_owned());
             rows.day.push(day);
@@ -243,7 +257,8 @@ fn load_sim(
     customers: usize,
     orders: usize,
     keep: bool,
-) -> Result<(OrderBatchBuilder, Option<Rows>), Failure> {
+    config: &IngestConfig,
+) -> Result<(LogBuilder<'static>, Option<Rows>), Failure> {
     let as_of = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
     let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
     let shop = SimConfig::builder()
@@ -255,7 +270,7 @@ fn load_sim(
         .build()
         .map_err(|e| Failure::Usage(e.to_string()))?
         .generate();
-    let mut builder = OrderBatch::builder();
+    let mut builder = config.builder();
     builder.reserve(shop.orders().len());
     let mut rows = keep.then(|| Rows {
         customer: Vec::new(),
@@ -266,7 +281,13 @@ fn load_sim(
         if o.status() == OrderStatus::Cancelled {
             continue;
         }
-        builder.push(o.customer().as_str(), o.date(), o.amount());
+        let (c, d, a) = (o.customer().as_str(), o.date(), o.amount());
+        let pushed = if o.status() == OrderStatus::Returned {
+            builder.push_return(c, d, a)
+        } else {
+            builder.push(c, d, a)
+        };
+        pushed.map_err(|e| Failure::Run(e.to_string()))?;
         if let Some(rows) = &mut rows {
             rows.customer.push(o.customer().to_string());
             rows.day.push(o.date());
@@ -282,13 +303,13 @@ struct Outcome {
     audience: usize,
     /// Seconds per stage: aggregate, score, segment, profiles, audience.
     stages: [f64; 5],
+    /// Sums of recency days, frequency and monetary over scored customers.
+    sums: [i128; 3],
 }
 
-/// (a)–(d) on the columnar path.
+/// (a)–(d) through the documented API, timed per stage.
 fn pipeline(
-    batch: &OrderBatch,
-    as_of: NaiveDate,
-    policy: RowPolicy,
+    log: &OrderLog,
     config: &ScoringConfig,
     table: &SegmentTable,
 ) -> Result<Outcome, rfmkit::Error> {
@@ -300,62 +321,49 @@ fn pipeline(
         }
         t = Instant::now();
     };
-    let summaries = batch.summarize(as_of, policy)?;
+    let summaries = Summaries::from_log(log)?;
     lap(0);
-    let scores = summaries.score(config)?;
+    let scores = RfmModel::fit(config, &summaries).score_all(&summaries);
     lap(1);
-    let segmentation = scores.segment(table)?;
+    let segmentation = table.segment_all(&scores)?;
     lap(2);
-    let profiles = segmentation.profiles();
+    let profiles = Profiles::builder(&segmentation, &summaries).build()?;
     lap(3);
     let rule = Rule::parse(QUERY, &profiles.schema())?;
     let audience = profiles.compile(&rule)?.tally().selected;
     lap(4);
-    let segments = segmentation
-        .counts()
-        .into_iter()
-        .map(|(s, c)| (s.to_string(), c))
+    let counts = segmentation
+        .report()
+        .rows()
+        .iter()
+        .map(|r| (r.segment.to_string(), r.customers))
         .collect();
-    Ok(Outcome {
-        segments,
-        audience,
-        stages,
-    })
-}
-
-/// (a)–(d) on the object pipeline (the previous version).
-fn object_pipeline(
-    orders: &[Order],
-    as_of: NaiveDate,
-    config: &ScoringConfig,
-    table: &SegmentTable,
-) -> Result<(Outcome, [i128; 3]), rfmkit::Error> {
-    let summaries = Summaries::from_orders(orders, as_of)?;
-    let model = RfmModel::fit(config, &summaries);
-    let scores = model.score_all(&summaries);
-    let segmentation = table.segment_all(&scores)?;
-    let profiles = Profiles::builder(&segmentation, &summaries).build()?;
-    let rule = Rule::parse(QUERY, &profiles.schema())?;
-    let audience = profiles.compile(&rule)?.tally().selected;
-    let mut segments: BTreeMap<String, usize> =
-        table.segments().map(|s| (s.to_string(), 0)).collect();
-    for c in &segmentation {
-        *segments.entry(c.segment.to_string()).or_default() += 1;
-    }
     let mut sums = [0_i128; 3];
     for s in &scores {
         sums[0] += i128::from(s.recency_days);
         sums[1] += i128::from(s.frequency);
         sums[2] += i128::from(s.monetary.minor_units());
     }
-    Ok((
-        Outcome {
-            segments,
-            audience,
-            stages: [0.0; 5],
-        },
+    Ok(Outcome {
+        segments: counts,
+        audience,
+        stages,
         sums,
-    ))
+    })
+}
+
+/// (a)–(d) from materialised `Order`s (`IngestConfig::ingest`), untimed
+/// per stage: its checksums must equal the pushed log's.
+fn object_pipeline(
+    orders: &[Order],
+    ingest: &IngestConfig,
+    config: &ScoringConfig,
+    table: &SegmentTable,
+) -> Result<(Outcome, [i128; 3]), rfmkit::Error> {
+    let log = ingest.ingest(orders)?;
+    let out = pipeline(&log, config, table)?;
+    let sums = out.sums;
+    Ok((out, sums))
 }
 
 /// An exact integer as a JSON number (as a string if it leaves i64).
@@ -419,7 +427,7 @@ fn run() -> Result<(), Failure> {
             "repeat",
             "as-of",
             "id-order",
-            "policy",
+            "method",
             "write-csv",
         ],
         &["baseline"],
@@ -431,15 +439,12 @@ fn run() -> Result<(), Failure> {
         Some(t) => common::parse_date(t)
             .ok_or_else(|| Failure::Usage(format!("--as-of {t:?} is not YYYY-MM-DD")))?,
     };
-    let policy = match flags.value("policy").unwrap_or("every-row") {
-        "every-row" => RowPolicy::EveryRow,
-        "returns-net-only" => RowPolicy::ReturnsNetOnly,
-        other => {
-            return Err(Failure::Usage(format!(
-                "--policy {other:?}: every-row or returns-net-only"
-            )));
-        }
-    };
+    let method = flags.value("method").unwrap_or("rank");
+    if !matches!(method, "rank" | "quantile" | "thresholds") {
+        return Err(Failure::Usage(format!(
+            "--method {method:?}: rank, quantile or thresholds"
+        )));
+    }
     let id_order = flags.value("id-order").unwrap_or("auto");
     if !matches!(id_order, "auto" | "text" | "numeric") {
         return Err(Failure::Usage(format!(
@@ -456,7 +461,9 @@ fn run() -> Result<(), Failure> {
     let keep = baseline || flags.value("write-csv").is_some();
     let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
 
-    // Load: parse (or simulate), intern ids, number customers in id order.
+    // Load: parse (or simulate) into the ingest stage, then build the log
+    // (intern ids, number customers in id order, group rows by customer).
+    let ingest = IngestConfig::new(as_of);
     let started = Instant::now();
     let (builder, rows) = match flags.value("input") {
         Some(path) => {
@@ -465,12 +472,13 @@ fn run() -> Result<(), Failure> {
                     "--input and --customers/--orders exclude each other".into(),
                 ));
             }
-            load_csv(path, keep)?
+            load_csv(path, keep, &ingest)?
         }
         None => load_sim(
             number(&flags, "customers", 1_000_000)?,
             number(&flags, "orders", 10_000_000)?,
             keep,
+            &ingest,
         )?,
     };
     let sim_seconds = started.elapsed().as_secs_f64();
@@ -484,14 +492,31 @@ fn run() -> Result<(), Failure> {
     } else {
         IdOrder::Text
     });
-    let batch = builder.build().map_err(fail)?;
+    let log = builder.build().map_err(fail)?;
     let load_seconds = started.elapsed().as_secs_f64();
     if let (Some(path), Some(rows)) = (flags.value("write-csv"), &rows) {
         write_csv(path, rows)?;
     }
 
+    let method = match method {
+        "quantile" => Method::Quantile,
+        "thresholds" => Method::Thresholds(
+            Thresholds::new(
+                vec![30, 90, 180, 365],
+                vec![2, 3, 5, 10],
+                vec![
+                    Money::new(5_000),
+                    Money::new(20_000),
+                    Money::new(50_000),
+                    Money::new(100_000),
+                ],
+            )
+            .map_err(fail)?,
+        ),
+        _ => Method::Rank,
+    };
     let config = ScoringConfig::builder()
-        .method(Method::Rank)
+        .method(method)
         .bins(5)
         .build()
         .map_err(fail)?;
@@ -502,9 +527,10 @@ fn run() -> Result<(), Failure> {
         let mut stages: Vec<Vec<f64>> = vec![Vec::new(); 5];
         let mut last = None;
         for _ in 0..repeat {
-            let t = Instant::now();
-            let out = pipeline(&batch, as_of, policy, &config, &table).map_err(fail)?;
-            times.push(t.elapsed().as_secs_f64());
+            let out = pipeline(&log, &config, &table).map_err(fail)?;
+            // The pipeline's time is that of its five stages (the checksum
+            // pass after them is not timed).
+            times.push(out.stages.iter().sum());
             for (all, s) in stages.iter_mut().zip(out.stages) {
                 all.push(s);
             }
@@ -523,28 +549,17 @@ fn run() -> Result<(), Failure> {
     #[cfg(not(feature = "parallel"))]
     let (times, stage_medians, outcome) = run_all()?;
 
-    // Checksums (not timed).
-    let summaries = batch.summarize(as_of, policy).map_err(fail)?;
-    let mut sums = [0_i128; 3];
-    for i in 0..summaries.len() {
-        if let Some(r) = summaries.recency_days(i) {
-            sums[0] += i128::from(r);
-            sums[1] += i128::from(summaries.frequency(i).unwrap_or(0));
-            sums[2] += i128::from(summaries.monetary(i).map_or(0, Money::minor_units));
-        }
-    }
-    let bytes_per_customer = if summaries.is_empty() {
-        0.0
-    } else {
-        summaries.heap_bytes() as f64 / summaries.len() as f64
-    };
+    // Checksums and memory (not timed).
+    let summaries = Summaries::from_log(&log).map_err(fail)?;
+    let sums = outcome.sums;
+    let bytes_per_customer = summaries.core_bytes_per_customer();
     let med = median(&times);
     let mut report = json!({
-        "orders": batch.len(),
-        "customers": batch.customers().len(),
+        "orders": log.rows(),
+        "customers": log.index().len(),
         "threads": threads,
         "parallel_feature": cfg!(feature = "parallel"),
-        "policy": match policy { RowPolicy::EveryRow => "every_row", _ => "returns_net_only" },
+        "method": flags.value("method").unwrap_or("rank"),
         "id_order": if numeric { "numeric" } else { "text" },
         "as_of": as_of.to_string(),
         "load_seconds": load_seconds,
@@ -558,7 +573,7 @@ fn run() -> Result<(), Failure> {
             "profiles": stage_medians.get(3),
             "audience": stage_medians.get(4),
         },
-        "orders_per_second": if med > 0.0 { batch.len() as f64 / med } else { 0.0 },
+        "orders_per_second": if med > 0.0 { log.rows() as f64 / med } else { 0.0 },
         "summary_bytes_per_customer": bytes_per_customer,
         "checksums": {
             "segments": outcome.segments,
@@ -570,6 +585,7 @@ fn run() -> Result<(), Failure> {
     });
 
     if let (true, Some(rows)) = (baseline, &rows) {
+        let ingest_config = ingest.clone().id_order(log.index().id_order());
         let orders: Vec<Order> = rows
             .customer
             .iter()
@@ -589,7 +605,7 @@ fn run() -> Result<(), Failure> {
         let mut base = None;
         for _ in 0..repeat {
             let t = Instant::now();
-            let out = object_pipeline(&orders, as_of, &config, &table).map_err(fail)?;
+            let out = object_pipeline(&orders, &ingest_config, &config, &table).map_err(fail)?;
             base_times.push(t.elapsed().as_secs_f64());
             base = Some(out);
         }
@@ -615,8 +631,9 @@ fn run() -> Result<(), Failure> {
 }
 
 /// Whether every id pushed so far is a decimal integer.
-fn builder_ids_numeric(builder: &OrderBatchBuilder) -> bool {
-    !builder.is_empty() && builder.ids().all(|id| id.parse::<i64>().is_ok())
+fn builder_ids_numeric(builder: &LogBuilder<'_>) -> bool {
+    let mut ids = builder.customer_ids().peekable();
+    ids.peek().is_some() && ids.all(|id| id.parse::<i64>().is_ok())
 }
 
 fn main() -> ExitCode {

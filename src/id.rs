@@ -130,6 +130,13 @@ pub(crate) fn find_by_customer<'a, T>(
         .and_then(|i| items.get(i))
 }
 
+/// Widens a dense `u32` index to `usize` (lossless on the 32- and 64-bit
+/// platforms rfmkit builds for).
+#[inline]
+pub(crate) fn widen(i: u32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,9 +64,9 @@
 //! The modules follow the pipeline, each stage using only earlier ones:
 //!
 //! ```text
-//! orders ──► summaries ──► RFM scores ──► segments ──► audiences ──► campaigns
-//!                │                                      ▲
-//!                └──► LTV, KPIs, cohorts ───────────────┘ (predicted values)
+//! orders ──► order log ──► summaries ──► RFM scores ──► segments ──► audiences ──► campaigns
+//!                              │                                      ▲
+//!                              └──► LTV, KPIs, cohorts, CLV ──────────┘ (predicted values)
 //! ```
 //!
 //! - [`money`], [`id`]: [`Money`] in integer minor units; string ids
@@ -74,9 +74,15 @@
 //! - [`order`]: [`Order`], the input record, and its status policy (returns
 //!   and cancellations). [`customer`]: [`Customer`](customer::Customer)
 //!   records for campaigns.
-//! - [`summary`]: orders → [`CustomerSummary`](summary::CustomerSummary) per
-//!   customer: first/last order, counts, net revenue, margin; mergeable;
-//!   strict or lenient validation.
+//! - [`ingest`]: orders → the validated [`OrderLog`](ingest::OrderLog),
+//!   the one ingest stage: strict or lenient validation with a full skip
+//!   report, customer ids interned once into the
+//!   [`CustomerIndex`](ingest::CustomerIndex) whose [`IdOrder`](ingest::IdOrder)
+//!   (text or numeric) every later stage shares, rows stored as columns.
+//!   From `&[Order]`, any iterator, or a push builder for loaders.
+//! - [`summary`]: the log → [`Summaries`](summary::Summaries), one
+//!   [`CustomerSummary`](summary::CustomerSummary) per customer (first/last
+//!   order, counts, net revenue, margin), stored as columns; mergeable.
 //! - [`rfm`]: fit an [`RfmModel`](rfm::RfmModel) (quantile, rank or fixed
 //!   thresholds), then score customers in bulk or one at a time.
 //! - [`segment`]: [`SegmentTable`](segment::SegmentTable) rules → one named
@@ -97,11 +103,6 @@
 //!   fitted by maximum likelihood (reproducing the published CDNOW fits),
 //!   per-customer P(alive), expected purchases, expected spend and
 //!   discounted CLV, and the calibration-vs-holdout check.
-//! - [`columnar`]: the fast path for whole-base re-segmentation: orders as
-//!   integer columns (ids interned once), radix-sorted rank scores, a
-//!   segment lookup table and audience profiles; same results as the
-//!   stages above with [`Method::Rank`](rfm::Method::Rank), 10 million
-//!   orders in a fraction of a second.
 //! - [`sim`]: a deterministic shop simulator for examples, tests and
 //!   benchmarks.
 //! - [`error`]: the [`Error`] type.
@@ -117,8 +118,9 @@
 //!
 //! # Crate features
 //!
-//! - `parallel` (**on by default**): the [`columnar`] fast path aggregates,
-//!   ranks and segments on all cores of rayon's current thread pool, with
+//! - `parallel` (**on by default**): summaries, fitting, scoring,
+//!   segmenting, profiles and rule evaluation run on all cores of rayon's
+//!   current thread pool, with
 //!   results bit-identical to one thread. Adds the `rayon` dependency;
 //!   depend on rfmkit with `default-features = false` for a build without
 //!   threads (everything then runs on the calling thread).
@@ -151,13 +153,14 @@
 pub mod audience;
 pub mod campaign;
 pub mod clv;
-pub mod columnar;
 pub mod customer;
 pub mod error;
 pub mod id;
+pub mod ingest;
 pub mod ltv;
 pub mod money;
 pub mod order;
+mod par;
 pub mod rfm;
 pub mod segment;
 pub mod sim;

@@ -95,14 +95,17 @@
 //!   recency, are not used to fit, and [`Scores::unscored`] lists them.
 
 use std::fmt;
+use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::CustomerId;
+use crate::ingest::{CustomerIndex, IdOrder};
 use crate::money::Money;
-use crate::summary::{CustomerSummary, Summaries};
+use crate::par::{column, join3};
+use crate::summary::{CustomerSummary, NO_DAY, Summaries, SummaryColumns};
 
 /// The smallest number of bins: 2.
 pub const MIN_BINS: u8 = 2;
@@ -678,6 +681,9 @@ pub struct RfmModel {
     config: ScoringConfig,
     as_of: NaiveDate,
     population: usize,
+    /// The id order of rank tie-breaks (text unless fitted on numeric ids).
+    #[serde(default, skip_serializing_if = "is_text")]
+    id_order: IdOrder,
     recency: Vec<Cut>,
     frequency: Vec<Cut>,
     monetary: Vec<Cut>,
@@ -689,6 +695,8 @@ struct RawModel {
     config: ScoringConfig,
     as_of: NaiveDate,
     population: usize,
+    #[serde(default)]
+    id_order: IdOrder,
     recency: Vec<Cut>,
     frequency: Vec<Cut>,
     monetary: Vec<Cut>,
@@ -722,10 +730,16 @@ impl TryFrom<RawModel> for RfmModel {
                     ));
                 }
             }
+            let order = raw.id_order;
             let ordered = cuts.windows(2).all(|w| match w {
-                [a, b] => {
-                    dim.key(a.value, a.customer.as_ref()) <= dim.key(b.value, b.customer.as_ref())
-                }
+                [a, b] => dim
+                    .oriented(a.value)
+                    .cmp(&dim.oriented(b.value))
+                    .then_with(|| match (&a.customer, &b.customer) {
+                        (Some(x), Some(y)) => order.compare(x.as_str(), y.as_str()),
+                        (x, y) => x.is_some().cmp(&y.is_some()),
+                    })
+                    .is_le(),
                 _ => true,
             });
             if !ordered {
@@ -739,6 +753,7 @@ impl TryFrom<RawModel> for RfmModel {
             config: raw.config,
             as_of: raw.as_of,
             population: raw.population,
+            id_order: raw.id_order,
             recency: raw.recency,
             frequency: raw.frequency,
             monetary: raw.monetary,
@@ -765,6 +780,29 @@ impl Dimension {
         }
     }
 
+    /// The value of the customer at `i` of summary columns (as of
+    /// `as_of_day`); `None` without a completed order.
+    fn column_value(
+        self,
+        cols: &SummaryColumns,
+        i: usize,
+        as_of_day: i64,
+        basis: FrequencyBasis,
+    ) -> Option<i64> {
+        let last = *cols.last.get(i)?;
+        if last == NO_DAY {
+            return None;
+        }
+        Some(match self {
+            Dimension::Recency => as_of_day - i64::from(last),
+            Dimension::Frequency => match basis {
+                FrequencyBasis::Orders => i64::from(*cols.orders.get(i)?),
+                FrequencyBasis::PurchaseDays => i64::from(cols.purchase_days(i)),
+            },
+            Dimension::Monetary => cols.monetary(i),
+        })
+    }
+
     /// The value oriented so that higher is better, widened so that
     /// negation cannot overflow.
     fn oriented(self, value: i64) -> i128 {
@@ -774,28 +812,151 @@ impl Dimension {
         }
     }
 
-    /// Back from oriented to natural units; exact for every oriented value
-    /// made from an `i64` (the saturation is never reached).
-    fn natural(self, oriented: i128) -> i64 {
-        let v = match self {
-            Dimension::Recency => -oriented,
-            Dimension::Frequency | Dimension::Monetary => oriented,
+    /// An order-preserving `u64` key of an oriented value (higher is
+    /// better): exact for every value made from an `i64`.
+    fn key(self, value: i64) -> u64 {
+        let oriented = match self {
+            // −value can overflow for i64::MIN; recency is a day count far
+            // inside the range, but stay total: saturate.
+            Dimension::Recency => value.checked_neg().unwrap_or(i64::MAX),
+            Dimension::Frequency | Dimension::Monetary => value,
         };
-        i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
-    }
-
-    /// The sort key of a (value, id) pair: oriented value, then id.
-    fn key(self, value: i64, customer: Option<&CustomerId>) -> (i128, Option<&CustomerId>) {
-        (self.oriented(value), customer)
+        u64::from_ne_bytes((oriented ^ i64::MIN).to_ne_bytes())
     }
 }
 
 /// Whether a customer with `value` and id `id` passes `cut`: strictly
 /// better for a quantile cut, at least as good otherwise (with the id
-/// tie-break of a rank cut).
-fn passes(dim: Dimension, strict: bool, value: i64, id: &CustomerId, cut: &Cut) -> bool {
+/// tie-break of a rank cut, in `order`).
+fn passes(dim: Dimension, strict: bool, order: IdOrder, value: i64, id: &str, cut: &Cut) -> bool {
     let (v, c) = (dim.oriented(value), dim.oriented(cut.value));
-    v > c || (!strict && v == c && cut.customer.as_ref().is_none_or(|tie| id >= tie))
+    v > c
+        || (!strict
+            && v == c
+            && cut
+                .customer
+                .as_ref()
+                .is_none_or(|tie| order.compare(id, tie.as_str()).is_ge()))
+}
+
+/// A cut prepared for scoring the customers of one index: the oriented
+/// value and, for a rank cut, the tie-break as a position in that index
+/// (customers at or after it pass on an equal value).
+#[derive(Debug, Clone, Copy)]
+struct PreparedCut {
+    value: i128,
+    tie: Option<usize>,
+}
+
+fn prepare(dim: Dimension, cuts: &[Cut], index: &CustomerIndex) -> Vec<PreparedCut> {
+    let order = index.id_order();
+    cuts.iter()
+        .map(|cut| PreparedCut {
+            value: dim.oriented(cut.value),
+            // The insertion point of the tie id: every id at or after it is
+            // >= the tie id in the index's order.
+            tie: cut.customer.as_ref().map(|tie| {
+                index
+                    .ids()
+                    .partition_point(|id| order.compare(id.as_str(), tie.as_str()).is_lt())
+            }),
+        })
+        .collect()
+}
+
+/// The score of a value (and position) against prepared cuts.
+#[inline]
+fn score_prepared(
+    cuts: &[PreparedCut],
+    strict: bool,
+    dim: Dimension,
+    value: i64,
+    position: usize,
+) -> u8 {
+    let v = dim.oriented(value);
+    let reached = cuts.partition_point(|c| {
+        v > c.value || (!strict && v == c.value && c.tie.is_none_or(|t| position >= t))
+    });
+    // reached <= bins - 1 <= 99.
+    u8::try_from(reached + 1).unwrap_or(u8::MAX)
+}
+
+/// The positions `0..keys.len()` sorted by key, ties in position order
+/// (a stable sort), by LSD radix sort of `key << b | position`.
+fn stable_order(keys: &[u64]) -> Vec<u32> {
+    let n = keys.len();
+    let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
+        return Vec::new();
+    };
+    let range = max - min;
+    let key_bits = 64 - range.leading_zeros();
+    let pos_bits = 64 - u64::try_from(n).unwrap_or(u64::MAX).leading_zeros();
+    if key_bits == 0 {
+        return (0..n).filter_map(|i| u32::try_from(i).ok()).collect();
+    }
+    if key_bits + pos_bits > 64 {
+        // Wide keys: a comparison sort on (key, position).
+        let mut pairs: Vec<(u64, u32)> = keys.iter().zip(0_u32..).map(|(&k, i)| (k, i)).collect();
+        pairs.sort_unstable();
+        return pairs.into_iter().map(|(_, i)| i).collect();
+    }
+    let mut items: Vec<u64> = keys
+        .iter()
+        .zip(0_u64..)
+        .map(|(&k, i)| ((k - min) << pos_bits) | i)
+        .collect();
+    let passes = key_bits.div_ceil(11);
+    let width = key_bits.div_ceil(passes);
+    let buckets = 1_usize << width;
+    let mask = (1_u64 << width) - 1;
+    let widen = |p: u32| usize::try_from(p).unwrap_or(usize::MAX);
+    // All histograms in one read.
+    let mut counts = vec![0_usize; buckets * widen(passes)];
+    for &v in &items {
+        let key = v >> pos_bits;
+        for p in 0..passes {
+            let digit = (key >> (p * width)) & mask;
+            let slot = widen(p) * buckets + usize::try_from(digit).unwrap_or(0);
+            if let Some(c) = counts.get_mut(slot) {
+                *c += 1;
+            }
+        }
+    }
+    let mut scratch = vec![0_u64; n];
+    for p in 0..passes {
+        let hist = counts
+            .get_mut(widen(p) * buckets..widen(p + 1) * buckets)
+            .unwrap_or_default();
+        if hist.contains(&n) {
+            continue; // every item has the same digit: the pass is a no-op
+        }
+        let mut sum = 0;
+        for c in hist.iter_mut() {
+            let here = *c;
+            *c = sum;
+            sum += here;
+        }
+        let shift = pos_bits + p * width;
+        for &v in &items {
+            let digit = usize::try_from((v >> shift) & mask).unwrap_or(0);
+            if let Some(c) = hist.get_mut(digit) {
+                if let Some(slot) = scratch.get_mut(*c) {
+                    *slot = v;
+                }
+                *c += 1;
+            }
+        }
+        std::mem::swap(&mut items, &mut scratch);
+    }
+    let low = (1_u64 << pos_bits) - 1;
+    items
+        .into_iter()
+        .filter_map(|v| u32::try_from(v & low).ok())
+        .collect()
+}
+
+fn is_text(order: &IdOrder) -> bool {
+    *order == IdOrder::Text
 }
 
 impl RfmModel {
@@ -821,42 +982,55 @@ impl RfmModel {
     #[must_use]
     pub fn fit(config: &ScoringConfig, summaries: &Summaries) -> RfmModel {
         let basis = config.frequency;
-        let population = summaries.iter().filter(|s| s.orders() > 0).count();
+        let cols = summaries.columns();
+        let index = summaries.index();
+        let as_of_day = i64::from(summaries.as_of().num_days_from_ce());
+        // The fitted population: customers with a completed order, in id
+        // order (positions in the index).
+        let scored: Vec<u32> = (0_u32..)
+            .zip(&cols.last)
+            .filter(|&(_, &last)| last != NO_DAY)
+            .map(|(i, _)| i)
+            .collect();
+        let population = scored.len();
         let fit_dim = |dim: Dimension| -> Vec<Cut> {
             if let Method::Thresholds(t) = &config.method {
                 return threshold_cuts(dim, t);
             }
-            // Summaries are in id order, so a stable sort by value keeps
-            // ties in id order, as the rank method requires.
-            let mut values: Vec<(i128, &CustomerId)> = summaries
-                .iter()
-                .filter_map(|s| dim.value(s, basis).map(|v| (dim.oriented(v), s.customer())))
-                .collect();
-            values.sort_by_key(|&(v, _)| v);
-            let n = usize::from(config.bins);
-            let count = values.len();
-            if count == 0 {
+            if population == 0 {
                 return Vec::new();
             }
+            let value = |p: u32| {
+                dim.column_value(cols, crate::id::widen(p), as_of_day, basis)
+                    .unwrap_or_default()
+            };
+            // A stable radix order by value keeps ties in id order, as the
+            // rank method requires.
+            let keys: Vec<u64> = scored.iter().map(|&p| dim.key(value(p))).collect();
+            let order = stable_order(&keys);
+            drop(keys);
+            let at =
+                |k: usize| -> Option<u32> { scored.get(crate::id::widen(*order.get(k)?)).copied() };
+            let n = usize::from(config.bins);
             (1..n)
                 .filter_map(|k| {
                     let score = Score::new(u8::try_from(k + 1).ok()?).ok()?;
                     let cut = match config.method {
                         Method::Rank => {
                             // Position ⌊kN/n⌋ + 1 (1-based) is index ⌊kN/n⌋ < N.
-                            let (v, id) = values.get(k * count / n)?;
+                            let p = at(k * population / n)?;
                             Cut {
                                 score,
-                                value: dim.natural(*v),
-                                customer: Some((*id).clone()),
+                                value: value(p),
+                                customer: index.id(crate::id::widen(p)).cloned(),
                             }
                         }
                         _ => {
                             // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
-                            let (b, _) = values.get((k * count).div_ceil(n) - 1)?;
+                            let p = at((k * population).div_ceil(n) - 1)?;
                             Cut {
                                 score,
-                                value: dim.natural(*b),
+                                value: value(p),
                                 customer: None,
                             }
                         }
@@ -865,28 +1039,16 @@ impl RfmModel {
                 })
                 .collect()
         };
+        let (recency, frequency, monetary) = join3(
+            || fit_dim(Dimension::Recency),
+            || fit_dim(Dimension::Frequency),
+            || fit_dim(Dimension::Monetary),
+        );
         RfmModel {
             config: config.clone(),
             as_of: summaries.as_of(),
             population,
-            recency: fit_dim(Dimension::Recency),
-            frequency: fit_dim(Dimension::Frequency),
-            monetary: fit_dim(Dimension::Monetary),
-        }
-    }
-
-    /// A model from cuts computed elsewhere (the columnar pipeline), which
-    /// must be what [`fit`](Self::fit) would compute.
-    pub(crate) fn from_cuts(
-        config: &ScoringConfig,
-        as_of: NaiveDate,
-        population: usize,
-        [recency, frequency, monetary]: [Vec<Cut>; 3],
-    ) -> RfmModel {
-        RfmModel {
-            config: config.clone(),
-            as_of,
-            population,
+            id_order: index.id_order(),
             recency,
             frequency,
             monetary,
@@ -928,11 +1090,20 @@ impl RfmModel {
         }
     }
 
+    /// The id order of the rank tie-breaks: that of the summaries the model
+    /// was fitted on.
+    #[must_use]
+    pub fn id_order(&self) -> IdOrder {
+        self.id_order
+    }
+
     fn score_dim(&self, dim: Dimension, value: i64, id: &CustomerId) -> Score {
         let cuts = self.cuts(dim);
         // Cuts are ordered, so the cuts reached form a prefix.
         let strict = matches!(self.config.method, Method::Quantile);
-        let reached = cuts.partition_point(|cut| passes(dim, strict, value, id, cut));
+        let order = self.id_order;
+        let reached =
+            cuts.partition_point(|cut| passes(dim, strict, order, value, id.as_str(), cut));
         // reached <= bins - 1 <= 99, so the score is in 1..=bins.
         Score(u8::try_from(reached + 1).unwrap_or(self.config.bins))
     }
@@ -970,7 +1141,7 @@ impl RfmModel {
     ///     Order::new("A-2", "dave", day, Money::new(25_000)),
     /// ];
     /// let summaries = Summaries::from_orders(&orders, as_of)?;
-    /// let score = model.score(summaries.get("dave").ok_or("missing")?)?;
+    /// let score = model.score(&summaries.get("dave").ok_or("missing")?)?;
     /// assert_eq!(score.to_string(), "4-2-4");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -989,33 +1160,60 @@ impl RfmModel {
         })
     }
 
-    /// Scores every customer, in customer-id order.
+    /// Scores every customer, in the summaries' id order.
     ///
     /// Customers without a completed order are listed in
     /// [`Scores::unscored`] instead. Empty summaries give empty scores.
+    /// Rank tie-breaks compare ids in the summaries' id order (the model's
+    /// own, when it was fitted on the same kind of summaries). On all
+    /// threads with the `parallel` feature (identical results).
     #[must_use]
     pub fn score_all(&self, summaries: &Summaries) -> Scores {
-        let mut scored = Vec::with_capacity(summaries.len());
-        let mut unscored = Vec::new();
-        for summary in summaries {
-            match (self.score(summary), summary.recency_days()) {
-                (Ok(score), Some(recency_days)) => scored.push(ScoredCustomer {
-                    customer: summary.customer().clone(),
-                    recency_days,
-                    frequency: match self.config.frequency {
-                        FrequencyBasis::Orders => summary.orders(),
-                        FrequencyBasis::PurchaseDays => summary.purchase_days(),
-                    },
-                    monetary: summary.monetary(),
-                    score,
-                }),
-                _ => unscored.push(summary.customer().clone()),
-            }
-        }
+        let cols = summaries.columns();
+        let index = summaries.index();
+        let basis = self.config.frequency;
+        let as_of_day = i64::from(summaries.as_of().num_days_from_ce());
+        let rows: Vec<u32> = (0_u32..)
+            .zip(&cols.last)
+            .filter(|&(_, &last)| last != NO_DAY)
+            .map(|(i, _)| i)
+            .collect();
+        let unscored: Vec<u32> = (0_u32..)
+            .zip(&cols.last)
+            .filter(|&(_, &last)| last == NO_DAY)
+            .map(|(i, _)| i)
+            .collect();
+        let strict = matches!(self.config.method, Method::Quantile);
+        let value = |dim: Dimension, k: usize| -> i64 {
+            rows.get(k)
+                .and_then(|&p| dim.column_value(cols, crate::id::widen(p), as_of_day, basis))
+                .unwrap_or_default()
+        };
+        let score_dim = |dim: Dimension| -> Vec<u8> {
+            let cuts = prepare(dim, self.cuts(dim), index);
+            column(rows.len(), |k| {
+                let position = rows.get(k).map_or(0, |&p| crate::id::widen(p));
+                score_prepared(&cuts, strict, dim, value(dim, k), position)
+            })
+        };
+        let (r, f, m) = join3(
+            || score_dim(Dimension::Recency),
+            || score_dim(Dimension::Frequency),
+            || score_dim(Dimension::Monetary),
+        );
         Scores {
             as_of: summaries.as_of(),
             bins: self.config.bins,
-            scored,
+            index: Arc::clone(index),
+            cols: ScoreColumns {
+                recency_days: column(rows.len(), |k| value(Dimension::Recency, k)),
+                frequency: column(rows.len(), |k| value(Dimension::Frequency, k)),
+                monetary: column(rows.len(), |k| value(Dimension::Monetary, k)),
+                rows,
+                r,
+                f,
+                m,
+            },
             unscored,
         }
     }
@@ -1183,18 +1381,198 @@ pub struct ScoredCustomer {
     pub score: RfmScore,
 }
 
-/// Every customer's scores, in customer-id order; made by
-/// [`RfmModel::score_all`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Every customer's scores, in the id order of their summaries' index;
+/// made by [`RfmModel::score_all`].
+///
+/// Stored as columns (27 bytes per scored customer);
+/// [`get`](Self::get) and [`iter`](Self::iter) build [`ScoredCustomer`]
+/// rows on demand.
+///
+/// Serialized as `{"as_of", "bins", "scored": [ScoredCustomer…],
+/// "unscored": [id…]}` (plus `"id_order": "numeric"` for numeric ids);
+/// deserializing checks that every score is in `1..=bins`, ids are sorted
+/// and unique across both lists, and values are consistent (recency and
+/// frequency `>= 0`... frequency `>= 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scores {
     as_of: NaiveDate,
     bins: u8,
+    index: Arc<CustomerIndex>,
+    cols: ScoreColumns,
+    /// Positions of the customers without a completed order.
+    unscored: Vec<u32>,
+}
+
+/// The columns of [`Scores`], one entry per scored customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ScoreColumns {
+    /// Positions in the index, ascending.
+    pub(crate) rows: Vec<u32>,
+    pub(crate) recency_days: Vec<i64>,
+    pub(crate) frequency: Vec<i64>,
+    pub(crate) monetary: Vec<i64>,
+    pub(crate) r: Vec<u8>,
+    pub(crate) f: Vec<u8>,
+    pub(crate) m: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+struct RawScores {
+    as_of: NaiveDate,
+    bins: u8,
+    #[serde(default)]
+    id_order: IdOrder,
     scored: Vec<ScoredCustomer>,
     unscored: Vec<CustomerId>,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+struct WireScores<'a> {
+    as_of: NaiveDate,
+    bins: u8,
+    #[serde(skip_serializing_if = "is_text")]
+    id_order: IdOrder,
+    scored: WireScored<'a>,
+    unscored: Vec<CustomerId>,
+}
+
+struct WireScored<'a>(&'a Scores);
+
+impl Serialize for WireScored<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+impl Serialize for Scores {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        WireScores {
+            as_of: self.as_of,
+            bins: self.bins,
+            id_order: self.index.id_order(),
+            scored: WireScored(self),
+            unscored: self.unscored(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scores {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let raw = RawScores::deserialize(deserializer)?;
+        Scores::from_parts(raw.as_of, raw.bins, raw.id_order, raw.scored, raw.unscored)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl Scores {
+    /// Scores from rows, checking every invariant: `bins` in
+    /// `2..=100`, every score in `1..=bins`, recency `>= 0`, frequency
+    /// `>= 1`, each list sorted in `id_order` and no id in both.
+    pub(crate) fn from_parts(
+        as_of: NaiveDate,
+        bins: u8,
+        id_order: IdOrder,
+        scored: Vec<ScoredCustomer>,
+        unscored: Vec<CustomerId>,
+    ) -> Result<Scores> {
+        let raw = RawScores {
+            as_of,
+            bins,
+            id_order,
+            scored,
+            unscored,
+        };
+        if !(MIN_BINS..=MAX_BINS).contains(&raw.bins) {
+            return Err(Error::config(
+                "bins",
+                format!("is {}; bins must be in {MIN_BINS}..={MAX_BINS}", raw.bins),
+            ));
+        }
+        for (i, s) in raw.scored.iter().enumerate() {
+            let bad = |field: &str, reason: String| {
+                Err(Error::config(
+                    format!("scored[{i}].{field}"),
+                    format!("customer {}: {reason}", s.customer),
+                ))
+            };
+            for (name, score) in [("r", s.score.r), ("f", s.score.f), ("m", s.score.m)] {
+                if score.get() > raw.bins {
+                    return bad(
+                        &format!("score.{name}"),
+                        format!("{score} is above the {} bins", raw.bins),
+                    );
+                }
+            }
+            if s.recency_days < 0 {
+                return bad("recency_days", format!("{} is negative", s.recency_days));
+            }
+            if s.frequency == 0 {
+                return bad(
+                    "frequency",
+                    "a scored customer has at least one purchase".into(),
+                );
+            }
+        }
+        let ids: Vec<CustomerId> = raw
+            .scored
+            .iter()
+            .map(|s| s.customer.clone())
+            .chain(raw.unscored.iter().cloned())
+            .collect();
+        let index = CustomerIndex::new(ids, raw.id_order)?;
+        let order = raw.id_order;
+        let sorted = |ids: &mut dyn Iterator<Item = &CustomerId>| {
+            let v: Vec<&CustomerId> = ids.collect();
+            v.windows(2).all(|w| match w {
+                [a, b] => order.compare(a.as_str(), b.as_str()).is_lt(),
+                _ => true,
+            })
+        };
+        if !sorted(&mut raw.scored.iter().map(|s| &s.customer)) || !sorted(&mut raw.unscored.iter())
+        {
+            return Err(Error::config(
+                "scored",
+                "scored and unscored customers must each be sorted by id",
+            ));
+        }
+        let position = |id: &CustomerId| {
+            index
+                .position(id.as_str())
+                .and_then(|p| u32::try_from(p).ok())
+                .unwrap_or(u32::MAX)
+        };
+        let mut cols = ScoreColumns::default();
+        for s in &raw.scored {
+            cols.rows.push(position(&s.customer));
+            cols.recency_days.push(s.recency_days);
+            cols.frequency
+                .push(i64::try_from(s.frequency).unwrap_or(i64::MAX));
+            cols.monetary.push(s.monetary.minor_units());
+            cols.r.push(s.score.r.get());
+            cols.f.push(s.score.f.get());
+            cols.m.push(s.score.m.get());
+        }
+        let unscored = raw.unscored.iter().map(position).collect();
+        Ok(Scores {
+            as_of: raw.as_of,
+            bins: raw.bins,
+            index: Arc::new(index),
+            cols,
+            unscored,
+        })
+    }
+
     /// The as-of date of the summaries scored.
     #[must_use]
     pub fn as_of(&self) -> NaiveDate {
@@ -1210,45 +1588,102 @@ impl Scores {
     /// The number of scored customers.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.scored.len()
+        self.cols.rows.len()
     }
 
     /// Whether no customer was scored.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.scored.is_empty()
+        self.cols.rows.is_empty()
     }
 
-    /// The scored customers in id order.
-    pub fn iter(&self) -> std::slice::Iter<'_, ScoredCustomer> {
-        self.scored.iter()
-    }
-
-    /// The scored customers as a slice, in id order.
+    /// The customers (scored and unscored), in order; shared with the
+    /// summaries scored.
     #[must_use]
-    pub fn as_slice(&self) -> &[ScoredCustomer] {
-        &self.scored
+    pub fn index(&self) -> &Arc<CustomerIndex> {
+        &self.index
     }
 
-    /// One customer's scores.
+    /// The `k`-th scored customer, in id order.
     #[must_use]
-    pub fn get(&self, customer: &str) -> Option<&ScoredCustomer> {
-        crate::id::find_by_customer(&self.scored, customer, |s| &s.customer)
+    pub fn row(&self, k: usize) -> Option<ScoredCustomer> {
+        let c = &self.cols;
+        let score = |v: &[u8]| v.get(k).and_then(|&s| Score::new(s).ok());
+        Some(ScoredCustomer {
+            customer: self.index.id(crate::id::widen(*c.rows.get(k)?))?.clone(),
+            recency_days: *c.recency_days.get(k)?,
+            frequency: u64::try_from(*c.frequency.get(k)?).unwrap_or(0),
+            monetary: Money::new(*c.monetary.get(k)?),
+            score: RfmScore::new(score(&c.r)?, score(&c.f)?, score(&c.m)?),
+        })
+    }
+
+    /// The scored customers in id order, built on demand.
+    pub fn iter(&self) -> ScoresIter<'_> {
+        ScoresIter {
+            scores: self,
+            next: 0,
+        }
+    }
+
+    /// The position among the scored customers of a customer, if scored.
+    #[must_use]
+    pub fn rank_of(&self, customer: &str) -> Option<usize> {
+        let p = u32::try_from(self.index.position(customer)?).ok()?;
+        self.cols.rows.binary_search(&p).ok()
+    }
+
+    /// One customer's scores, built on demand.
+    #[must_use]
+    pub fn get(&self, customer: &str) -> Option<ScoredCustomer> {
+        self.row(self.rank_of(customer)?)
     }
 
     /// Customers that could not be scored because they have no completed
     /// order (only returns), in id order.
     #[must_use]
-    pub fn unscored(&self) -> &[CustomerId] {
-        &self.unscored
+    pub fn unscored(&self) -> Vec<CustomerId> {
+        self.unscored
+            .iter()
+            .filter_map(|&p| self.index.id(crate::id::widen(p)).cloned())
+            .collect()
+    }
+
+    /// The columns, for the later stages' kernels.
+    pub(crate) fn columns(&self) -> &ScoreColumns {
+        &self.cols
     }
 }
 
+/// The scored customers of [`Scores::iter`], built on demand.
+#[derive(Debug, Clone)]
+pub struct ScoresIter<'a> {
+    scores: &'a Scores,
+    next: usize,
+}
+
+impl Iterator for ScoresIter<'_> {
+    type Item = ScoredCustomer;
+
+    fn next(&mut self) -> Option<ScoredCustomer> {
+        let row = self.scores.row(self.next)?;
+        self.next += 1;
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.scores.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for ScoresIter<'_> {}
+
 impl<'a> IntoIterator for &'a Scores {
-    type Item = &'a ScoredCustomer;
-    type IntoIter = std::slice::Iter<'a, ScoredCustomer>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.scored.iter()
+    type Item = ScoredCustomer;
+    type IntoIter = ScoresIter<'a>;
+    fn into_iter(self) -> ScoresIter<'a> {
+        self.iter()
     }
 }
 
@@ -1445,7 +1880,7 @@ mod tests {
         assert_eq!(scores.len(), 1);
         assert_eq!(scores.unscored(), [CustomerId::from("b")]);
         assert!(matches!(
-            model.score(s.get("b").unwrap()),
+            model.score(&s.get("b").unwrap()),
             Err(Error::NoPurchase { .. })
         ));
     }

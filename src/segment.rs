@@ -60,6 +60,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::money::Money;
+use chrono::NaiveDate;
+
+use crate::id::CustomerId;
+use crate::ingest::{CustomerIndex, IdOrder};
+use crate::par::column;
 use crate::rfm::{MAX_BINS, MIN_BINS, RfmScore, Score, ScoredCustomer, Scores};
 
 /// A segment's name: a snake_case identifier such as `at_risk`.
@@ -773,7 +778,7 @@ impl SegmentTable {
     /// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
     /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
     /// let segments = SegmentTable::standard().segment_all(&scores)?;
-    /// let names: Vec<&str> = segments.iter().map(|c| c.segment.as_str()).collect();
+    /// let names: Vec<String> = segments.iter().map(|c| c.segment.to_string()).collect();
     /// // alice is 2-4-4, bob 1-1-2, carol 4-1-1
     /// assert_eq!(names, ["cant_lose_them", "lost", "promising"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -790,17 +795,27 @@ impl SegmentTable {
                 ),
             ));
         }
-        let customers = scores
-            .iter()
-            .map(|scored| SegmentedCustomer {
-                segment: self.segment_at(self.index_of(scored.score)).clone(),
-                scored: scored.clone(),
-            })
-            .collect();
+        let lut = self.lookup();
+        let bins = usize::from(self.bins);
+        let cols = scores.columns();
+        let segment = column(scores.len(), |k| {
+            let cell = |v: &[u8]| v.get(k).map_or(0, |&s| usize::from(s).saturating_sub(1));
+            let at = (cell(&cols.r) * bins + cell(&cols.f)) * bins + cell(&cols.m);
+            lut.get(at).copied().unwrap_or(0)
+        });
         Ok(Segmentation {
             table: self.clone(),
-            customers,
+            scores: scores.clone(),
+            segment,
         })
+    }
+
+    /// The segment index (in [`segments`](Self::segments) order) of every
+    /// cell, at `((r − 1)·bins + (f − 1))·bins + (m − 1)`.
+    fn lookup(&self) -> Vec<u16> {
+        all_cells(self.bins)
+            .map(|cell| u16::try_from(self.index_of(cell)).unwrap_or(u16::MAX))
+            .collect()
     }
 }
 
@@ -825,53 +840,207 @@ pub struct SegmentedCustomer {
     pub segment: Segment,
 }
 
-/// Every scored customer with their segment, in customer-id order, and the
-/// table that assigned them; made by [`SegmentTable::segment_all`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Every scored customer with their segment, in the id order of the
+/// scores, and the table that assigned them; made by
+/// [`SegmentTable::segment_all`].
+///
+/// Stored as the [`Scores`] plus one 2-byte segment index per customer;
+/// [`get`](Self::get) and [`iter`](Self::iter) build
+/// [`SegmentedCustomer`] rows on demand.
+///
+/// Serialized as `{"as_of", "table", "customers": [SegmentedCustomer…]}`
+/// (plus `"unscored": [id…]` when some customers had no purchase, and
+/// `"id_order": "numeric"` for numeric ids); deserializing checks
+/// the scores (as [`Scores`] does) and that each customer's segment is the
+/// one the table assigns to their scores.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Segmentation {
     table: SegmentTable,
+    scores: Scores,
+    /// Per scored customer, the index of their segment in
+    /// `table.segments()`.
+    segment: Vec<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+struct RawSegmentation {
+    as_of: NaiveDate,
+    #[serde(default)]
+    id_order: IdOrder,
+    table: SegmentTable,
     customers: Vec<SegmentedCustomer>,
+    #[serde(default)]
+    unscored: Vec<CustomerId>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+struct WireSegmentation<'a> {
+    as_of: NaiveDate,
+    #[serde(skip_serializing_if = "is_text")]
+    id_order: IdOrder,
+    table: &'a SegmentTable,
+    customers: WireCustomers<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unscored: Vec<CustomerId>,
+}
+
+fn is_text(order: &IdOrder) -> bool {
+    *order == IdOrder::Text
+}
+
+struct WireCustomers<'a>(&'a Segmentation);
+
+impl Serialize for WireCustomers<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+impl Serialize for Segmentation {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        WireSegmentation {
+            as_of: self.scores.as_of(),
+            id_order: self.scores.index().id_order(),
+            table: &self.table,
+            customers: WireCustomers(self),
+            unscored: self.scores.unscored(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Segmentation {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let raw = RawSegmentation::deserialize(deserializer)?;
+        Segmentation::from_raw(raw).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Segmentation {
+    fn from_raw(raw: RawSegmentation) -> Result<Segmentation> {
+        let table = raw.table;
+        for (i, c) in raw.customers.iter().enumerate() {
+            let expected = table.assign(c.scored.score).map_err(|e| {
+                Error::config(
+                    format!("customers[{i}].score"),
+                    format!("customer {}: {e}", c.scored.customer),
+                )
+            })?;
+            if *expected != c.segment {
+                return Err(Error::config(
+                    format!("customers[{i}].segment"),
+                    format!(
+                        "customer {}: is {:?}, but the table assigns {} to {:?}",
+                        c.scored.customer,
+                        c.segment.as_str(),
+                        c.scored.score,
+                        expected.as_str()
+                    ),
+                ));
+            }
+        }
+        let scored = raw.customers.into_iter().map(|c| c.scored).collect();
+        let scores =
+            Scores::from_parts(raw.as_of, table.bins(), raw.id_order, scored, raw.unscored)?;
+        table.segment_all(&scores)
+    }
+
     /// The table used.
     #[must_use]
     pub fn table(&self) -> &SegmentTable {
         &self.table
     }
 
+    /// The scores segmented.
+    #[must_use]
+    pub fn scores(&self) -> &Scores {
+        &self.scores
+    }
+
+    /// The customers (those of the scores), in order.
+    #[must_use]
+    pub fn index(&self) -> &std::sync::Arc<CustomerIndex> {
+        self.scores.index()
+    }
+
     /// The number of customers.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.customers.len()
+        self.segment.len()
     }
 
     /// Whether there are no customers.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.customers.is_empty()
+        self.segment.is_empty()
     }
 
-    /// The customers in id order.
-    pub fn iter(&self) -> std::slice::Iter<'_, SegmentedCustomer> {
-        self.customers.iter()
-    }
-
-    /// One customer.
+    /// The `k`-th customer, in id order.
     #[must_use]
-    pub fn get(&self, customer: &str) -> Option<&SegmentedCustomer> {
-        crate::id::find_by_customer(&self.customers, customer, |c| &c.scored.customer)
+    pub fn row(&self, k: usize) -> Option<SegmentedCustomer> {
+        Some(SegmentedCustomer {
+            segment: self.segment_of(k)?.clone(),
+            scored: self.scores.row(k)?,
+        })
+    }
+
+    /// The segment of the `k`-th customer.
+    fn segment_of(&self, k: usize) -> Option<&Segment> {
+        let s = *self.segment.get(k)?;
+        Some(self.table.segment_at(usize::from(s)))
+    }
+
+    /// The customers in id order, built on demand.
+    pub fn iter(&self) -> SegmentationIter<'_> {
+        SegmentationIter {
+            segmentation: self,
+            next: 0,
+        }
+    }
+
+    /// One customer, built on demand.
+    #[must_use]
+    pub fn get(&self, customer: &str) -> Option<SegmentedCustomer> {
+        self.row(self.scores.rank_of(customer)?)
+    }
+
+    /// The segment of one customer.
+    #[must_use]
+    pub fn segment_of_customer(&self, customer: &str) -> Option<&Segment> {
+        self.segment_of(self.scores.rank_of(customer)?)
     }
 
     /// The customers of one segment, in id order.
     pub fn in_segment<'a>(
         &'a self,
         segment: &'a str,
-    ) -> impl Iterator<Item = &'a SegmentedCustomer> {
-        self.customers
+    ) -> impl Iterator<Item = SegmentedCustomer> + 'a {
+        let wanted = self
+            .table
+            .segments()
+            .position(|s| s.as_str() == segment)
+            .and_then(|i| u16::try_from(i).ok());
+        self.segment
             .iter()
-            .filter(move |c| c.segment.as_str() == segment)
+            .enumerate()
+            .filter(move |&(_, &s)| Some(s) == wanted)
+            .filter_map(|(k, _)| self.row(k))
+    }
+
+    /// The segment column: per scored customer, the index of their
+    /// segment in the table's [`segments`](SegmentTable::segments).
+    pub(crate) fn segment_column(&self) -> &[u16] {
+        &self.segment
     }
 
     /// The per-segment report.
@@ -881,11 +1050,35 @@ impl Segmentation {
     }
 }
 
+/// The customers of [`Segmentation::iter`], built on demand.
+#[derive(Debug, Clone)]
+pub struct SegmentationIter<'a> {
+    segmentation: &'a Segmentation,
+    next: usize,
+}
+
+impl Iterator for SegmentationIter<'_> {
+    type Item = SegmentedCustomer;
+
+    fn next(&mut self) -> Option<SegmentedCustomer> {
+        let row = self.segmentation.row(self.next)?;
+        self.next += 1;
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.segmentation.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for SegmentationIter<'_> {}
+
 impl<'a> IntoIterator for &'a Segmentation {
-    type Item = &'a SegmentedCustomer;
-    type IntoIter = std::slice::Iter<'a, SegmentedCustomer>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.customers.iter()
+    type Item = SegmentedCustomer;
+    type IntoIter = SegmentationIter<'a>;
+    fn into_iter(self) -> SegmentationIter<'a> {
+        self.iter()
     }
 }
 

@@ -47,63 +47,28 @@
 //! (Orders present in both halves would be counted twice: merging does not
 //! see order ids.)
 
-use chrono::NaiveDate;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
 use itertools::Itertools as _;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customers;
 use crate::error::{Error, Result};
 use crate::id::{Channel, CustomerId, OrderId, StoreId};
+use crate::ingest::{CustomerIndex, IdOrder, IngestConfig, OrderLog, day_to_date};
+pub use crate::ingest::{FutureOrders, Skipped, Validation};
 use crate::money::Money;
 use crate::order::Order;
 
-/// What to do with orders dated after the as-of date.
-///
-/// # Example
-///
-/// ```
-/// use rfmkit::summary::FutureOrders;
-/// assert_eq!(FutureOrders::default(), FutureOrders::Reject);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FutureOrders {
-    /// Such an order is an [`Error::OrderAfterAsOf`] (the default): scoring
-    /// "as of" a date with later orders in the input is usually a mistake.
-    #[default]
-    Reject,
-    /// Such orders are left out and listed in [`Summarized::skipped`], for
-    /// re-scoring history as of past dates from a full order log.
-    Ignore,
-}
-
-/// How to handle invalid orders.
-///
-/// # Example
-///
-/// ```
-/// use rfmkit::summary::Validation;
-/// assert_eq!(Validation::default(), Validation::Strict);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Validation {
-    /// The first invalid order (in input order) is returned as the error (the
-    /// default).
-    #[default]
-    Strict,
-    /// Invalid orders are skipped and each is listed in
-    /// [`Summarized::skipped`] with its error; the rest are summarized.
-    Lenient,
-}
-
-/// How to turn orders into summaries: the as-of date and the policies.
+/// Orders to summaries in one step: the [ingest stage](crate::ingest) and
+/// [`Summaries::from_log`] together, keeping the skip report.
 ///
 /// Created with [`SummaryConfig::new`]; the setters take and return the
-/// config. A config is plain data: reuse it for any number of runs.
+/// config. It is the shorthand for an [`IngestConfig`] with the same
+/// settings ([`ingest_config`](Self::ingest_config)); build the
+/// [`OrderLog`] yourself when later stages (BTYD inputs, cohorts) need it
+/// too.
 ///
 /// # Example
 ///
@@ -128,42 +93,9 @@ pub enum Validation {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(transparent)]
 pub struct SummaryConfig {
-    as_of: NaiveDate,
-    #[serde(default)]
-    future_orders: FutureOrders,
-    #[serde(default)]
-    validation: Validation,
-}
-
-/// An order that was not summarized, with the reason.
-///
-/// # Example
-///
-/// ```
-/// use chrono::NaiveDate;
-/// use rfmkit::summary::{FutureOrders, SummaryConfig};
-/// use rfmkit::{Error, Money, Order};
-///
-/// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?;
-/// let later = NaiveDate::from_ymd_opt(2025, 2, 2).ok_or("bad date")?;
-/// let orders = [Order::new("A-9", "carol", later, Money::new(500))];
-/// let out = SummaryConfig::new(as_of).future_orders(FutureOrders::Ignore).summarize(&orders)?;
-/// let skipped = &out.skipped[0];
-/// assert_eq!((skipped.index, skipped.order_id.as_str()), (0, "A-9"));
-/// assert!(matches!(skipped.reason, Error::OrderAfterAsOf { .. }));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Skipped {
-    /// 0-based position of the order in the input.
-    pub index: usize,
-    /// The order's id.
-    pub order_id: OrderId,
-    /// Why it was skipped.
-    pub reason: Error,
+    ingest: IngestConfig,
 }
 
 /// The result of [`SummaryConfig::summarize`]: the summaries, and every order
@@ -183,38 +115,54 @@ pub struct Summarized {
 
 impl SummaryConfig {
     /// A config as of `as_of` with the default policies:
-    /// [`FutureOrders::Reject`] and [`Validation::Strict`].
+    /// [`FutureOrders::Reject`], [`Validation::Strict`] and
+    /// [`IdOrder::Text`].
     #[must_use]
     pub fn new(as_of: NaiveDate) -> SummaryConfig {
         SummaryConfig {
-            as_of,
-            future_orders: FutureOrders::Reject,
-            validation: Validation::Strict,
+            ingest: IngestConfig::new(as_of),
         }
     }
 
     /// Sets what to do with orders after the as-of date (default
     /// [`FutureOrders::Reject`]).
     #[must_use]
-    pub fn future_orders(mut self, policy: FutureOrders) -> SummaryConfig {
-        self.future_orders = policy;
-        self
+    pub fn future_orders(self, policy: FutureOrders) -> SummaryConfig {
+        SummaryConfig {
+            ingest: self.ingest.future_orders(policy),
+        }
     }
 
     /// Sets how invalid orders are handled (default [`Validation::Strict`]).
     #[must_use]
-    pub fn validation(mut self, validation: Validation) -> SummaryConfig {
-        self.validation = validation;
-        self
+    pub fn validation(self, validation: Validation) -> SummaryConfig {
+        SummaryConfig {
+            ingest: self.ingest.validation(validation),
+        }
+    }
+
+    /// Sets the id order (default [`IdOrder::Text`]).
+    #[must_use]
+    pub fn id_order(self, id_order: IdOrder) -> SummaryConfig {
+        SummaryConfig {
+            ingest: self.ingest.id_order(id_order),
+        }
     }
 
     /// The as-of date.
     #[must_use]
     pub fn as_of(&self) -> NaiveDate {
-        self.as_of
+        self.ingest.as_of()
     }
 
-    /// Summarizes orders per customer.
+    /// The ingest config with the same settings.
+    #[must_use]
+    pub fn ingest_config(&self) -> &IngestConfig {
+        &self.ingest
+    }
+
+    /// Summarizes orders per customer: [`IngestConfig::ingest`], then
+    /// [`Summaries::from_log`].
     ///
     /// Each order is checked, in this order: its id is not a repeat of an
     /// earlier order's; it is not dated after the as-of date; its amount has
@@ -243,7 +191,8 @@ impl SummaryConfig {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn summarize<'a>(&self, orders: impl IntoIterator<Item = &'a Order>) -> Result<Summarized> {
-        self.run(orders, None)
+        let log = self.ingest.ingest(orders)?;
+        Summarized::of(&log)
     }
 
     /// Like [`summarize`](Self::summarize), and also checks that every order's
@@ -277,107 +226,19 @@ impl SummaryConfig {
     pub fn summarize_for<'a>(
         &self,
         orders: impl IntoIterator<Item = &'a Order>,
-        customers: &Customers,
+        customers: &'a Customers,
     ) -> Result<Summarized> {
-        self.run(orders, Some(customers))
+        let log = self.ingest.ingest_for(orders, customers)?;
+        Summarized::of(&log)
     }
+}
 
-    fn run<'a>(
-        &self,
-        orders: impl IntoIterator<Item = &'a Order>,
-        customers: Option<&Customers>,
-    ) -> Result<Summarized> {
-        let orders = orders.into_iter();
-        // Sizing the id map up front avoids rehashing it as it grows, a
-        // seventh of the run time on a million orders.
-        let expected = orders.size_hint().0;
-        let mut seen_ids: FxHashMap<&'a OrderId, usize> =
-            FxHashMap::with_capacity_and_hasher(expected, Default::default());
-        let mut slots: FxHashMap<&'a CustomerId, usize> = FxHashMap::default();
-        let mut accs: Vec<CustomerSummary> = Vec::new();
-        let mut skipped = Vec::new();
-
-        for (index, order) in orders.enumerate() {
-            let problem = self.check(index, order, &mut seen_ids, customers);
-            if let Some(reason) = problem {
-                let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
-                    && self.future_orders == FutureOrders::Ignore;
-                if self.validation == Validation::Strict && !ignorable {
-                    return Err(reason);
-                }
-                skipped.push(Skipped {
-                    index,
-                    order_id: order.id().clone(),
-                    reason,
-                });
-                continue;
-            }
-            if !order.status().counts_amount() {
-                continue;
-            }
-            let slot = *slots.entry(order.customer()).or_insert_with(|| {
-                accs.push(CustomerSummary::empty(order.customer().clone(), self.as_of));
-                accs.len() - 1
-            });
-            if let Some(acc) = accs.get_mut(slot) {
-                acc.add(order)?;
-            }
-        }
-
-        let mut summaries = accs;
-        summaries.iter_mut().for_each(CustomerSummary::finish);
-        summaries.sort_unstable_by(|a, b| a.customer.cmp(&b.customer));
+impl Summarized {
+    fn of(log: &OrderLog) -> Result<Summarized> {
         Ok(Summarized {
-            summaries: Summaries {
-                as_of: self.as_of,
-                sorted: summaries,
-            },
-            skipped,
+            summaries: Summaries::from_log(log)?,
+            skipped: log.skipped().to_vec(),
         })
-    }
-
-    /// The first problem with `order`, if any; records its id as seen.
-    fn check<'a>(
-        &self,
-        index: usize,
-        order: &'a Order,
-        seen_ids: &mut FxHashMap<&'a OrderId, usize>,
-        customers: Option<&Customers>,
-    ) -> Option<Error> {
-        if let Some(&first_index) = seen_ids.get(order.id()) {
-            return Some(Error::DuplicateOrderId {
-                index,
-                order_id: order.id().clone(),
-                first_index,
-            });
-        }
-        seen_ids.insert(order.id(), index);
-        if order.date() > self.as_of {
-            return Some(Error::OrderAfterAsOf {
-                index,
-                order_id: order.id().clone(),
-                date: order.date(),
-                as_of: self.as_of,
-            });
-        }
-        if !order.status().allows_amount(order.amount()) {
-            return Some(Error::InvalidAmount {
-                index,
-                order_id: order.id().clone(),
-                amount: order.amount(),
-                status: order.status(),
-            });
-        }
-        if let Some(list) = customers {
-            if !list.contains(order.customer().as_str()) {
-                return Some(Error::UnknownCustomer {
-                    index,
-                    order_id: order.id().clone(),
-                    customer: order.customer().clone(),
-                });
-            }
-        }
-        None
     }
 }
 
@@ -396,7 +257,8 @@ impl SummaryConfig {
 ///     Order::new("A-1", "alice", day, Money::new(100)).with_channel("web"),
 /// ];
 /// let summaries = Summaries::from_orders(&orders, day)?;
-/// let first = summaries.get("alice").and_then(|s| s.first_order()).ok_or("no first order")?;
+/// let alice = summaries.get("alice").ok_or("alice missing")?;
+/// let first = alice.first_order().ok_or("no first order")?;
 /// assert_eq!(first.order_id.as_str(), "A-1");
 /// assert_eq!(first.channel.as_ref().map(|c| c.as_str()), Some("web"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -416,7 +278,7 @@ pub struct FirstOrder {
 }
 
 impl FirstOrder {
-    fn of(order: &Order) -> FirstOrder {
+    pub(crate) fn of(order: &Order) -> FirstOrder {
         FirstOrder {
             date: order.date(),
             order_id: order.id().clone(),
@@ -483,65 +345,6 @@ pub struct CustomerSummary {
 }
 
 impl CustomerSummary {
-    fn empty(customer: CustomerId, as_of: NaiveDate) -> CustomerSummary {
-        CustomerSummary {
-            customer,
-            as_of,
-            purchase_dates: Vec::new(),
-            orders: 0,
-            returns: 0,
-            revenue: Money::ZERO,
-            refunds: Money::ZERO,
-            margin: Some(Money::ZERO),
-            first_order: None,
-        }
-    }
-
-    /// Adds one counted (completed or returned) order, already validated.
-    /// Purchase dates are pushed unsorted; [`finish`](Self::finish) sorts them.
-    fn add(&mut self, order: &Order) -> Result<()> {
-        let overflow = || Error::Overflow {
-            customer: order.customer().clone(),
-        };
-        if order.status().is_purchase() {
-            self.orders = self.orders.checked_add(1).ok_or_else(overflow)?;
-            self.revenue = self
-                .revenue
-                .checked_add(order.amount())
-                .ok_or_else(overflow)?;
-            self.purchase_dates.push(order.date());
-            let earlier = match &self.first_order {
-                Some(first) => (order.date(), order.id()) < first.key(),
-                None => true,
-            };
-            if earlier {
-                self.first_order = Some(FirstOrder::of(order));
-            }
-        } else {
-            self.returns = self.returns.checked_add(1).ok_or_else(overflow)?;
-            self.refunds = self
-                .refunds
-                .checked_add(order.amount())
-                .ok_or_else(overflow)?;
-        }
-        self.margin = match (self.margin, order.cost()) {
-            (Some(margin), Some(cost)) => Some(
-                order
-                    .amount()
-                    .checked_sub(cost)
-                    .and_then(|m| margin.checked_add(m))
-                    .ok_or_else(overflow)?,
-            ),
-            _ => None,
-        };
-        Ok(())
-    }
-
-    fn finish(&mut self) {
-        self.purchase_dates.sort_unstable();
-        self.purchase_dates.dedup();
-    }
-
     /// The customer.
     #[must_use]
     pub fn customer(&self) -> &CustomerId {
@@ -683,7 +486,7 @@ impl CustomerSummary {
     /// let left = Summaries::from_orders(&a, d(31)?)?;
     /// let right = Summaries::from_orders(&b, d(31)?)?;
     /// let merged = left.get("alice").ok_or("missing")?.clone()
-    ///     .merge(right.get("alice").ok_or("missing")?)?;
+    ///     .merge(&right.get("alice").ok_or("missing")?)?;
     /// assert_eq!((merged.orders(), merged.monetary()), (2, Money::new(350)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -746,9 +549,21 @@ impl CustomerSummary {
     }
 }
 
-/// Per-customer summaries as of one date, in [`CustomerId`] order.
+/// Per-customer summaries as of one date, in the id order of their
+/// [`CustomerIndex`] ([`CustomerId`] order unless the log chose
+/// [`IdOrder::Numeric`]).
+///
+/// Stored as columns (28 bytes per customer, plus 4 bytes per distinct
+/// purchase day, plus the first order's details when orders had ids):
+/// [`get`](Self::get), [`row`](Self::row) and [`iter`](Self::iter) build
+/// [`CustomerSummary`] rows on demand; the later stages read the columns.
 ///
 /// Empty input gives empty summaries. See the [module docs](self).
+///
+/// Serialized as `{"as_of": …, "customers": [CustomerSummary, …]}` (plus
+/// `"id_order": "numeric"` for numeric id order); deserializing checks
+/// every invariant the crate keeps (sorted unique ids, purchase dates sorted,
+/// distinct and not after the as-of date, counts and signs consistent).
 ///
 /// # Example
 ///
@@ -764,52 +579,358 @@ impl CustomerSummary {
 ///     Order::new("A-3", "bob", d(3, 1)?, Money::new(3000)),
 /// ];
 /// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
-/// let ids: Vec<&str> = summaries.iter().map(|s| s.customer().as_str()).collect();
+/// let ids: Vec<String> = summaries.iter().map(|s| s.customer().to_string()).collect();
 /// assert_eq!(ids, ["alice", "bob"]);
 /// assert_eq!(summaries.get("bob").map(|s| s.monetary()), Some(Money::new(7500)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "RawSummaries")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Summaries {
     as_of: NaiveDate,
-    #[serde(rename = "customers")]
-    sorted: Vec<CustomerSummary>,
+    index: Arc<CustomerIndex>,
+    cols: SummaryColumns,
+}
+
+/// The columns of [`Summaries`], one entry per customer of the index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct SummaryColumns {
+    /// Day number (`num_days_from_ce`) of the last purchase; [`NO_DAY`] for
+    /// a returns-only customer.
+    pub(crate) last: Vec<i32>,
+    /// Completed orders.
+    pub(crate) orders: Vec<u32>,
+    /// Σ completed amounts (`>= 0`).
+    pub(crate) revenue: Vec<i64>,
+    /// Σ refunds (`<= 0`).
+    pub(crate) refunds: Vec<i64>,
+    /// `days[day_offsets[i]..day_offsets[i + 1]]` are customer `i`'s
+    /// distinct purchase days, ascending.
+    pub(crate) day_offsets: Vec<u32>,
+    pub(crate) days: Vec<i32>,
+    /// (position, returns) of the customers with returns, by position.
+    pub(crate) returns: Vec<(u32, u32)>,
+    /// Margins; empty when no order had a cost (every margin unknown).
+    pub(crate) margin: Vec<Option<i64>>,
+    /// First completed orders; empty when the orders had no ids.
+    pub(crate) first_orders: Vec<Option<FirstOrder>>,
+}
+
+/// The `last` value of a customer without a purchase.
+pub(crate) const NO_DAY: i32 = i32::MIN;
+
+impl SummaryColumns {
+    fn with_capacity(n: usize) -> SummaryColumns {
+        let n = n.min(1 << 22);
+        SummaryColumns {
+            last: Vec::with_capacity(n),
+            orders: Vec::with_capacity(n),
+            revenue: Vec::with_capacity(n),
+            refunds: Vec::with_capacity(n),
+            day_offsets: {
+                let mut v = Vec::with_capacity(n + 1);
+                v.push(0);
+                v
+            },
+            days: Vec::with_capacity(n),
+            returns: Vec::new(),
+            margin: Vec::new(),
+            first_orders: Vec::new(),
+        }
+    }
+
+    /// Drops optional columns that hold nothing (every margin unknown,
+    /// no first orders), so equal summaries have equal columns.
+    fn canonicalize(&mut self) {
+        if self.margin.iter().all(Option::is_none) {
+            self.margin = Vec::new();
+        }
+        if self.first_orders.iter().all(Option::is_none) {
+            self.first_orders = Vec::new();
+        }
+    }
+
+    /// The number of distinct purchase days of customer `i`.
+    pub(crate) fn purchase_days(&self, i: usize) -> u32 {
+        let at = |k: usize| self.day_offsets.get(k).copied().unwrap_or(0);
+        at(i + 1).saturating_sub(at(i))
+    }
+
+    /// The distinct purchase days of customer `i`.
+    pub(crate) fn days_of(&self, i: usize) -> &[i32] {
+        let at = |k: usize| self.day_offsets.get(k).map_or(0, |&o| crate::id::widen(o));
+        self.days
+            .get(at(i)..at(i + 1).max(at(i)))
+            .unwrap_or_default()
+    }
+
+    /// Monetary of customer `i`: revenue + refunds, which cannot overflow
+    /// (opposite signs).
+    pub(crate) fn monetary(&self, i: usize) -> i64 {
+        let r = self.revenue.get(i).copied().unwrap_or(0);
+        let f = self.refunds.get(i).copied().unwrap_or(0);
+        r.saturating_add(f)
+    }
+
+    fn returns_of(&self, i: usize) -> u32 {
+        let Ok(i) = u32::try_from(i) else { return 0 };
+        self.returns
+            .binary_search_by_key(&i, |&(p, _)| p)
+            .ok()
+            .and_then(|k| self.returns.get(k))
+            .map_or(0, |&(_, n)| n)
+    }
+
+    /// Appends customer rows, validating nothing (the caller did).
+    fn push_row(
+        &mut self,
+        position: u32,
+        row: &CustomerSummary,
+        keep_margin: bool,
+        keep_first: bool,
+    ) -> Result<()> {
+        let overflow = || Error::Overflow {
+            customer: row.customer.clone(),
+        };
+        let orders = u32::try_from(row.orders).map_err(|_| overflow())?;
+        let returns = u32::try_from(row.returns).map_err(|_| overflow())?;
+        self.last.push(
+            row.purchase_dates
+                .last()
+                .map_or(NO_DAY, |d| d.num_days_from_ce()),
+        );
+        self.orders.push(orders);
+        self.revenue.push(row.revenue.minor_units());
+        self.refunds.push(row.refunds.minor_units());
+        self.days
+            .extend(row.purchase_dates.iter().map(Datelike::num_days_from_ce));
+        let end = u32::try_from(self.days.len()).map_err(|_| overflow())?;
+        self.day_offsets.push(end);
+        if returns > 0 {
+            self.returns.push((position, returns));
+        }
+        if keep_margin {
+            self.margin.push(row.margin.map(Money::minor_units));
+        }
+        if keep_first {
+            self.first_orders.push(row.first_order.clone());
+        }
+        Ok(())
+    }
+}
+
+/// The summary kernel over customers `range` of a log: one sequential pass
+/// over their rows (each customer's rows are contiguous and by date).
+fn summarize_range(log: &OrderLog, range: std::ops::Range<usize>) -> Result<SummaryColumns> {
+    let cols = log.columns();
+    let mut out = SummaryColumns::with_capacity(range.len());
+    let with_cost = cols.cost.is_some();
+    for c in range {
+        let rows = log.range(c);
+        let (mut last, mut orders, mut returns) = (NO_DAY, 0_u32, 0_u32);
+        let (mut revenue, mut refunds, mut margin) = (0_i64, 0_i64, Some(0_i64));
+        let mut ok = true;
+        for r in rows {
+            let (Some(&day), Some(&amount), Some(&returned)) =
+                (cols.day.get(r), cols.amount.get(r), cols.returned.get(r))
+            else {
+                continue;
+            };
+            if returned {
+                returns += 1;
+                let (sum, wrapped) = refunds.overflowing_add(amount);
+                refunds = sum;
+                ok &= !wrapped;
+            } else {
+                orders += 1;
+                let (sum, wrapped) = revenue.overflowing_add(amount);
+                revenue = sum;
+                ok &= !wrapped;
+                if day != last {
+                    out.days.push(day);
+                    last = day;
+                }
+            }
+            if with_cost {
+                let cost = cols.cost.and_then(|c| c.get(r).copied().flatten());
+                margin = match (margin, cost) {
+                    (Some(m), Some(cost)) => {
+                        let add = amount.checked_sub(cost).and_then(|d| m.checked_add(d));
+                        ok &= add.is_some();
+                        add
+                    }
+                    _ => None,
+                };
+            }
+        }
+        if !ok {
+            return Err(Error::Overflow {
+                customer: log
+                    .index()
+                    .id(c)
+                    .cloned()
+                    .unwrap_or_else(|| CustomerId::new("")),
+            });
+        }
+        out.last.push(last);
+        out.orders.push(orders);
+        out.revenue.push(revenue);
+        out.refunds.push(refunds);
+        out.day_offsets
+            .push(u32::try_from(out.days.len()).unwrap_or(u32::MAX));
+        if returns > 0 {
+            out.returns
+                .push((u32::try_from(c).unwrap_or(u32::MAX), returns));
+        }
+        if with_cost {
+            out.margin.push(margin);
+        }
+    }
+    Ok(out)
+}
+
+/// Concatenates per-chunk columns (chunks in customer order).
+#[cfg(feature = "parallel")]
+fn concat(parts: Vec<SummaryColumns>) -> SummaryColumns {
+    let n: usize = parts.iter().map(|p| p.last.len()).sum();
+    let mut out = SummaryColumns::with_capacity(n);
+    for p in parts {
+        let base = out.days.len();
+        out.last.extend(p.last);
+        out.orders.extend(p.orders);
+        out.revenue.extend(p.revenue);
+        out.refunds.extend(p.refunds);
+        out.days.extend(p.days);
+        let base = u32::try_from(base).unwrap_or(u32::MAX);
+        out.day_offsets.extend(
+            p.day_offsets
+                .iter()
+                .skip(1)
+                .map(|&o| o.saturating_add(base)),
+        );
+        out.returns.extend(p.returns);
+        out.margin.extend(p.margin);
+    }
+    out
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawSummaries {
     as_of: NaiveDate,
+    #[serde(default)]
+    id_order: IdOrder,
     customers: Vec<CustomerSummary>,
 }
 
-impl TryFrom<RawSummaries> for Summaries {
-    type Error = Error;
-    fn try_from(raw: RawSummaries) -> Result<Summaries> {
-        for s in &raw.customers {
-            if s.as_of != raw.as_of {
-                return Err(Error::AsOfMismatch {
-                    left: raw.as_of,
-                    right: s.as_of,
-                });
-            }
-        }
-        let sorted_unique = raw
-            .customers
-            .windows(2)
-            .all(|w| matches!(w, [a, b] if a.customer < b.customer));
-        if !sorted_unique {
-            return Err(Error::config(
-                "customers",
-                "summaries must be sorted by customer id with no repeats",
-            ));
-        }
-        Ok(Summaries {
-            as_of: raw.as_of,
-            sorted: raw.customers,
-        })
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+struct WireSummaries<'a> {
+    as_of: NaiveDate,
+    #[serde(skip_serializing_if = "is_text")]
+    id_order: IdOrder,
+    customers: WireRows<'a>,
+}
+
+fn is_text(order: &IdOrder) -> bool {
+    *order == IdOrder::Text
+}
+
+struct WireRows<'a>(&'a Summaries);
+
+impl Serialize for WireRows<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
     }
+}
+
+impl Serialize for Summaries {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        WireSummaries {
+            as_of: self.as_of,
+            id_order: self.index.id_order(),
+            customers: WireRows(self),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Summaries {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let raw = RawSummaries::deserialize(deserializer)?;
+        Summaries::from_rows(raw.as_of, raw.id_order, raw.customers)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Checks the invariants of one row that the crate keeps.
+fn check_row(i: usize, as_of: NaiveDate, row: &CustomerSummary) -> Result<()> {
+    let bad = |field: &str, reason: String| {
+        Err(Error::config(
+            format!("customers[{i}].{field}"),
+            format!("customer {}: {reason}", row.customer),
+        ))
+    };
+    if row.as_of != as_of {
+        return Err(Error::AsOfMismatch {
+            left: as_of,
+            right: row.as_of,
+        });
+    }
+    let dates = &row.purchase_dates;
+    if !dates.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+        return bad("purchase_dates", "must be ascending with no repeats".into());
+    }
+    if let Some(last) = dates.last().filter(|&&d| d > as_of) {
+        return bad(
+            "purchase_dates",
+            format!("{last} is after the as-of date {as_of}"),
+        );
+    }
+    let days = u64::try_from(dates.len()).unwrap_or(u64::MAX);
+    if (row.orders == 0) != dates.is_empty() || row.orders < days {
+        return bad(
+            "orders",
+            format!(
+                "{} orders do not fit {} distinct purchase days",
+                row.orders, days
+            ),
+        );
+    }
+    if row.orders == 0 && row.returns == 0 {
+        return bad(
+            "orders",
+            "a summary needs a completed order or a return".into(),
+        );
+    }
+    if row.revenue.is_negative() {
+        return bad(
+            "revenue",
+            format!("{} is negative; revenue is >= 0", row.revenue),
+        );
+    }
+    if row.refunds.is_positive() {
+        return bad(
+            "refunds",
+            format!("{} is positive; refunds are <= 0", row.refunds),
+        );
+    }
+    if let Some(first) = &row.first_order {
+        if dates.first() != Some(&first.date) {
+            return bad(
+                "first_order",
+                "its date is not the first purchase date".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 impl Summaries {
@@ -828,7 +949,115 @@ impl Summaries {
         orders: impl IntoIterator<Item = &'a Order>,
         as_of: NaiveDate,
     ) -> Result<Summaries> {
-        Ok(SummaryConfig::new(as_of).summarize(orders)?.summaries)
+        Summaries::from_log(&IngestConfig::new(as_of).ingest(orders)?)
+    }
+
+    /// Summarizes an ingested [`OrderLog`], as of its as-of date, sharing
+    /// its [`CustomerIndex`].
+    ///
+    /// One pass over the log's rows (each customer's rows are contiguous),
+    /// on all threads with the `parallel` feature (identical results).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] naming the first customer (in id order) whose
+    /// revenue, refunds or margin overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::Money;
+    ///
+    /// let day = |d| NaiveDate::from_ymd_opt(2025, 1, d).ok_or("bad date");
+    /// let mut log = IngestConfig::new(day(31)?).builder();
+    /// log.push("alice", day(2)?, Money::new(500))?;
+    /// log.push("alice", day(2)?, Money::new(700))?;
+    /// log.push("alice", day(9)?, Money::new(300))?;
+    /// let summaries = Summaries::from_log(&log.build()?)?;
+    /// let alice = summaries.get("alice").ok_or("missing")?;
+    /// assert_eq!((alice.orders(), alice.purchase_days(), alice.recency_days()), (3, 2, Some(22)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(log: &OrderLog) -> Result<Summaries> {
+        let n = log.index().len();
+        #[cfg(feature = "parallel")]
+        let mut cols = {
+            use rayon::prelude::*;
+            const CHUNK: usize = 1 << 15;
+            let chunks: Vec<std::ops::Range<usize>> = (0..n)
+                .step_by(CHUNK)
+                .map(|s| s..(s + CHUNK).min(n))
+                .collect();
+            let parts: Vec<Result<SummaryColumns>> = chunks
+                .into_par_iter()
+                .map(|r| summarize_range(log, r))
+                .collect();
+            concat(parts.into_iter().collect::<Result<Vec<_>>>()?)
+        };
+        #[cfg(not(feature = "parallel"))]
+        let mut cols = summarize_range(log, 0..n)?;
+        cols.first_orders = log.columns().first_orders.to_vec();
+        cols.canonicalize();
+        Ok(Summaries {
+            as_of: log.as_of(),
+            index: Arc::clone(log.index()),
+            cols,
+        })
+    }
+
+    /// Summaries from rows, checking every invariant: rows sorted in
+    /// `id_order` without repeats, each as of `as_of`, purchase dates
+    /// ascending, distinct and not after `as_of`, `orders >= purchase days`
+    /// and `orders == 0` exactly when there are no purchase dates,
+    /// revenue `>= 0`, refunds `<= 0`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AsOfMismatch`] for a row of another date;
+    /// [`Error::InvalidConfig`] naming the row (`customers[i].field`) and
+    /// the customer for any other broken invariant; [`Error::Overflow`] if a
+    /// count exceeds `u32::MAX`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::IdOrder;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let orders = [Order::new("A-1", "alice", d(3)?, Money::new(100))];
+    /// let summaries = Summaries::from_orders(&orders, d(31)?)?;
+    /// let rows: Vec<_> = summaries.iter().collect();
+    /// assert_eq!(Summaries::from_rows(d(31)?, IdOrder::Text, rows)?, summaries);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_rows(
+        as_of: NaiveDate,
+        id_order: IdOrder,
+        rows: Vec<CustomerSummary>,
+    ) -> Result<Summaries> {
+        for (i, row) in rows.iter().enumerate() {
+            check_row(i, as_of, row)?;
+        }
+        let keep_margin = rows.iter().any(|r| r.margin.is_some());
+        let keep_first = rows.iter().any(|r| r.first_order.is_some());
+        let mut cols = SummaryColumns::with_capacity(rows.len());
+        for (position, row) in (0_u32..).zip(&rows) {
+            cols.push_row(position, row, keep_margin, keep_first)?;
+        }
+        cols.canonicalize();
+        let ids = rows.into_iter().map(|r| r.customer).collect();
+        let index = CustomerIndex::from_sorted(ids, id_order)?;
+        Ok(Summaries {
+            as_of,
+            index: Arc::new(index),
+            cols,
+        })
     }
 
     /// No customers, as of `as_of`.
@@ -836,7 +1065,8 @@ impl Summaries {
     pub fn empty(as_of: NaiveDate) -> Summaries {
         Summaries {
             as_of,
-            sorted: Vec::new(),
+            index: Arc::new(CustomerIndex::empty(IdOrder::Text)),
+            cols: SummaryColumns::with_capacity(0),
         }
     }
 
@@ -846,33 +1076,86 @@ impl Summaries {
         self.as_of
     }
 
+    /// The customers, in order; shared with every stage built from these
+    /// summaries.
+    #[must_use]
+    pub fn index(&self) -> &Arc<CustomerIndex> {
+        &self.index
+    }
+
     /// The number of customers.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        self.index.len()
     }
 
     /// Whether there are no customers.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.index.is_empty()
     }
 
-    /// The summary of one customer.
+    /// The summary of one customer, built on demand.
     #[must_use]
-    pub fn get(&self, customer: &str) -> Option<&CustomerSummary> {
-        crate::id::find_by_customer(&self.sorted, customer, |s| &s.customer)
+    pub fn get(&self, customer: &str) -> Option<CustomerSummary> {
+        self.row(self.index.position(customer)?)
     }
 
-    /// The summaries in customer-id order.
-    pub fn iter(&self) -> std::slice::Iter<'_, CustomerSummary> {
-        self.sorted.iter()
-    }
-
-    /// The summaries as a slice, in customer-id order.
+    /// The summary of the customer at `position` in the id order.
     #[must_use]
-    pub fn as_slice(&self) -> &[CustomerSummary] {
-        &self.sorted
+    pub fn row(&self, position: usize) -> Option<CustomerSummary> {
+        let cols = &self.cols;
+        let customer = self.index.id(position)?.clone();
+        let purchase_dates = cols
+            .days_of(position)
+            .iter()
+            .filter_map(|&d| day_to_date(d))
+            .collect();
+        Some(CustomerSummary {
+            customer,
+            as_of: self.as_of,
+            purchase_dates,
+            orders: u64::from(*cols.orders.get(position)?),
+            returns: u64::from(cols.returns_of(position)),
+            revenue: Money::new(*cols.revenue.get(position)?),
+            refunds: Money::new(*cols.refunds.get(position)?),
+            margin: cols.margin.get(position).copied().flatten().map(Money::new),
+            first_order: cols.first_orders.get(position).cloned().flatten(),
+        })
+    }
+
+    /// The summaries in id order, built on demand.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            summaries: self,
+            next: 0,
+        }
+    }
+
+    /// Heap bytes per customer of the core columns that scoring reads
+    /// (last purchase day, orders, revenue, refunds and the purchase-day
+    /// offsets: 28 when the columns are tight), measured from their
+    /// allocated capacity. The distinct purchase days (4 bytes each), the
+    /// customers with returns, margins and first orders come on top, when
+    /// present. `0.0` for no customers.
+    #[must_use]
+    pub fn core_bytes_per_customer(&self) -> f64 {
+        let c = &self.cols;
+        let bytes = c.last.capacity() * std::mem::size_of::<i32>()
+            + c.orders.capacity() * std::mem::size_of::<u32>()
+            + (c.revenue.capacity() + c.refunds.capacity()) * std::mem::size_of::<i64>()
+            + c.day_offsets.capacity() * std::mem::size_of::<u32>();
+        if self.is_empty() {
+            return 0.0;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let per = bytes as f64 / self.len() as f64;
+        per
+    }
+
+    /// The columns, for the later stages' kernels.
+    pub(crate) fn columns(&self) -> &SummaryColumns {
+        &self.cols
     }
 
     /// Merges summaries of another, disjoint set of orders as of the same
@@ -880,8 +1163,9 @@ impl Summaries {
     ///
     /// # Errors
     ///
-    /// [`Error::AsOfMismatch`] if the as-of dates differ; [`Error::Overflow`]
-    /// if a customer's sums overflow.
+    /// [`Error::AsOfMismatch`] if the as-of dates differ;
+    /// [`Error::InvalidConfig`] (field `id_order`) if the id orders differ;
+    /// [`Error::Overflow`] if a customer's sums overflow.
     ///
     /// # Example
     ///
@@ -908,21 +1192,28 @@ impl Summaries {
                 right: other.as_of,
             });
         }
-        let mut sorted = Vec::with_capacity(self.sorted.len().max(other.sorted.len()));
-        for pair in self
-            .sorted
-            .into_iter()
-            .merge_join_by(other.sorted, |a, b| a.customer.cmp(&b.customer))
-        {
-            sorted.push(match pair {
+        let order = self.index.id_order();
+        if other.index.id_order() != order && !other.is_empty() && !self.is_empty() {
+            return Err(Error::config(
+                "id_order",
+                "cannot merge summaries in text id order with summaries in numeric id order",
+            ));
+        }
+        let order = if self.is_empty() {
+            other.index.id_order()
+        } else {
+            order
+        };
+        let mut rows = Vec::with_capacity(self.len().max(other.len()));
+        for pair in self.iter().merge_join_by(other.iter(), |a, b| {
+            order.compare(a.customer.as_str(), b.customer.as_str())
+        }) {
+            rows.push(match pair {
                 itertools::EitherOrBoth::Both(a, b) => a.merge(&b)?,
                 itertools::EitherOrBoth::Left(a) | itertools::EitherOrBoth::Right(a) => a,
             });
         }
-        Ok(Summaries {
-            as_of: self.as_of,
-            sorted,
-        })
+        Summaries::from_rows(self.as_of, order, rows)
     }
 
     /// Re-keys every summary with `unify` and merges the summaries that land
@@ -932,11 +1223,14 @@ impl Summaries {
     /// `unify` returns the unified id for a local id (return the id itself
     /// to keep it). The result equals summarizing all orders with their
     /// customer ids replaced, provided the local customers' orders are
-    /// disjoint (each order appears under one local id only).
+    /// disjoint (each order appears under one local id only). The result
+    /// keeps the id order.
     ///
     /// # Errors
     ///
-    /// [`Error::Overflow`] if a merged customer's sums overflow.
+    /// [`Error::Overflow`] if a merged customer's sums overflow;
+    /// [`Error::InvalidConfig`] (field `id_order`) if a unified id is not an
+    /// integer under [`IdOrder::Numeric`].
     ///
     /// # Example
     ///
@@ -963,37 +1257,58 @@ impl Summaries {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn remap(self, mut unify: impl FnMut(&CustomerId) -> CustomerId) -> Result<Summaries> {
+        let order = self.index.id_order();
         let mut rekeyed: Vec<CustomerSummary> = self
-            .sorted
-            .into_iter()
+            .iter()
             .map(|mut s| {
                 s.customer = unify(&s.customer);
                 s
             })
             .collect();
-        rekeyed.sort_by(|a, b| a.customer.cmp(&b.customer));
-        let mut sorted: Vec<CustomerSummary> = Vec::with_capacity(rekeyed.len());
+        rekeyed.sort_by(|a, b| order.compare(a.customer.as_str(), b.customer.as_str()));
+        let mut rows: Vec<CustomerSummary> = Vec::with_capacity(rekeyed.len());
         for summary in rekeyed {
-            match sorted.last_mut() {
+            match rows.last_mut() {
                 Some(last) if last.customer == summary.customer => {
                     let merged = last.clone().merge(&summary)?;
                     *last = merged;
                 }
-                _ => sorted.push(summary),
+                _ => rows.push(summary),
             }
         }
-        Ok(Summaries {
-            as_of: self.as_of,
-            sorted,
-        })
+        Summaries::from_rows(self.as_of, order, rows)
     }
 }
 
+/// The summaries of [`Summaries::iter`], in id order, built on demand.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    summaries: &'a Summaries,
+    next: usize,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = CustomerSummary;
+
+    fn next(&mut self) -> Option<CustomerSummary> {
+        let row = self.summaries.row(self.next)?;
+        self.next += 1;
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.summaries.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
 impl<'a> IntoIterator for &'a Summaries {
-    type Item = &'a CustomerSummary;
-    type IntoIter = std::slice::Iter<'a, CustomerSummary>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.sorted.iter()
+    type Item = CustomerSummary;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 

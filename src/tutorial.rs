@@ -135,7 +135,7 @@
 //! let stored = serde_json::to_string(&model)?;
 //! let loaded: RfmModel = serde_json::from_str(&stored)?;
 //! let bob = summaries.get("bob").ok_or("bob missing")?;
-//! assert_eq!(loaded.score(bob)?.to_string(), "1-1-1");
+//! assert_eq!(loaded.score(&bob)?.to_string(), "1-1-1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -178,7 +178,7 @@
 //!     .fallback("other")
 //!     .build()?;
 //! let segments = table.segment_all(&scores)?;
-//! let names: Vec<&str> = segments.iter().map(|c| c.segment.as_str()).collect();
+//! let names: Vec<String> = segments.iter().map(|c| c.segment.to_string()).collect();
 //! assert_eq!(names, ["best", "one_timer", "slipping"]);
 //!
 //! // Customers, revenue and mean R/F/M per segment, as a table or as JSON.

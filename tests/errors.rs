@@ -318,7 +318,7 @@ fn no_purchase_for_a_returns_only_customer() {
     ];
     let s = Summaries::from_orders(&orders, d(1, 31)).unwrap();
     let model = RfmModel::fit(&ScoringConfig::default(), &s);
-    let err = model.score(s.get("gus").unwrap()).unwrap_err();
+    let err = model.score(&s.get("gus").unwrap()).unwrap_err();
     assert_eq!(
         err,
         Error::NoPurchase {
@@ -395,7 +395,7 @@ fn merge_with_different_as_of_dates() {
     assert_eq!(err.location(), None);
     let one = l.get("a").unwrap().clone();
     assert!(matches!(
-        one.merge(r.get("a").unwrap()),
+        one.merge(&r.get("a").unwrap()),
         Err(Error::AsOfMismatch { .. })
     ));
 }
@@ -411,7 +411,7 @@ fn merging_summaries_of_two_customers() {
         .get("alice")
         .unwrap()
         .clone()
-        .merge(s.get("bob").unwrap())
+        .merge(&s.get("bob").unwrap())
         .unwrap_err();
     assert_eq!(field_of(&err), "customer");
     assert_eq!(

@@ -11,7 +11,6 @@
 
 mod audience;
 mod clv;
-mod columnar;
 mod common;
 mod errors;
 mod ltv;

@@ -599,7 +599,7 @@ fn multi_store_merge_with_local_ids() {
         Unmapped::Qualify,
     )
     .unwrap();
-    let ids: Vec<&str> = merged.iter().map(|s| s.customer().as_str()).collect();
+    let ids: Vec<String> = merged.iter().map(|s| s.customer().to_string()).collect();
     // 4 local customers, 3 people: "1" of two stores stays two customers.
     assert_eq!(ids, ["ann", "osaka:1", "tokyo:2"]);
     let ann = merged.get("ann").unwrap();

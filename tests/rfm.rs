@@ -206,8 +206,8 @@ fn rank_model_places_new_customers_by_value_then_id() {
     let s = summaries(as_of(), &TEN);
     let model = RfmModel::fit(&config(5, Method::Rank), &s);
     let new = summaries(as_of(), &[("bb", 10, 1, 150), ("cc", 10, 1, 150)]);
-    assert_eq!(model.score(new.get("bb").unwrap()).unwrap(), cell(3, 1, 2));
-    assert_eq!(model.score(new.get("cc").unwrap()).unwrap(), cell(4, 2, 2));
+    assert_eq!(model.score(&new.get("bb").unwrap()).unwrap(), cell(3, 1, 2));
+    assert_eq!(model.score(&new.get("cc").unwrap()).unwrap(), cell(4, 2, 2));
 }
 
 // --------------------------------------------------------------- thresholds
@@ -424,8 +424,14 @@ fn score_one_new_customer_against_a_frozen_model() {
     let s = summaries(as_of(), &TEN);
     let model = RfmModel::fit(&ScoringConfig::default(), &s);
     let new = summaries(as_of(), &[("zed", 4, 3, 301), ("yan", 5, 1, 300)]);
-    assert_eq!(model.score(new.get("zed").unwrap()).unwrap(), cell(5, 4, 4));
-    assert_eq!(model.score(new.get("yan").unwrap()).unwrap(), cell(4, 1, 3));
+    assert_eq!(
+        model.score(&new.get("zed").unwrap()).unwrap(),
+        cell(5, 4, 4)
+    );
+    assert_eq!(
+        model.score(&new.get("yan").unwrap()).unwrap(),
+        cell(4, 1, 3)
+    );
     // Scoring does not refit.
     assert_eq!(model.population(), 10);
     assert_eq!(
@@ -442,7 +448,7 @@ fn score_uses_the_summarys_own_as_of_date() {
     let model = RfmModel::fit(&ScoringConfig::default(), &s);
     let later = Summaries::from_orders(&[buy("X", "xia", d(7, 21), 5000)], d(7, 31)).unwrap();
     assert_eq!(
-        model.score(later.get("xia").unwrap()).unwrap(),
+        model.score(&later.get("xia").unwrap()).unwrap(),
         cell(3, 1, 5)
     );
 }
@@ -465,7 +471,10 @@ fn model_fitted_on_nobody_scores_everyone_one() {
         let scores = model.score_all(&empty);
         assert!(scores.is_empty() && scores.unscored().is_empty());
         let big = summaries(as_of(), &[("vip", 0, 50, 1_000_000)]);
-        assert_eq!(model.score(big.get("vip").unwrap()).unwrap(), cell(1, 1, 1));
+        assert_eq!(
+            model.score(&big.get("vip").unwrap()).unwrap(),
+            cell(1, 1, 1)
+        );
     }
 }
 

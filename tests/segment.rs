@@ -273,10 +273,11 @@ fn end_to_end_segments(table: &SegmentTable) -> rfmkit::segment::Segmentation {
 #[test]
 fn end_to_end_standard_report() {
     let seg = end_to_end_segments(&SegmentTable::standard());
-    let names: Vec<(&str, &str)> = seg
+    let rows: Vec<(String, String)> = seg
         .iter()
-        .map(|c| (c.scored.customer.as_str(), c.segment.as_str()))
+        .map(|c| (c.scored.customer.to_string(), c.segment.to_string()))
         .collect();
+    let names: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         names,
         [
@@ -350,9 +351,9 @@ fn end_to_end_standard_report() {
 #[test]
 fn end_to_end_compact_report() {
     let seg = end_to_end_segments(&SegmentTable::compact());
-    let dormant: Vec<&str> = seg
+    let dormant: Vec<String> = seg
         .in_segment("dormant")
-        .map(|c| c.scored.customer.as_str())
+        .map(|c| c.scored.customer.to_string())
         .collect();
     assert_eq!(dormant, ["eve", "fay"]);
     assert_eq!(seg.in_segment("at_risk").count(), 1);
@@ -401,7 +402,7 @@ fn end_to_end_compact_report() {
 #[test]
 fn end_to_end_benchmark_table() {
     let seg = end_to_end_segments(&benchmark());
-    let names: Vec<&str> = seg.iter().map(|c| c.segment.as_str()).collect();
+    let names: Vec<String> = seg.iter().map(|c| c.segment.to_string()).collect();
     assert_eq!(
         names,
         ["champions", "other", "other", "loyal", "dormant", "other"]

@@ -55,7 +55,7 @@ fn small_types_wire_format() {
     assert_eq!(to_value(&Validation::Lenient), json!("lenient"));
     assert_eq!(
         to_value(&SummaryConfig::new(d(1, 31))),
-        json!({"as_of": "2025-01-31", "future_orders": "reject", "validation": "strict"})
+        json!({"as_of": "2025-01-31", "future_orders": "reject", "validation": "strict", "id_order": "text"})
     );
     assert_eq!(
         to_value(&SegmentRule::new("at_risk").unwrap().r(1..=2).f(3..=5)),

@@ -46,7 +46,7 @@ fn as_of() -> chrono::NaiveDate {
 #[test]
 fn customers_come_out_in_id_order_and_cancelled_only_customers_are_absent() {
     let s = Summaries::from_orders(&shop(), as_of()).unwrap();
-    let ids: Vec<&str> = s.iter().map(|c| c.customer().as_str()).collect();
+    let ids: Vec<String> = s.iter().map(|c| c.customer().to_string()).collect();
     // dave has only a cancelled order: no summary at all.
     assert_eq!(ids, ["alice", "bob", "carol", "erin"]);
     assert_eq!(s.len(), 4);
@@ -220,10 +220,10 @@ fn summarize_for_checks_ids_and_leaves_customers_without_orders_out() {
         .unwrap();
     assert!(out.skipped.is_empty());
     // zoe has no order, dave only a cancelled one: neither has a summary.
-    let ids: Vec<&str> = out
+    let ids: Vec<String> = out
         .summaries
         .iter()
-        .map(|c| c.customer().as_str())
+        .map(|c| c.customer().to_string())
         .collect();
     assert_eq!(ids, ["alice", "bob", "carol", "erin"]);
     assert_eq!(
@@ -284,7 +284,7 @@ fn merging_with_unknown_margin_gives_unknown_margin() {
         .get("a")
         .unwrap()
         .clone()
-        .merge(r.get("a").unwrap())
+        .merge(&r.get("a").unwrap())
         .unwrap();
     assert_eq!(merged.margin(), None);
     assert_eq!(merged.monetary(), Money::new(200));

@@ -289,7 +289,6 @@ pub use explain::{Clause, Explanation};
 pub use format::DisplayQuery;
 pub use parse::MAX_DEPTH;
 pub use profile::{Predictions, Profile, Profiles, ProfilesBuilder, Prospects};
-pub(crate) use profile::{RfmColumns, pack_cell_parts};
 pub use rule::{
     Condition, DateValue, Field, FieldType, Period, PeriodUnit, Rule, Test, Truth, Value, ValueType,
 };

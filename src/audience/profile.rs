@@ -125,6 +125,17 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Takes the fields of a customer record.
+    fn set_record(&mut self, r: &Customer) {
+        self.acquisition_channel = r.acquisition_channel().cloned();
+        self.signup_date = r.signup_date();
+        self.tags = Some(r.tags().clone());
+        self.birthday = r.birthday();
+        self.email_opt_in = Some(r.email_opt_in());
+        self.sms_opt_in = Some(r.sms_opt_in());
+        self.attributes = r.attributes().clone();
+    }
+
     fn empty(customer: CustomerId) -> Profile {
         Profile {
             customer,
@@ -476,33 +487,33 @@ impl<'a> ProfilesBuilder<'a> {
             .map(|(i, s)| (s.as_str(), i64::try_from(i).unwrap_or(i64::MAX)))
             .collect();
 
-        let mut ids: Vec<&CustomerId> = self
+        let same_index = std::sync::Arc::ptr_eq(self.segmentation.index(), self.summaries.index())
+            || self.segmentation.index() == self.summaries.index();
+        if self.prospects == Prospects::Exclude && same_index {
+            return self.build_segmented(as_of, table, segments);
+        }
+        let order = self.summaries.index().id_order();
+        let mut ids: Vec<CustomerId> = self
             .segmentation
             .iter()
-            .map(|c| &c.scored.customer)
+            .map(|c| c.scored.customer.clone())
             .collect();
         if self.prospects == Prospects::Include {
-            ids.extend(self.summaries.iter().map(CustomerSummary::customer));
+            ids.extend(self.summaries.index().iter().cloned());
             if let Some(customers) = self.customers {
-                ids.extend(customers.iter().map(Customer::id));
+                ids.extend(customers.iter().map(|c| c.id().clone()));
             }
-            ids.sort_unstable();
+            ids.sort_unstable_by(|a, b| order.compare(a.as_str(), b.as_str()));
             ids.dedup();
         }
 
         let n = ids.len();
         let mut builder = ColumnsBuilder::new(n);
-        let mut segmented = self.segmentation.iter().peekable();
-        let mut summaries = self.summaries.iter().peekable();
-        let mut records = self.customers.into_iter().flatten().peekable();
-        for (row, &id) in ids.iter().enumerate() {
-            while segmented.next_if(|c| &c.scored.customer < id).is_some() {}
-            while summaries.next_if(|s| s.customer() < id).is_some() {}
-            while records.next_if(|c| c.id() < id).is_some() {}
-            let seg = segmented.next_if(|c| &c.scored.customer == id);
-            let summary = summaries.next_if(|s| s.customer() == id);
-            let record = records.next_if(|c| c.id() == id);
-            let profile = join(id, as_of, seg, summary, record)?;
+        for (row, id) in ids.iter().enumerate() {
+            let seg = self.segmentation.get(id.as_str());
+            let summary = self.summaries.get(id.as_str());
+            let record = self.customers.and_then(|c| c.get(id.as_str()));
+            let profile = join(id, as_of, seg.as_ref(), summary.as_ref(), record)?;
             let segment = profile
                 .segment
                 .as_ref()
@@ -515,11 +526,189 @@ impl<'a> ProfilesBuilder<'a> {
             scale: self.scale,
             table,
             segments,
-            ids: ids.into_iter().cloned().collect(),
+            ids,
             cols,
             attrs,
             attr_present,
         })
+    }
+}
+
+impl ProfilesBuilder<'_> {
+    /// Profiles of exactly the segmented customers, whose summaries share
+    /// the segmentation's index: every summary, score and segment column
+    /// is filled column by column (on all threads with `parallel`), and
+    /// customer records are joined by binary search.
+    fn build_segmented(
+        self,
+        as_of: NaiveDate,
+        table: SegmentTable,
+        segments: Vec<Segment>,
+    ) -> Result<Profiles> {
+        let scores = self.segmentation.scores();
+        let sc = scores.columns();
+        let cols = self.summaries.columns();
+        let index = self.summaries.index();
+        let seg = self.segmentation.segment_column();
+        let n = scores.len();
+        let as_of_day = i64::from(as_of.num_days_from_ce());
+        let pos = |k: usize| sc.rows.get(k).map_or(usize::MAX, |&p| crate::id::widen(p));
+        // The segmentation must have been scored from these summaries.
+        for k in 0..n {
+            let p = pos(k);
+            let last = cols.last.get(p).copied().unwrap_or(crate::summary::NO_DAY);
+            let scored = sc.recency_days.get(k).copied().unwrap_or_default();
+            let id = || index.id(p).map(CustomerId::to_string).unwrap_or_default();
+            if last == crate::summary::NO_DAY {
+                let id = id();
+                return Err(Error::config(
+                    "summaries",
+                    format!(
+                        "customer {id} is segmented but has no summary with a purchase; \
+                         build profiles from the summaries the segmentation was scored from"
+                    ),
+                ));
+            }
+            let recency = as_of_day - i64::from(last);
+            if recency != scored {
+                let id = id();
+                return Err(Error::config(
+                    "summaries",
+                    format!(
+                        "customer {id}: recency is {scored} days in the segmentation but {recency} in the \
+                         summaries (as of {as_of}); build profiles from the summaries the \
+                         segmentation was scored from"
+                    ),
+                ));
+            }
+        }
+        let first_day = |k: usize| cols.days_of(pos(k)).first().copied();
+        let mut builder = ColumnsBuilder::new(0);
+        {
+            let c = &mut builder.cols;
+            c.recency_days = int_col(n, |k| sc.recency_days.get(k).copied());
+            c.frequency = int_col(n, |k| sc.frequency.get(k).copied());
+            c.monetary = int_col(n, |k| sc.monetary.get(k).copied());
+            c.average_order_value = int_col(n, |k| {
+                let p = pos(k);
+                average(cols.monetary(p), cols.orders.get(p).copied().unwrap_or(0))
+            });
+            c.first_order = int_col(n, |k| first_day(k).map(i64::from));
+            c.last_order = int_col(n, |k| cols.last.get(pos(k)).map(|&d| i64::from(d)));
+            c.days_since_first_order =
+                int_col(n, |k| first_day(k).map(|d| as_of_day - i64::from(d)));
+            c.anniversary = int_col(n, |k| {
+                first_day(k)
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .map(pack_ymd)
+            });
+            let score = |v: &[u8], k: usize| v.get(k).copied().unwrap_or(0);
+            c.r = int_col(n, |k| Some(i64::from(score(&sc.r, k))));
+            c.f = int_col(n, |k| Some(i64::from(score(&sc.f, k))));
+            c.m = int_col(n, |k| Some(i64::from(score(&sc.m, k))));
+            c.cell = int_col(n, |k| {
+                Some(pack_cell_parts(
+                    score(&sc.r, k),
+                    score(&sc.f, k),
+                    score(&sc.m, k),
+                ))
+            });
+            c.segment = int_col(n, |k| seg.get(k).map(|&s| i64::from(s)));
+        }
+        let mut first_channel = IntCol::with_len(n);
+        let mut first_store = IntCol::with_len(n);
+        if !cols.first_orders.is_empty() {
+            for k in 0..n {
+                let first = cols.first_orders.get(pos(k)).and_then(Option::as_ref);
+                first_channel.set(
+                    k,
+                    first
+                        .and_then(|f| f.channel.as_ref())
+                        .map(|t| builder.first_channel.intern(t.as_str())),
+                );
+                first_store.set(
+                    k,
+                    first
+                        .and_then(|f| f.store.as_ref())
+                        .map(|t| builder.first_store.intern(t.as_str())),
+                );
+            }
+        }
+        builder.cols.first_channel = first_channel;
+        builder.cols.first_store = first_store;
+        builder.n = n;
+        for col in [
+            &mut builder.cols.acquisition_channel,
+            &mut builder.cols.signup_date,
+            &mut builder.cols.birthday,
+            &mut builder.cols.birthday_month,
+            &mut builder.cols.email_opt_in,
+            &mut builder.cols.sms_opt_in,
+            &mut builder.cols.predicted_clv,
+        ] {
+            *col = IntCol::with_len(n);
+        }
+        builder.cols.p_alive = FloatCol::with_len(n);
+        builder.cols.expected_purchases = FloatCol::with_len(n);
+        builder.cols.tags.valid = Bits::zeros(n);
+        let ids: Vec<CustomerId> = (0..n).filter_map(|k| index.id(pos(k)).cloned()).collect();
+        match self.customers {
+            None => builder.cols.tags.offsets = vec![0; n + 1],
+            Some(customers) => {
+                for (k, id) in ids.iter().enumerate() {
+                    match customers.get(id.as_str()) {
+                        Some(record) => {
+                            let mut p = Profile::empty(id.clone());
+                            p.set_record(record);
+                            builder.push_record(k, &p);
+                        }
+                        None => builder.cols.tags.offsets.push(builder.cols.tags.ids.len()),
+                    }
+                }
+            }
+        }
+        let (cols, attrs, attr_present) = builder.finish();
+        Ok(Profiles {
+            as_of,
+            scale: self.scale,
+            table,
+            segments,
+            ids,
+            cols,
+            attrs,
+            attr_present,
+        })
+    }
+}
+
+/// Net amount per order, rounded half away from zero (as
+/// [`CustomerSummary::average_amount`]); `None` without orders.
+fn average(total: i64, orders: u32) -> Option<i64> {
+    let (total, n) = (i128::from(total), i128::from(orders));
+    if n == 0 {
+        return None;
+    }
+    i64::try_from((2 * total + total.signum() * n) / (2 * n)).ok()
+}
+
+/// An integer column of `n` rows from `f`, computed on all threads with
+/// `parallel`; rows where `f` gives `None` are missing.
+fn int_col(n: usize, f: impl Fn(usize) -> Option<i64> + Sync + Send) -> IntCol {
+    let mut missing = Vec::new();
+    let values = crate::par::column(n, |k| f(k).unwrap_or(i64::MIN));
+    for (k, &v) in values.iter().enumerate() {
+        if v == i64::MIN && f(k).is_none() {
+            missing.push(k);
+        }
+    }
+    let mut valid = Bits::ones(n);
+    for k in missing {
+        valid.set(k, false);
+    }
+    IntCol {
+        values,
+        valid,
+        dict: Vec::new(),
     }
 }
 
@@ -572,13 +761,7 @@ fn join(
         p.segment = Some(c.segment.clone());
     }
     if let Some(r) = record {
-        p.acquisition_channel = r.acquisition_channel().cloned();
-        p.signup_date = r.signup_date();
-        p.tags = Some(r.tags().clone());
-        p.birthday = r.birthday();
-        p.email_opt_in = Some(r.email_opt_in());
-        p.sms_opt_in = Some(r.sms_opt_in());
-        p.attributes = r.attributes().clone();
+        p.set_record(r);
     }
     Ok(p)
 }
@@ -676,6 +859,13 @@ impl ColumnsBuilder {
                 .as_ref()
                 .map(|t| self.first_store.intern(t.as_str())),
         );
+        self.push_record(row, p);
+    }
+
+    /// Writes the customer-record and prediction fields of row `row`
+    /// (rows are pushed in order: tags need it).
+    fn push_record(&mut self, row: usize, p: &Profile) {
+        let c = &mut self.cols;
         c.acquisition_channel.set(
             row,
             p.acquisition_channel
@@ -749,93 +939,6 @@ impl ColumnsBuilder {
             }
         }
         (self.cols, self.attrs, self.attr_present)
-    }
-}
-
-/// The per-customer columns the columnar pipeline computes, one entry per
-/// customer in id order (see [`crate::columnar`]).
-pub(crate) struct RfmColumns {
-    pub(crate) ids: Vec<CustomerId>,
-    pub(crate) recency_days: Vec<i64>,
-    pub(crate) frequency: Vec<i64>,
-    pub(crate) monetary: Vec<i64>,
-    /// Day numbers ([`day_number`]).
-    pub(crate) last_order: Vec<i64>,
-    pub(crate) r: Vec<i64>,
-    pub(crate) f: Vec<i64>,
-    pub(crate) m: Vec<i64>,
-    /// [`pack_cell`] of the scores.
-    pub(crate) cell: Vec<i64>,
-    /// Index into the table's [`segments`](SegmentTable::segments).
-    pub(crate) segment: Vec<i64>,
-}
-
-fn full_col(values: Vec<i64>) -> IntCol {
-    let n = values.len();
-    IntCol {
-        values,
-        valid: Bits::ones(n),
-        dict: Vec::new(),
-    }
-}
-
-impl Profiles {
-    /// Profiles from the columnar pipeline: only the RFM fields, the last
-    /// order and the segment are present; every other field is missing.
-    pub(crate) fn from_rfm_columns(
-        as_of: NaiveDate,
-        table: SegmentTable,
-        c: RfmColumns,
-    ) -> Profiles {
-        let n = c.ids.len();
-        let mut builder = ColumnsBuilder::new(0);
-        let cols = &mut builder.cols;
-        cols.r = full_col(c.r);
-        cols.f = full_col(c.f);
-        cols.m = full_col(c.m);
-        cols.cell = full_col(c.cell);
-        cols.recency_days = full_col(c.recency_days);
-        cols.frequency = full_col(c.frequency);
-        cols.monetary = full_col(c.monetary);
-        cols.last_order = full_col(c.last_order);
-        cols.segment = full_col(c.segment);
-        let (mut cols, attrs, attr_present) = builder.finish();
-        for col in [
-            &mut cols.average_order_value,
-            &mut cols.first_order,
-            &mut cols.days_since_first_order,
-            &mut cols.anniversary,
-            &mut cols.first_channel,
-            &mut cols.first_store,
-            &mut cols.acquisition_channel,
-            &mut cols.signup_date,
-            &mut cols.birthday,
-            &mut cols.birthday_month,
-            &mut cols.email_opt_in,
-            &mut cols.sms_opt_in,
-            &mut cols.predicted_clv,
-        ] {
-            *col = IntCol::with_len(n);
-        }
-        cols.p_alive = FloatCol::with_len(n);
-        cols.expected_purchases = FloatCol::with_len(n);
-        cols.tags = TagsCol {
-            offsets: vec![0; n + 1],
-            ids: Vec::new(),
-            dict: Vec::new(),
-            valid: Bits::zeros(n),
-        };
-        let segments: Vec<Segment> = table.segments().cloned().collect();
-        Profiles {
-            as_of,
-            scale: 2,
-            table,
-            segments,
-            ids: c.ids,
-            cols,
-            attrs,
-            attr_present,
-        }
     }
 }
 

@@ -5,7 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -637,19 +636,20 @@ impl<'s> Ledger<'s> {
         orders: &[&Order],
         skipped: &[usize],
     ) -> Result<Ledger<'s>> {
-        let mut slots: FxHashMap<&str, (usize, i64)> = FxHashMap::default();
-        for (slot, s) in summaries.iter().enumerate() {
-            if let Some(first) = s.first_order_date() {
-                slots.insert(s.customer().as_str(), (slot, YearMonth::of(first).index()));
-            }
-        }
+        let firsts: Vec<Option<i64>> = summaries
+            .iter()
+            .map(|s| s.first_order_date().map(|d| YearMonth::of(d).index()))
+            .collect();
         let mut skipped = skipped.iter().peekable();
         let mut entries = Vec::with_capacity(orders.len());
         for (index, order) in orders.iter().enumerate() {
             if skipped.next_if(|&&i| i == index).is_some() || !order.status().counts_amount() {
                 continue;
             }
-            let Some(&(slot, first)) = slots.get(order.customer().as_str()) else {
+            let Some(slot) = summaries.index().position(order.customer().as_str()) else {
+                continue;
+            };
+            let Some(&Some(first)) = firsts.get(slot) else {
                 continue;
             };
             let months = YearMonth::of(order.date()).index() - first;
@@ -689,7 +689,7 @@ impl<'s> Ledger<'s> {
         // Cohorts are accumulated in a flat list; `index` finds each one by
         // (group, month) once per customer, and `placed` maps a summary slot
         // to its cohort, so placing an order is two vector lookups.
-        let mut index: BTreeMap<GroupKey<&K>, BTreeMap<i64, usize>> = BTreeMap::new();
+        let mut index: BTreeMap<GroupKey<K>, BTreeMap<i64, usize>> = BTreeMap::new();
         let mut cohorts: Vec<CohortAcc> = Vec::new();
         let mut placed: Vec<Option<usize>> = vec![None; self.summaries.len()];
         for (slot, s) in self.summaries.iter().enumerate() {
@@ -701,7 +701,7 @@ impl<'s> Ledger<'s> {
             }
             let month = YearMonth::of(first).index();
             let position = *index
-                .entry(GroupKey(key(s)))
+                .entry(GroupKey(key(&s).cloned()))
                 .or_default()
                 .entry(month)
                 .or_insert_with(|| {
@@ -759,7 +759,7 @@ impl<'s> Ledger<'s> {
                 }
             }
             out.push(Group {
-                key: k.0.cloned(),
+                key: k.0,
                 value: table,
             });
         }

@@ -606,7 +606,7 @@ impl Kpis {
         let bounds = Bounds::new(summaries.as_of(), config);
         let mut acc = Acc::default();
         for s in summaries {
-            acc.add(s, &bounds);
+            acc.add(&s, &bounds);
         }
         acc.finish(&bounds)
     }
@@ -676,9 +676,11 @@ impl Kpis {
         key: impl Fn(&CustomerSummary) -> Option<&K>,
     ) -> Result<Breakdown<K, Kpis>> {
         let bounds = Bounds::new(summaries.as_of(), config);
-        let mut accs: BTreeMap<GroupKey<&K>, Acc> = BTreeMap::new();
+        let mut accs: BTreeMap<GroupKey<K>, Acc> = BTreeMap::new();
         for s in summaries {
-            accs.entry(GroupKey(key(s))).or_default().add(s, &bounds);
+            accs.entry(GroupKey(key(&s).cloned()))
+                .or_default()
+                .add(&s, &bounds);
         }
         let mut groups = Vec::with_capacity(accs.len());
         for (k, acc) in accs {
@@ -686,7 +688,7 @@ impl Kpis {
                 continue;
             }
             groups.push(Group {
-                key: k.0.cloned(),
+                key: k.0,
                 value: acc.finish(&bounds)?,
             });
         }

@@ -225,7 +225,7 @@ impl Extend<(StoreId, CustomerId, CustomerId)> for CustomerMap {
 ///     &map,
 ///     Unmapped::Qualify,
 /// )?;
-/// let ids: Vec<&str> = unified.iter().map(|s| s.customer().as_str()).collect();
+/// let ids: Vec<String> = unified.iter().map(|s| s.customer().to_string()).collect();
 /// assert_eq!(ids, ["tokyo:18", "u-1"]);
 /// let kpis = Kpis::from_summaries(&unified, &KpiConfig::default())?;
 /// // 2 unique customers, not 3: 15,000 / 2

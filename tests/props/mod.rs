@@ -77,7 +77,7 @@ proptest! {
             }
         }
         for summary in &s {
-            match model.score(summary) {
+            match model.score(&summary) {
                 Ok(cell) => {
                     prop_assert_eq!(scores.get(summary.customer().as_str()).map(|c| c.score), Some(cell));
                 }
@@ -226,10 +226,10 @@ proptest! {
         prop_assert_eq!(&sr.clone().merge(sl.clone()).unwrap(), &all);
         for c in &sl {
             if let Some(other) = sr.get(c.customer().as_str()) {
-                let lr = c.clone().merge(other).unwrap();
-                let rl = other.clone().merge(c).unwrap();
+                let lr = c.clone().merge(&other).unwrap();
+                let rl = other.clone().merge(&c).unwrap();
                 prop_assert_eq!(&lr, &rl);
-                prop_assert_eq!(Some(&lr), all.get(c.customer().as_str()));
+                prop_assert_eq!(Some(lr), all.get(c.customer().as_str()));
             }
         }
     }
@@ -333,7 +333,7 @@ proptest! {
                 .map(|o| copy_as(o, copy_id, o.id().as_str()))
                 .collect();
             let copied = summarize(&copy);
-            let cell = model.score(copied.get(copy_id).unwrap()).unwrap();
+            let cell = model.score(&copied.get(copy_id).unwrap()).unwrap();
             prop_assert_eq!(cell, c.score, "{} vs its copy", c.customer);
         }
     }
@@ -402,7 +402,7 @@ fn check_segmentation(table: &SegmentTable, scores: &Scores) -> Result<(), TestC
     let seg = table.segment_all(scores).unwrap();
     prop_assert_eq!(seg.len(), scores.len());
     for (c, scored) in seg.iter().zip(scores) {
-        prop_assert_eq!(&c.scored, scored);
+        prop_assert_eq!(&c.scored, &scored);
         prop_assert_eq!(c.segment.as_str(), first_match(table, scored.score));
         let memberships = table
             .segments()

@@ -1,0 +1,1191 @@
+//! Orders → the validated [`OrderLog`]: the one ingest stage every later
+//! stage is built from.
+//!
+//! Raw orders are checked **once**, here, and stored as columns; the
+//! summaries ([`Summaries::from_log`](crate::summary::Summaries::from_log)),
+//! and through them the scores, segments, audience profiles, BTYD inputs and
+//! cohorts, read the log and never the raw orders again.
+//!
+//! # What ingesting does
+//!
+//! 1. **Validates** each order, in input order: its id is not a repeat of an
+//!    earlier order's ([`Error::DuplicateOrderId`]); it is not dated after
+//!    the as-of date ([`Error::OrderAfterAsOf`], or left out under
+//!    [`FutureOrders::Ignore`]); its amount has the right sign for its
+//!    status ([`Error::InvalidAmount`]); with a customer list, its customer
+//!    is on it ([`Error::UnknownCustomer`]). Under [`Validation::Strict`] the
+//!    first problem is the error; under [`Validation::Lenient`] every
+//!    problem order is listed in [`OrderLog::skipped`] and the rest are kept.
+//!    Nothing is dropped silently.
+//! 2. Applies the [status policy](crate::order#status-policy): completed
+//!    orders and returns are kept as rows, cancellations are validated
+//!    (their ids count for duplicates) and then counted in
+//!    [`OrderLog::cancelled`] only.
+//! 3. **Interns** customer ids once into a [`CustomerIndex`]: the customers
+//!    with a kept row, numbered `0..n` in the [`IdOrder`] you chose. Every
+//!    later stage shares this index (an `Arc`) and so uses one id order
+//!    everywhere: output order, rank tie-breaks, lookups, top-N ties.
+//! 4. Stores the rows as columns grouped by customer, each customer's rows
+//!    sorted by (date, input position), with each row's 0-based input
+//!    position kept for error messages.
+//!
+//! Memory: 21 bytes per kept row (day, amount, position, return flag),
+//! plus 16 more when orders carry costs, plus 4 bytes per customer; the
+//! first completed order's id, channel and store are kept per customer
+//! when the orders have ids.
+//!
+//! # Three ways in, one type out
+//!
+//! - [`IngestConfig::ingest`] takes any `IntoIterator<Item = &Order>`
+//!   (a slice, a `Vec`, an iterator);
+//! - [`IngestConfig::ingest_for`] also checks customers against a
+//!   [`Customers`] list;
+//! - [`IngestConfig::builder`] gives a [`LogBuilder`] to
+//!   [`push`](LogBuilder::push) rows one at a time, for loaders that never
+//!   materialise [`Order`]s (a CSV or Arrow reader): `push(customer, date,
+//!   amount)` is a completed order, [`push_return`](LogBuilder::push_return)
+//!   a refund, [`push_order`](LogBuilder::push_order) a full [`Order`].
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use rfmkit::ingest::{IdOrder, IngestConfig};
+//! use rfmkit::summary::Summaries;
+//! use rfmkit::Money;
+//!
+//! let day = |d| NaiveDate::from_ymd_opt(2025, 1, d).ok_or("bad date");
+//! let mut log = IngestConfig::new(day(31)?).id_order(IdOrder::Numeric).builder();
+//! log.push("10", day(3)?, Money::new(1_200))?;
+//! log.push("9", day(5)?, Money::new(800))?;
+//! log.push_return("10", day(6)?, Money::new(-200))?;
+//! let log = log.build()?;
+//! // Numeric id order: customer 9 comes before customer 10.
+//! let ids: Vec<&str> = log.index().iter().map(|c| c.as_str()).collect();
+//! assert_eq!(ids, ["9", "10"]);
+//! assert_eq!(log.rows(), 3);
+//!
+//! let summaries = Summaries::from_log(&log)?;
+//! let ten = summaries.get("10").ok_or("missing")?;
+//! assert_eq!((ten.orders(), ten.monetary()), (1, Money::new(1_000)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customers;
+use crate::error::{Error, Result};
+use crate::id::{CustomerId, OrderId};
+use crate::money::Money;
+use crate::order::{Order, OrderStatus};
+use crate::summary::FirstOrder;
+
+/// The largest number of rows (and customers) one log holds: indices are
+/// `u32`. Split larger inputs and merge their summaries.
+pub const MAX_ROWS: usize = u32::MAX as usize;
+
+/// How many rows or map entries are reserved up front at most, whatever an
+/// iterator's `size_hint` or a caller's count says: a wrong hint must cost
+/// reallocations, never an abort.
+const MAX_PREALLOCATION: usize = 1 << 22;
+
+/// What to do with orders dated after the as-of date.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::ingest::FutureOrders;
+/// assert_eq!(FutureOrders::default(), FutureOrders::Reject);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FutureOrders {
+    /// Such an order is an [`Error::OrderAfterAsOf`] (the default): scoring
+    /// "as of" a date with later orders in the input is usually a mistake.
+    #[default]
+    Reject,
+    /// Such orders are left out and listed in [`OrderLog::skipped`], for
+    /// re-scoring history as of past dates from a full order log.
+    Ignore,
+}
+
+/// How to handle invalid orders.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::ingest::Validation;
+/// assert_eq!(Validation::default(), Validation::Strict);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Validation {
+    /// The first invalid order (in input order) is returned as the error (the
+    /// default).
+    #[default]
+    Strict,
+    /// Invalid orders are skipped and each is listed in
+    /// [`OrderLog::skipped`] with its error; the rest are kept.
+    Lenient,
+}
+
+/// The order of customer ids: output order and the tie-break of every
+/// ranking, in every stage.
+///
+/// # Example
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use rfmkit::ingest::IdOrder;
+///
+/// assert_eq!(IdOrder::default(), IdOrder::Text);
+/// assert_eq!(IdOrder::Text.compare("10", "9"), Ordering::Less); // byte-wise
+/// assert_eq!(IdOrder::Numeric.compare("10", "9"), Ordering::Greater); // by value
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum IdOrder {
+    /// [`CustomerId`] order: byte-wise text, `"C10" < "C9"` (the default).
+    #[default]
+    Text,
+    /// Integer ids by value, then by text (so `"07"` < `"7"`), as a
+    /// database orders an integer id column: `"9" < "10" < "100"`. Every id
+    /// must be a decimal `i64` (ingesting checks it).
+    Numeric,
+}
+
+impl IdOrder {
+    /// Compares two ids in this order. Under [`IdOrder::Numeric`], an id
+    /// that is not an integer sorts after every integer id (such ids are
+    /// rejected when a log or summaries are built, so this only matters for
+    /// lookups of ids that cannot be present).
+    #[must_use]
+    pub fn compare(self, a: &str, b: &str) -> Ordering {
+        match self {
+            IdOrder::Text => a.cmp(b),
+            IdOrder::Numeric => numeric_key(a).cmp(&numeric_key(b)).then_with(|| a.cmp(b)),
+        }
+    }
+}
+
+/// The numeric sort key of an id: integers first, by value.
+fn numeric_key(id: &str) -> (bool, i64) {
+    match id.parse::<i64>() {
+        Ok(v) => (false, v),
+        Err(_) => (true, 0),
+    }
+}
+
+/// The customers of a log (or of summaries built otherwise), numbered
+/// `0..len` in their [`IdOrder`].
+///
+/// Every stage after ingest (summaries, scores, segmentation, profiles)
+/// holds the same index behind an `Arc`, so a customer's position is the
+/// same in all of them, and lookups by id are a binary search in this
+/// order.
+///
+/// # Example
+///
+/// ```
+/// use rfmkit::ingest::{CustomerIndex, IdOrder};
+///
+/// let index = CustomerIndex::new(["100", "9", "10"], IdOrder::Numeric)?;
+/// assert_eq!(index.position("10"), Some(1));
+/// assert_eq!(index.id(2).map(|c| c.as_str()), Some("100"));
+/// assert_eq!(index.position("11"), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerIndex {
+    ids: Vec<CustomerId>,
+    id_order: IdOrder,
+}
+
+impl CustomerIndex {
+    /// An index of `ids` (any order, no repeats) in `id_order`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `customers`) if an id repeats, or
+    /// (field `id_order`) under [`IdOrder::Numeric`] if an id is not a
+    /// decimal integer; (field `rows`) beyond [`MAX_ROWS`] customers.
+    pub fn new<I>(ids: I, id_order: IdOrder) -> Result<CustomerIndex>
+    where
+        I: IntoIterator,
+        I::Item: Into<CustomerId>,
+    {
+        let mut ids: Vec<CustomerId> = ids.into_iter().map(Into::into).collect();
+        check_numeric(&ids, id_order)?;
+        ids.sort_unstable_by(|a, b| id_order.compare(a.as_str(), b.as_str()));
+        if let Some(w) = ids.windows(2).find(|w| matches!(w, [a, b] if a == b)) {
+            let repeated = w.first().map(CustomerId::to_string).unwrap_or_default();
+            return Err(Error::config(
+                "customers",
+                format!("customer {repeated} appears twice; ids must be unique"),
+            ));
+        }
+        if ids.len() > MAX_ROWS {
+            return Err(too_many());
+        }
+        Ok(CustomerIndex { ids, id_order })
+    }
+
+    /// An index of ids already sorted in `id_order` without repeats.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new), and (field `customers`) if the ids are not in
+    /// `id_order`.
+    pub(crate) fn from_sorted(ids: Vec<CustomerId>, id_order: IdOrder) -> Result<CustomerIndex> {
+        check_numeric(&ids, id_order)?;
+        let sorted = ids.windows(2).all(|w| match w {
+            [a, b] => id_order.compare(a.as_str(), b.as_str()) == Ordering::Less,
+            _ => true,
+        });
+        if !sorted {
+            return Err(Error::config(
+                "customers",
+                format!("customers must be sorted in {id_order:?} id order with no repeats"),
+            ));
+        }
+        if ids.len() > MAX_ROWS {
+            return Err(too_many());
+        }
+        Ok(CustomerIndex { ids, id_order })
+    }
+
+    /// An index with no customers.
+    pub(crate) fn empty(id_order: IdOrder) -> CustomerIndex {
+        CustomerIndex {
+            ids: Vec::new(),
+            id_order,
+        }
+    }
+
+    /// The id order.
+    #[must_use]
+    pub fn id_order(&self) -> IdOrder {
+        self.id_order
+    }
+
+    /// The number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no customers.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The id at `position`.
+    #[must_use]
+    pub fn id(&self, position: usize) -> Option<&CustomerId> {
+        self.ids.get(position)
+    }
+
+    /// The ids in order.
+    #[must_use]
+    pub fn ids(&self) -> &[CustomerId] {
+        &self.ids
+    }
+
+    /// The ids in order, as an iterator.
+    pub fn iter(&self) -> std::slice::Iter<'_, CustomerId> {
+        self.ids.iter()
+    }
+
+    /// The position of a customer, by binary search in the id order.
+    #[must_use]
+    pub fn position(&self, id: &str) -> Option<usize> {
+        let order = self.id_order;
+        self.ids
+            .binary_search_by(|probe| order.compare(probe.as_str(), id))
+            .ok()
+    }
+}
+
+fn too_many() -> Error {
+    Error::config(
+        "rows",
+        format!("more than {MAX_ROWS} rows or customers; split the input and merge the summaries"),
+    )
+}
+
+fn check_numeric(ids: &[CustomerId], id_order: IdOrder) -> Result<()> {
+    if id_order == IdOrder::Numeric {
+        if let Some(bad) = ids.iter().find(|id| id.as_str().parse::<i64>().is_err()) {
+            return Err(Error::config(
+                "id_order",
+                format!("customer id {bad:?} is not an integer; use IdOrder::Text"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An order that was not kept, with the reason.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::ingest::{FutureOrders, IngestConfig};
+/// use rfmkit::{Error, Money, Order};
+///
+/// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?;
+/// let later = NaiveDate::from_ymd_opt(2025, 2, 2).ok_or("bad date")?;
+/// let orders = [Order::new("A-9", "carol", later, Money::new(500))];
+/// let log = IngestConfig::new(as_of).future_orders(FutureOrders::Ignore).ingest(&orders)?;
+/// let skipped = &log.skipped()[0];
+/// assert_eq!((skipped.index, skipped.order_id.as_str()), (0, "A-9"));
+/// assert!(matches!(skipped.reason, Error::OrderAfterAsOf { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// 0-based position of the order in the input.
+    pub index: usize,
+    /// The order's id (empty for rows pushed without one).
+    pub order_id: OrderId,
+    /// Why it was skipped.
+    pub reason: Error,
+}
+
+/// How to ingest orders: the as-of date, the policies and the id order.
+///
+/// Created with [`IngestConfig::new`]; the setters take and return the
+/// config. A config is plain data: reuse it for any number of runs.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::ingest::{FutureOrders, IngestConfig, Validation};
+/// use rfmkit::{Money, Order};
+///
+/// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?;
+/// let day = |d| NaiveDate::from_ymd_opt(2025, 1, d).ok_or("bad date");
+/// let orders = vec![
+///     Order::new("A-1", "alice", day(3)?, Money::new(1200)),
+///     Order::new("A-2", "alice", day(3)?, Money::new(-5)), // wrong sign for a purchase
+///     Order::new("A-1", "bob", day(4)?, Money::new(800)),  // duplicate id
+/// ];
+/// let config = IngestConfig::new(as_of)
+///     .validation(Validation::Lenient)
+///     .future_orders(FutureOrders::Ignore);
+/// let log = config.ingest(&orders)?;
+/// assert_eq!((log.rows(), log.index().len()), (1, 1));
+/// assert_eq!(log.skipped().iter().map(|s| s.index).collect::<Vec<_>>(), [1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct IngestConfig {
+    as_of: NaiveDate,
+    #[serde(default)]
+    future_orders: FutureOrders,
+    #[serde(default)]
+    validation: Validation,
+    #[serde(default)]
+    id_order: IdOrder,
+}
+
+impl IngestConfig {
+    /// A config as of `as_of` with the defaults: [`FutureOrders::Reject`],
+    /// [`Validation::Strict`], [`IdOrder::Text`].
+    #[must_use]
+    pub fn new(as_of: NaiveDate) -> IngestConfig {
+        IngestConfig {
+            as_of,
+            future_orders: FutureOrders::Reject,
+            validation: Validation::Strict,
+            id_order: IdOrder::Text,
+        }
+    }
+
+    /// Sets what to do with orders after the as-of date (default
+    /// [`FutureOrders::Reject`]).
+    #[must_use]
+    pub fn future_orders(mut self, policy: FutureOrders) -> IngestConfig {
+        self.future_orders = policy;
+        self
+    }
+
+    /// Sets how invalid orders are handled (default [`Validation::Strict`]).
+    #[must_use]
+    pub fn validation(mut self, validation: Validation) -> IngestConfig {
+        self.validation = validation;
+        self
+    }
+
+    /// Sets the id order (default [`IdOrder::Text`]).
+    #[must_use]
+    pub fn id_order(mut self, id_order: IdOrder) -> IngestConfig {
+        self.id_order = id_order;
+        self
+    }
+
+    /// The as-of date.
+    #[must_use]
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// An empty [`LogBuilder`] with this config.
+    #[must_use]
+    pub fn builder<'a>(&self) -> LogBuilder<'a> {
+        LogBuilder::new(self.clone(), None)
+    }
+
+    /// Validates and ingests orders; see the [module docs](self).
+    ///
+    /// Empty input gives an empty log.
+    ///
+    /// # Errors
+    ///
+    /// With [`Validation::Strict`], the first invalid order's error:
+    /// [`Error::DuplicateOrderId`], [`Error::OrderAfterAsOf`] (unless
+    /// [`FutureOrders::Ignore`]) or [`Error::InvalidAmount`]. In both modes,
+    /// [`Error::InvalidConfig`] beyond [`MAX_ROWS`] rows, or under
+    /// [`IdOrder::Numeric`] for an id that is not an integer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?;
+    /// let day = NaiveDate::from_ymd_opt(2025, 1, 10).ok_or("bad date")?;
+    /// let orders = [Order::new("A-1", "alice", day, Money::new(1200))];
+    /// let log = IngestConfig::new(as_of).ingest(&orders)?;
+    /// assert_eq!((log.rows(), log.skipped().len()), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ingest<'a>(&self, orders: impl IntoIterator<Item = &'a Order>) -> Result<OrderLog> {
+        let orders = orders.into_iter();
+        let mut builder = LogBuilder::new(self.clone(), None);
+        builder.reserve(orders.size_hint().0);
+        for order in orders {
+            builder.push_order(order)?;
+        }
+        builder.build()
+    }
+
+    /// Like [`ingest`](Self::ingest), and also checks that every order's
+    /// customer is in `customers`.
+    ///
+    /// Customers in the list without orders are not in the log (they have
+    /// no purchase to score).
+    ///
+    /// # Errors
+    ///
+    /// As [`ingest`](Self::ingest), plus [`Error::UnknownCustomer`] for an
+    /// order whose customer is not in the list (checked after the other
+    /// checks; skipped instead under [`Validation::Lenient`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::customer::{Customer, Customers};
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::{Error, Money, Order};
+    ///
+    /// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?;
+    /// let day = NaiveDate::from_ymd_opt(2025, 1, 10).ok_or("bad date")?;
+    /// let customers = Customers::new([Customer::new("alice")])?;
+    /// let orders = [Order::new("A-1", "mallory", day, Money::new(1200))];
+    /// let err = IngestConfig::new(as_of).ingest_for(&orders, &customers).unwrap_err();
+    /// assert!(matches!(err, Error::UnknownCustomer { index: 0, .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ingest_for<'a>(
+        &self,
+        orders: impl IntoIterator<Item = &'a Order>,
+        customers: &'a Customers,
+    ) -> Result<OrderLog> {
+        let orders = orders.into_iter();
+        let mut builder = LogBuilder::new(self.clone(), Some(customers));
+        builder.reserve(orders.size_hint().0);
+        for order in orders {
+            builder.push_order(order)?;
+        }
+        builder.build()
+    }
+}
+
+/// The best first-order candidate of a customer while pushing.
+#[derive(Debug, Clone)]
+struct FirstCandidate<'a> {
+    day: i32,
+    order: &'a Order,
+}
+
+/// Builds an [`OrderLog`] row by row; made by [`IngestConfig::builder`].
+///
+/// Each push validates the row (as [`IngestConfig::ingest`] does) and
+/// interns the customer id (one hash lookup). Under [`Validation::Strict`]
+/// a push returns the row's error; under [`Validation::Lenient`] it records
+/// the row in [`OrderLog::skipped`] and returns `Ok`. Positions (the
+/// `index` in errors) count every push, 0-based.
+#[derive(Debug, Clone)]
+pub struct LogBuilder<'a> {
+    config: IngestConfig,
+    customers: Option<&'a Customers>,
+    intern: FxHashMap<CompactString, u32>,
+    names: Vec<CompactString>,
+    seen_ids: FxHashMap<&'a OrderId, usize>,
+    customer: Vec<u32>,
+    day: Vec<i32>,
+    amount: Vec<i64>,
+    position: Vec<u32>,
+    returned: Vec<bool>,
+    /// Costs, once any row has one: `None` for rows without.
+    cost: Option<Vec<Option<i64>>>,
+    /// First completed order candidates per interned customer, when rows
+    /// came from [`Order`]s.
+    first: Vec<Option<FirstCandidate<'a>>>,
+    skipped: Vec<Skipped>,
+    cancelled: usize,
+    pushed: usize,
+    as_of_day: i32,
+    /// A row count beyond [`MAX_ROWS`] was reached.
+    overfull: bool,
+}
+
+impl<'a> LogBuilder<'a> {
+    fn new(config: IngestConfig, customers: Option<&'a Customers>) -> LogBuilder<'a> {
+        let as_of_day = config.as_of.num_days_from_ce();
+        LogBuilder {
+            config,
+            customers,
+            intern: FxHashMap::default(),
+            names: Vec::new(),
+            seen_ids: FxHashMap::default(),
+            customer: Vec::new(),
+            day: Vec::new(),
+            amount: Vec::new(),
+            position: Vec::new(),
+            returned: Vec::new(),
+            cost: None,
+            first: Vec::new(),
+            skipped: Vec::new(),
+            cancelled: 0,
+            pushed: 0,
+            as_of_day,
+            overfull: false,
+        }
+    }
+
+    /// Reserves room for about `rows` more rows (at most a few million are
+    /// reserved up front, whatever `rows` says).
+    pub fn reserve(&mut self, rows: usize) {
+        let rows = rows.min(MAX_PREALLOCATION);
+        self.customer.reserve(rows);
+        self.day.reserve(rows);
+        self.amount.reserve(rows);
+        self.position.reserve(rows);
+        self.returned.reserve(rows);
+    }
+
+    /// Sets the id order the log will be numbered in (default: the
+    /// config's), e.g. after looking at the ids with
+    /// [`customer_ids`](Self::customer_ids).
+    #[must_use]
+    pub fn id_order(mut self, id_order: IdOrder) -> Self {
+        self.config.id_order = id_order;
+        self
+    }
+
+    /// The distinct customer ids of the kept rows so far, in first-seen
+    /// order.
+    pub fn customer_ids(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(CompactString::as_str)
+    }
+
+    /// The number of rows pushed so far, kept or not.
+    #[must_use]
+    pub fn pushed(&self) -> usize {
+        self.pushed
+    }
+
+    /// Adds a completed order without an order id: a customer, a date and
+    /// an amount `>= 0`. Such rows are not checked for duplicate ids.
+    ///
+    /// # Errors
+    ///
+    /// Under [`Validation::Strict`]: [`Error::OrderAfterAsOf`] (unless
+    /// [`FutureOrders::Ignore`]), [`Error::InvalidAmount`] for a negative
+    /// amount, [`Error::UnknownCustomer`] with a customer list. Under
+    /// [`Validation::Lenient`] these rows are skipped and listed instead.
+    pub fn push(&mut self, customer: &str, date: NaiveDate, amount: Money) -> Result<()> {
+        self.push_row(None, customer, date, amount, OrderStatus::Completed, None)
+    }
+
+    /// Adds a return without an order id: the refund is an amount `<= 0`.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push); [`Error::InvalidAmount`] for a positive
+    /// amount.
+    pub fn push_return(&mut self, customer: &str, date: NaiveDate, amount: Money) -> Result<()> {
+        self.push_row(None, customer, date, amount, OrderStatus::Returned, None)
+    }
+
+    /// Adds an [`Order`]: checked for a duplicate id, the as-of date, the
+    /// amount's sign and (with a list) its customer, then kept by the
+    /// status policy.
+    ///
+    /// # Errors
+    ///
+    /// Under [`Validation::Strict`], the order's problem:
+    /// [`Error::DuplicateOrderId`], [`Error::OrderAfterAsOf`],
+    /// [`Error::InvalidAmount`] or [`Error::UnknownCustomer`].
+    pub fn push_order(&mut self, order: &'a Order) -> Result<()> {
+        self.push_row(
+            Some(order),
+            order.customer().as_str(),
+            order.date(),
+            order.amount(),
+            order.status(),
+            order.cost(),
+        )
+    }
+
+    fn push_row(
+        &mut self,
+        order: Option<&'a Order>,
+        customer: &str,
+        date: NaiveDate,
+        amount: Money,
+        status: OrderStatus,
+        cost: Option<Money>,
+    ) -> Result<()> {
+        let index = self.pushed;
+        self.pushed = self.pushed.saturating_add(1);
+        if let Some(reason) = self.check(index, order, customer, date, amount, status) {
+            let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
+                && self.config.future_orders == FutureOrders::Ignore;
+            if self.config.validation == Validation::Strict && !ignorable {
+                return Err(reason);
+            }
+            self.skipped.push(Skipped {
+                index,
+                order_id: order.map_or_else(|| OrderId::new(""), |o| o.id().clone()),
+                reason,
+            });
+            return Ok(());
+        }
+        if !status.counts_amount() {
+            self.cancelled = self.cancelled.saturating_add(1);
+            return Ok(());
+        }
+        if self.customer.len() >= MAX_ROWS || index >= MAX_ROWS {
+            self.overfull = true;
+            return Ok(());
+        }
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let slot = match self.intern.get(customer) {
+            Some(&slot) => slot,
+            None => {
+                let key = CompactString::new(customer);
+                self.intern.insert(key.clone(), next);
+                self.names.push(key);
+                self.first.push(None);
+                next
+            }
+        };
+        let day = date.num_days_from_ce();
+        self.customer.push(slot);
+        self.day.push(day);
+        self.amount.push(amount.minor_units());
+        self.position.push(u32::try_from(index).unwrap_or(u32::MAX));
+        let returned = status == OrderStatus::Returned;
+        self.returned.push(returned);
+        match (&mut self.cost, cost) {
+            (Some(costs), c) => costs.push(c.map(Money::minor_units)),
+            (None, Some(c)) => {
+                let mut costs = vec![None; self.customer.len() - 1];
+                costs.push(Some(c.minor_units()));
+                self.cost = Some(costs);
+            }
+            (None, None) => {}
+        }
+        if let (Some(order), false) = (order, returned) {
+            if let Some(best) = self.first.get_mut(crate::id::widen(slot)) {
+                let earlier = match best {
+                    Some(b) => (day, order.id()) < (b.day, b.order.id()),
+                    None => true,
+                };
+                if earlier {
+                    *best = Some(FirstCandidate { day, order });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first problem with a row, if any; records its id as seen.
+    fn check(
+        &mut self,
+        index: usize,
+        order: Option<&'a Order>,
+        customer: &str,
+        date: NaiveDate,
+        amount: Money,
+        status: OrderStatus,
+    ) -> Option<Error> {
+        let order_id = || order.map_or_else(|| OrderId::new(""), |o| o.id().clone());
+        if let Some(order) = order {
+            if let Some(&first_index) = self.seen_ids.get(order.id()) {
+                return Some(Error::DuplicateOrderId {
+                    index,
+                    order_id: order_id(),
+                    first_index,
+                });
+            }
+            self.seen_ids.insert(order.id(), index);
+        }
+        if date.num_days_from_ce() > self.as_of_day {
+            return Some(Error::OrderAfterAsOf {
+                index,
+                order_id: order_id(),
+                date,
+                as_of: self.config.as_of,
+            });
+        }
+        if !status.allows_amount(amount) {
+            return Some(Error::InvalidAmount {
+                index,
+                order_id: order_id(),
+                amount,
+                status,
+            });
+        }
+        if let Some(list) = self.customers {
+            if !list.contains(customer) {
+                return Some(Error::UnknownCustomer {
+                    index,
+                    order_id: order_id(),
+                    customer: CustomerId::from(customer),
+                });
+            }
+        }
+        None
+    }
+
+    /// Numbers the customers in the id order, groups the rows by customer
+    /// and freezes the log.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `rows`) beyond [`MAX_ROWS`] rows;
+    /// (field `id_order`) under [`IdOrder::Numeric`] if an id is not a
+    /// decimal integer.
+    pub fn build(self) -> Result<OrderLog> {
+        if self.overfull {
+            return Err(too_many());
+        }
+        let id_order = self.config.id_order;
+        // Number the customers in id order: rank[slot] = position.
+        let mut by_id: Vec<u32> = (0..self.names.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        let name = |i: u32| {
+            self.names
+                .get(crate::id::widen(i))
+                .map_or("", CompactString::as_str)
+        };
+        if id_order == IdOrder::Numeric {
+            let mut numbers = Vec::with_capacity(self.names.len());
+            for n in &self.names {
+                let v: i64 = n.parse().map_err(|_| {
+                    Error::config(
+                        "id_order",
+                        format!("customer id {n:?} is not an integer; use IdOrder::Text"),
+                    )
+                })?;
+                numbers.push(v);
+            }
+            let num = |i: u32| {
+                numbers
+                    .get(crate::id::widen(i))
+                    .copied()
+                    .unwrap_or_default()
+            };
+            by_id.sort_unstable_by(|&a, &b| num(a).cmp(&num(b)).then_with(|| name(a).cmp(name(b))));
+        } else {
+            by_id.sort_unstable_by(|&a, &b| name(a).cmp(name(b)));
+        }
+        let n = by_id.len();
+        let mut rank = vec![0_u32; n];
+        for (new, &old) in (0_u32..).zip(&by_id) {
+            if let Some(slot) = rank.get_mut(crate::id::widen(old)) {
+                *slot = new;
+            }
+        }
+        let ids: Vec<CustomerId> = by_id.iter().map(|&i| CustomerId::new(name(i))).collect();
+        let first_orders: Vec<Option<FirstOrder>> = if self.first.iter().any(Option::is_some) {
+            by_id
+                .iter()
+                .map(|&i| {
+                    self.first
+                        .get(crate::id::widen(i))
+                        .and_then(Option::as_ref)
+                        .map(|c| FirstOrder::of(c.order))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        // Counting sort of the rows by customer position (stable, so each
+        // customer's rows stay in input order), then by date within each
+        // customer.
+        let rows = self.customer.len();
+        let mut offsets = vec![0_u32; n + 1];
+        for &slot in &self.customer {
+            let c = rank.get(crate::id::widen(slot)).copied().unwrap_or(0);
+            if let Some(o) = offsets.get_mut(crate::id::widen(c) + 1) {
+                *o += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            let prev = offsets.get(i - 1).copied().unwrap_or(0);
+            if let Some(o) = offsets.get_mut(i) {
+                *o += prev;
+            }
+        }
+        let mut cursor: Vec<u32> = offsets.iter().take(n).copied().collect();
+        let mut dest = vec![0_u32; rows];
+        for (d, &slot) in dest.iter_mut().zip(&self.customer) {
+            let c = rank.get(crate::id::widen(slot)).copied().unwrap_or(0);
+            if let Some(at) = cursor.get_mut(crate::id::widen(c)) {
+                *d = *at;
+                *at += 1;
+            }
+        }
+        drop(self.customer);
+        let day = scatter(&dest, self.day);
+        let amount = scatter(&dest, self.amount);
+        let position = scatter(&dest, self.position);
+        let returned = scatter(&dest, self.returned);
+        let cost = self.cost.map(|c| scatter(&dest, c));
+        drop(dest);
+        let mut log = OrderLog {
+            config: self.config,
+            index: Arc::new(CustomerIndex { ids, id_order }),
+            offsets,
+            day,
+            amount,
+            position,
+            returned,
+            cost,
+            first_orders,
+            skipped: self.skipped,
+            cancelled: self.cancelled,
+        };
+        log.sort_days();
+        Ok(log)
+    }
+}
+
+/// `out[dest[i]] = values[i]`.
+fn scatter<T: Copy + Default>(dest: &[u32], values: Vec<T>) -> Vec<T> {
+    let mut out = vec![T::default(); values.len()];
+    for (&d, v) in dest.iter().zip(values) {
+        if let Some(slot) = out.get_mut(crate::id::widen(d)) {
+            *slot = v;
+        }
+    }
+    out
+}
+
+/// Validated orders as columns, grouped by customer: the output of the
+/// ingest stage and the input of every later one.
+///
+/// Built by [`IngestConfig::ingest`], [`IngestConfig::ingest_for`] or a
+/// [`LogBuilder`]; see the [module docs](self). Each kept row is a
+/// completed order or a return; customer `i` of the [`index`](Self::index)
+/// owns rows `range(i)`, sorted by (date, input position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLog {
+    config: IngestConfig,
+    index: Arc<CustomerIndex>,
+    offsets: Vec<u32>,
+    day: Vec<i32>,
+    amount: Vec<i64>,
+    position: Vec<u32>,
+    returned: Vec<bool>,
+    cost: Option<Vec<Option<i64>>>,
+    first_orders: Vec<Option<FirstOrder>>,
+    skipped: Vec<Skipped>,
+    cancelled: usize,
+}
+
+/// One kept row of an [`OrderLog`], as [`OrderLog::customer_rows`] yields
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Row {
+    /// The order's date.
+    pub date: NaiveDate,
+    /// The amount (a refund `<= 0` for a return).
+    pub amount: Money,
+    /// Whether the row is a return.
+    pub returned: bool,
+    /// The cost, if the order had one.
+    pub cost: Option<Money>,
+    /// 0-based position of the order in the input.
+    pub position: usize,
+}
+
+impl OrderLog {
+    /// Sorts each customer's rows by date (stable: equal dates keep input
+    /// order). Exports are usually chronological, so most customers are
+    /// already sorted and cost one scan.
+    fn sort_days(&mut self) {
+        let n = self.index.len();
+        for c in 0..n {
+            let range = self.range(c);
+            let Some(days) = self.day.get(range.clone()) else {
+                continue;
+            };
+            if days.is_sorted() {
+                continue;
+            }
+            let mut perm: Vec<usize> = range.clone().collect();
+            perm.sort_by_key(|&r| self.day.get(r).copied().unwrap_or(0));
+            let start = range.start;
+            permute(&mut self.day, start, &perm);
+            permute(&mut self.amount, start, &perm);
+            permute(&mut self.position, start, &perm);
+            permute(&mut self.returned, start, &perm);
+            if let Some(cost) = &mut self.cost {
+                permute(cost, start, &perm);
+            }
+        }
+    }
+
+    /// The config the log was ingested with.
+    #[must_use]
+    pub fn config(&self) -> &IngestConfig {
+        &self.config
+    }
+
+    /// The as-of date orders were checked against.
+    #[must_use]
+    pub fn as_of(&self) -> NaiveDate {
+        self.config.as_of
+    }
+
+    /// The customers with a kept row, in the id order.
+    #[must_use]
+    pub fn index(&self) -> &Arc<CustomerIndex> {
+        &self.index
+    }
+
+    /// The number of kept rows (completed orders and returns).
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Whether no row was kept.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+    }
+
+    /// Orders that were not kept, in input order, with the reason:
+    /// invalid ones under [`Validation::Lenient`] and ones after the as-of
+    /// date under [`FutureOrders::Ignore`].
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// The number of valid cancelled orders (they count nowhere).
+    #[must_use]
+    pub fn cancelled(&self) -> usize {
+        self.cancelled
+    }
+
+    /// The row range of the customer at `position` (empty if out of range).
+    pub(crate) fn range(&self, position: usize) -> std::ops::Range<usize> {
+        let at = |i: usize| self.offsets.get(i).map_or(0, |&o| crate::id::widen(o));
+        at(position)..at(position + 1).max(at(position))
+    }
+
+    /// The rows of the customer at `position`, by date.
+    pub fn customer_rows(&self, position: usize) -> impl Iterator<Item = Row> + '_ {
+        self.range(position).filter_map(move |r| {
+            let day = *self.day.get(r)?;
+            Some(Row {
+                date: day_to_date(day)?,
+                amount: Money::new(*self.amount.get(r)?),
+                returned: *self.returned.get(r)?,
+                cost: self
+                    .cost
+                    .as_ref()
+                    .and_then(|c| c.get(r).copied().flatten())
+                    .map(Money::new),
+                position: crate::id::widen(*self.position.get(r)?),
+            })
+        })
+    }
+
+    /// The columns for the summary kernel.
+    pub(crate) fn columns(&self) -> LogColumns<'_> {
+        LogColumns {
+            day: &self.day,
+            amount: &self.amount,
+            returned: &self.returned,
+            cost: self.cost.as_deref(),
+            first_orders: &self.first_orders,
+        }
+    }
+}
+
+/// Borrowed columns of a log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogColumns<'a> {
+    pub(crate) day: &'a [i32],
+    pub(crate) amount: &'a [i64],
+    pub(crate) returned: &'a [bool],
+    pub(crate) cost: Option<&'a [Option<i64>]>,
+    pub(crate) first_orders: &'a [Option<FirstOrder>],
+}
+
+/// Reorders `column[start..start + perm.len()]` so that slot `i` takes the
+/// value at `perm[i]` (absolute indices).
+fn permute<T: Copy>(column: &mut [T], start: usize, perm: &[usize]) {
+    let picked: Vec<T> = perm
+        .iter()
+        .filter_map(|&r| column.get(r).copied())
+        .collect();
+    if let Some(dst) = column.get_mut(start..start + picked.len()) {
+        dst.copy_from_slice(&picked);
+    }
+}
+
+/// A day number (days from the common era, as `num_days_from_ce`) back to
+/// a date.
+pub(crate) fn day_to_date(day: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, m, day).unwrap()
+    }
+
+    #[test]
+    fn rows_are_grouped_by_customer_and_sorted_by_date() {
+        let orders = [
+            Order::new("1", "b", d(1, 9), Money::new(10)),
+            Order::new("2", "a", d(1, 5), Money::new(20)),
+            Order::new("3", "b", d(1, 2), Money::new(30)),
+            Order::new("4", "a", d(1, 5), Money::new(40)),
+        ];
+        let log = IngestConfig::new(d(2, 1)).ingest(&orders).unwrap();
+        let a: Vec<(usize, i64)> = log
+            .customer_rows(0)
+            .map(|r| (r.position, r.amount.minor_units()))
+            .collect();
+        let b: Vec<(usize, i64)> = log
+            .customer_rows(1)
+            .map(|r| (r.position, r.amount.minor_units()))
+            .collect();
+        assert_eq!(a, [(1, 20), (3, 40)]);
+        assert_eq!(b, [(2, 30), (0, 10)]);
+    }
+
+    #[test]
+    fn numeric_order_and_lookups() {
+        let index = CustomerIndex::new(["9", "100", "10"], IdOrder::Numeric).unwrap();
+        let ids: Vec<&str> = index.iter().map(CustomerId::as_str).collect();
+        assert_eq!(ids, ["9", "10", "100"]);
+        assert_eq!(
+            [
+                index.position("9"),
+                index.position("10"),
+                index.position("100")
+            ],
+            [Some(0), Some(1), Some(2)]
+        );
+        assert_eq!(index.position("x"), None);
+        let err = CustomerIndex::new(["9", "x"], IdOrder::Numeric).unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }));
+        let err = CustomerIndex::new(["9", "9"], IdOrder::Text).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
+    }
+
+    #[test]
+    fn cancelled_orders_count_for_duplicates_only() {
+        let orders = [
+            Order::new("X", "a", d(1, 1), Money::new(900)).with_status(OrderStatus::Cancelled),
+            Order::new("Y", "b", d(1, 2), Money::new(100)),
+        ];
+        let log = IngestConfig::new(d(2, 1)).ingest(&orders).unwrap();
+        assert_eq!((log.rows(), log.cancelled(), log.index().len()), (1, 1, 1));
+    }
+
+    #[test]
+    fn lying_size_hint_does_not_abort() {
+        struct Liar<'a>(std::slice::Iter<'a, Order>);
+        impl<'a> Iterator for Liar<'a> {
+            type Item = &'a Order;
+            fn next(&mut self) -> Option<&'a Order> {
+                self.0.next()
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                (usize::MAX, None)
+            }
+        }
+        let orders = [Order::new("1", "a", d(1, 1), Money::new(5))];
+        let log = IngestConfig::new(d(2, 1))
+            .ingest(Liar(orders.iter()))
+            .unwrap();
+        assert_eq!(log.rows(), 1);
+    }
+
+    #[test]
+    fn id_less_rows_report_positions() {
+        let mut b = IngestConfig::new(d(2, 1))
+            .validation(Validation::Lenient)
+            .builder();
+        b.push("a", d(1, 1), Money::new(5)).unwrap();
+        b.push("a", d(1, 1), Money::new(-5)).unwrap();
+        b.push_return("a", d(3, 1), Money::new(-5)).unwrap();
+        let log = b.build().unwrap();
+        let skipped: Vec<usize> = log.skipped().iter().map(|s| s.index).collect();
+        assert_eq!(skipped, [1, 2]);
+        assert!(matches!(
+            log.skipped()[0].reason,
+            Error::InvalidAmount { index: 1, .. }
+        ));
+        assert!(matches!(
+            log.skipped()[1].reason,
+            Error::OrderAfterAsOf { index: 2, .. }
+        ));
+    }
+}
