@@ -341,21 +341,25 @@ fi
 # independent plain-Python computation (.ci/pipeline_reference.py).
 
 if [[ -f examples/pipeline_bench.rs ]]; then
-    for ids in numeric text; do
+    # ids  method  id-order: each run's checksums against the reference.
+    for spec in "numeric rank auto" "numeric quantile auto" "numeric thresholds auto" \
+        "numeric rank text" "numeric quantile text" "text rank auto" "text quantile auto"; do
+        read -r ids method order <<<"$spec"
         extra=()
         [[ $ids == text ]] && extra=(--text-ids)
-        check="pipeline_bench checksums equal the Python reference ($ids ids, 20000 rows)"
+        check="pipeline_bench checksums equal the Python reference ($ids ids, --method $method, --id-order $order, 20000 rows)"
         python3 .ci/pipeline_reference.py generate "$work/bench.csv" --rows 20000 --customers 3000 "${extra[@]}"
-        run pipeline_bench --input "$work/bench.csv" --repeat 2
-        if [[ $rc -eq 0 ]] && python3 .ci/pipeline_reference.py compare "$work/bench.csv" "$work/out" >"$work/diff"; then
+        run pipeline_bench --input "$work/bench.csv" --repeat 2 --method "$method" --id-order "$order"
+        if [[ $rc -eq 0 ]] && python3 .ci/pipeline_reference.py compare "$work/bench.csv" "$work/out" \
+            --method "$method" --id-order "$order" >"$work/diff"; then
             pass "$check"
         else
             fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
         fi
     done
 
-    check="pipeline_bench on the simulator: returns-net-only equals the object pipeline"
-    run pipeline_bench --customers 2000 --orders 20000 --repeat 1 --policy returns-net-only --baseline
+    check="pipeline_bench on the simulator: pushed rows equal IngestConfig::ingest of Orders"
+    run pipeline_bench --customers 2000 --orders 20000 --repeat 1 --baseline
     if [[ $rc -eq 0 ]] && python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))

@@ -5,14 +5,24 @@
     python3 .ci/pipeline_reference.py checksums ORDERS.csv [--as-of 2026-01-01]
     python3 .ci/pipeline_reference.py compare ORDERS.csv PIPELINE_BENCH.json
 
-`checksums` computes, with plain Python (no pandas), what polars or DuckDB
-compute for the benchmark: per customer max(order_date), count(*), and
-sum(amount) in cents over every row (returns included); R, F, M by
-ceil(5 * r / N) with r the 1-based rank ascending by (key, customer_id),
-R's key being the last order date; the first-match segments; and the
-audience segment in (at_risk, dormant) and monetary >= 100.00. Customer
-ids sort as integers when every id is one (an integer column), else as
-text. `compare` exits 1 unless pipeline_bench's checksums equal these.
+`checksums` computes, with plain Python (no pandas), what the benchmark
+computes, following rfmkit's status policy (a negative amount is a return):
+per customer the last purchase date and the number of purchases over rows
+with amount >= 0, and sum(amount) in cents over every row; customers with
+returns only are not scored. Then R, F, M by one of three methods
+(`--method`, default rank):
+
+- rank: ceil(5 * r / N), r the 1-based rank ascending by (key, customer_id),
+  R's key being the last purchase date;
+- quantile: b_k = v(ceil(k * N / 5)) of the ascending keys (R type 1),
+  score = 1 + #{k : v > b_k};
+- thresholds: recency <= 365/180/90/30 days, frequency >= 2/3/5/10,
+  monetary >= 50/200/500/1000.00, score = 1 + the number reached;
+
+the first-match segments; and the audience segment in (at_risk, dormant)
+and monetary >= 100.00. Customer ids sort as integers when every id is
+one (an integer column), else as text (`--id-order text|numeric|auto`).
+`compare` exits 1 unless pipeline_bench's checksums equal these.
 """
 import csv
 import datetime
@@ -51,23 +61,46 @@ def cents(text):
     return -v if neg else v
 
 
-def checksums(path, as_of):
+def checksums(path, as_of, method="rank", id_order="auto"):
     agg = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             c = row["customer_id"].strip()
             d = datetime.date.fromisoformat(row["order_date"])
             a = cents(row["amount"])
-            last, n, s = agg.get(c, (d, 0, 0))
-            agg[c] = (max(last, d), n + 1, s + a)
-    numeric = bool(agg) and all(k.lstrip("-").isdigit() for k in agg)
+            last, n, s = agg.get(c, (None, 0, 0))
+            if a >= 0 and not row["amount"].strip().startswith("-"):
+                last, n = (d if last is None else max(last, d)), n + 1
+            agg[c] = (last, n, s + a)
+    scored = {k: v for k, v in agg.items() if v[1] > 0}
+    numeric = {"auto": bool(agg) and all(k.lstrip("-").isdigit() for k in agg),
+               "numeric": True, "text": False}[id_order]
     idkey = (lambda k: (int(k), k)) if numeric else (lambda k: k.encode())
-    n = len(agg)
-    scores = {k: [0, 0, 0] for k in agg}
+    n = len(scored)
+    recency = {k: (as_of - v[0]).days for k, v in scored.items()}
+
+    def key(k, dim):
+        return -recency[k] if dim == 0 else scored[k][dim]
+
+    scores = {k: [0, 0, 0] for k in scored}
     for dim in range(3):
-        order = sorted(agg, key=lambda k: (agg[k][dim].toordinal() if dim == 0 else agg[k][dim], idkey(k)))
-        for r, k in enumerate(order, start=1):
-            scores[k][dim] = (5 * r + n - 1) // n
+        if method == "rank":
+            order = sorted(scored, key=lambda k: (key(k, dim), idkey(k)))
+            for r, k in enumerate(order, start=1):
+                scores[k][dim] = (5 * r + n - 1) // n
+        elif method == "quantile":
+            values = sorted(key(k, dim) for k in scored)
+            cuts = [values[-(-j * n // 5) - 1] for j in range(1, 5)] if n else []
+            for k in scored:
+                scores[k][dim] = 1 + sum(1 for b in cuts if key(k, dim) > b)
+        else:
+            for k in scored:
+                if dim == 0:
+                    scores[k][0] = 1 + sum(1 for c in (365, 180, 90, 30) if recency[k] <= c)
+                elif dim == 1:
+                    scores[k][1] = 1 + sum(1 for c in (2, 3, 5, 10) if scored[k][1] >= c)
+                else:
+                    scores[k][2] = 1 + sum(1 for c in (5000, 20000, 50000, 100000) if scored[k][2] >= c)
     segs = {s: 0 for s in ["champions", "loyal", "new", "at_risk", "dormant", "other"]}
     audience = 0
     for k, (R, F, M) in scores.items():
@@ -84,14 +117,14 @@ def checksums(path, as_of):
         else:
             seg = "other"
         segs[seg] += 1
-        if seg in ("at_risk", "dormant") and agg[k][2] >= 10000:
+        if seg in ("at_risk", "dormant") and scored[k][2] >= 10000:
             audience += 1
     return {
         "segments": segs,
         "audience": audience,
-        "sum_recency_days": sum((as_of - v[0]).days for v in agg.values()),
-        "sum_frequency": sum(v[1] for v in agg.values()),
-        "sum_monetary": sum(v[2] for v in agg.values()),
+        "sum_recency_days": sum(recency.values()),
+        "sum_frequency": sum(v[1] for v in scored.values()),
+        "sum_monetary": sum(v[2] for v in scored.values()),
     }
 
 
@@ -109,12 +142,14 @@ def main(argv):
                  "--text-ids" in rest, int(flag(rest, "--seed", 6)))
         return 0
     as_of = datetime.date.fromisoformat(flag(rest, "--as-of", "2026-01-01"))
+    method = flag(rest, "--method", "rank")
+    id_order = flag(rest, "--id-order", "auto")
     if cmd == "checksums":
-        print(json.dumps(checksums(path, as_of), sort_keys=True))
+        print(json.dumps(checksums(path, as_of, method, id_order), sort_keys=True))
         return 0
     if cmd == "compare":
         got = json.load(open(rest[0]))["checksums"]
-        want = checksums(path, as_of)
+        want = checksums(path, as_of, method, id_order)
         if got != want:
             print("mismatch:\n  pipeline_bench: %s\n  reference:      %s" % (
                 json.dumps(got, sort_keys=True), json.dumps(want, sort_keys=True)))
