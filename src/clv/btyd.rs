@@ -4,15 +4,14 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::id::{CustomerId, OrderId};
+use crate::id::CustomerId;
+use crate::ingest::{FutureOrders, IngestConfig, OrderLog};
 use crate::ltv::TimeUnit;
 use crate::money::Money;
 use crate::order::Order;
-use crate::summary::FutureOrders;
 
 /// One customer's purchase history as the BTYD models see it: `x` repeat
 /// purchase days, the last at `t_x`, observed for `T`, all times in one
@@ -609,9 +608,8 @@ impl TryFrom<RawBtydData> for BtydData {
     }
 }
 
-/// One purchase day of one customer during aggregation.
+/// One purchase of one customer during aggregation (by date).
 struct Day {
-    customer: u32,
     date: NaiveDate,
     amount: Money,
 }
@@ -643,78 +641,89 @@ impl BtydData {
         orders: impl IntoIterator<Item = &'a Order>,
         config: &BtydConfig,
     ) -> Result<BtydData> {
-        let orders = orders.into_iter();
         let last_date = config.observation_end.unwrap_or(config.calibration_end);
-        let mut seen: FxHashMap<&'a OrderId, usize> =
-            FxHashMap::with_capacity_and_hasher(orders.size_hint().0, Default::default());
-        let mut slots: FxHashMap<&'a CustomerId, u32> = FxHashMap::default();
-        let mut ids: Vec<&'a CustomerId> = Vec::new();
-        let mut days: Vec<Day> = Vec::with_capacity(orders.size_hint().0);
-        let mut ignored_orders = 0;
-        for (index, order) in orders.enumerate() {
-            if let Some(&first_index) = seen.get(order.id()) {
-                return Err(Error::DuplicateOrderId {
-                    index,
-                    order_id: order.id().clone(),
-                    first_index,
-                });
-            }
-            seen.insert(order.id(), index);
-            if order.date() > last_date {
-                if config.future_orders == FutureOrders::Ignore {
-                    ignored_orders += 1;
-                    continue;
-                }
-                return Err(Error::OrderAfterAsOf {
-                    index,
-                    order_id: order.id().clone(),
-                    date: order.date(),
-                    as_of: last_date,
-                });
-            }
-            if !order.status().allows_amount(order.amount()) {
-                return Err(Error::InvalidAmount {
-                    index,
-                    order_id: order.id().clone(),
-                    amount: order.amount(),
-                    status: order.status(),
-                });
-            }
-            if !order.status().is_purchase() {
-                continue;
-            }
-            let next = u32::try_from(ids.len()).map_err(|_| Error::Overflow {
-                customer: order.customer().clone(),
-            })?;
-            let slot = *slots.entry(order.customer()).or_insert_with(|| {
-                ids.push(order.customer());
-                next
-            });
-            days.push(Day {
-                customer: slot,
-                date: order.date(),
-                amount: order.amount(),
-            });
-        }
-        days.sort_unstable_by_key(|d| (d.customer, d.date));
+        let log = IngestConfig::new(last_date)
+            .future_orders(config.future_orders)
+            .ingest(orders)?;
+        BtydData::from_log(&log, config)
+    }
 
-        let mut customers = Vec::with_capacity(ids.len());
+    /// BTYD inputs from an ingested [`OrderLog`], per the
+    /// [definitions](super#definitions): the log's completed orders up to
+    /// the observation end (or else the calibration end). The log is read
+    /// once; nothing re-reads the raw orders.
+    ///
+    /// Orders the log left out count in [`ignored_orders`](Self::ignored_orders)
+    /// when they were after its as-of date. Customers come out in
+    /// [`CustomerId`] order (text), whatever the log's id order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `observation_end`) if the log has
+    /// orders after the last date and the config does not ignore them
+    /// (ingest as of the last date instead); [`Error::Overflow`] if a
+    /// customer's spend overflows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::clv::{BtydConfig, BtydData};
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let orders = [
+    ///     Order::new("A-1", "alice", d(1, 1)?, Money::new(1_000)),
+    ///     Order::new("A-2", "alice", d(1, 15)?, Money::new(1_500)),
+    ///     Order::new("A-3", "alice", d(3, 1)?, Money::new(900)),
+    /// ];
+    /// let config = BtydConfig::builder(d(2, 26)?).observation_end(d(3, 26)?).build()?;
+    /// let log = IngestConfig::new(d(3, 26)?).ingest(&orders)?;
+    /// let data = BtydData::from_log(&log, &config)?;
+    /// let alice = data.get("alice").ok_or("alice missing")?;
+    /// assert_eq!((alice.btyd().x(), alice.btyd().t_x()), (1, 2.0)); // 14 days = 2 weeks
+    /// assert_eq!(alice.holdout().map(|h| h.purchases), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(log: &OrderLog, config: &BtydConfig) -> Result<BtydData> {
+        let last_date = config.observation_end.unwrap_or(config.calibration_end);
+        let mut ignored_orders = log
+            .skipped()
+            .iter()
+            .filter(|s| matches!(s.reason, Error::OrderAfterAsOf { .. }))
+            .count();
+        let mut customers = Vec::with_capacity(log.index().len().min(1 << 22));
         let mut new_in_holdout = 0;
-        let mut rest = days.as_slice();
-        while let Some(first) = rest.first() {
-            let end = rest
-                .iter()
-                .position(|d| d.customer != first.customer)
-                .unwrap_or(rest.len());
-            let (mine, tail) = rest.split_at(end);
-            rest = tail;
-            let Some(&id) = usize::try_from(first.customer)
-                .ok()
-                .and_then(|i| ids.get(i))
-            else {
+        let mut days: Vec<Day> = Vec::new();
+        for (slot, id) in log.index().iter().enumerate() {
+            days.clear();
+            for row in log.customer_rows(slot) {
+                if row.date > last_date {
+                    if config.future_orders == FutureOrders::Ignore {
+                        ignored_orders += 1;
+                        continue;
+                    }
+                    return Err(Error::config(
+                        "observation_end",
+                        format!(
+                            "the log has an order of {id} dated {} (input #{}), after the last \
+                             BTYD date {last_date}; ingest as of {last_date} or ignore later orders",
+                            row.date, row.position
+                        ),
+                    ));
+                }
+                if !row.returned {
+                    days.push(Day {
+                        date: row.date,
+                        amount: row.amount,
+                    });
+                }
+            }
+            if days.is_empty() {
                 continue;
-            };
-            match aggregate(id, mine, config)? {
+            }
+            match aggregate(id, &days, config)? {
                 Some(c) => customers.push(c),
                 None => new_in_holdout += 1,
             }

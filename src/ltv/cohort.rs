@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{Channel, StoreId};
+use crate::ingest::{IngestConfig, OrderLog};
 use crate::money::Money;
 use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
@@ -309,13 +310,45 @@ impl CohortTable {
         as_of: NaiveDate,
         config: &KpiConfig,
     ) -> Result<CohortTable> {
-        let orders: Vec<&Order> = orders.into_iter().collect();
-        let summaries = Summaries::from_orders(orders.iter().copied(), as_of)?;
-        let ledger = Ledger::new(&summaries, &orders, &[])?;
+        CohortTable::from_log(&IngestConfig::new(as_of).ingest(orders)?, config)
+    }
+
+    /// Cohorts of an ingested [`OrderLog`], as of its as-of date, over the
+    /// customers `config` counts: the log's rows are read once, nothing
+    /// re-reads the raw orders.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if a customer's sums overflow;
+    /// [`Error::OutOfRange`] if a cohort's revenue total leaves `i64`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::ltv::{CohortTable, KpiConfig, YearMonth};
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let orders = [
+    ///     Order::new("A-1", "alice", d(1, 5)?, Money::new(1_000)),
+    ///     Order::new("A-2", "alice", d(2, 9)?, Money::new(500)),
+    ///     Order::new("A-3", "bob", d(1, 20)?, Money::new(700)),
+    /// ];
+    /// let log = IngestConfig::new(d(2, 28)?).ingest(&orders)?;
+    /// let table = CohortTable::from_log(&log, &KpiConfig::default())?;
+    /// let january = table.get(YearMonth::new(2025, 1)?).ok_or("no cohort")?;
+    /// assert_eq!(january.customers, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(log: &OrderLog, config: &KpiConfig) -> Result<CohortTable> {
+        let summaries = Summaries::from_log(log)?;
+        let ledger = Ledger::new(&summaries, log)?;
         let mut tables = ledger.tables(config, |_| None::<&()>)?;
         Ok(tables
             .pop()
-            .map_or_else(|| CohortTable::empty(as_of), |g| g.value))
+            .map_or_else(|| CohortTable::empty(log.as_of()), |g| g.value))
     }
 
     /// A cohort table per acquisition channel (the channel of each
@@ -330,9 +363,9 @@ impl CohortTable {
         as_of: NaiveDate,
         config: &KpiConfig,
     ) -> Result<Breakdown<Channel, CohortTable>> {
-        let orders: Vec<&Order> = orders.into_iter().collect();
-        let summaries = Summaries::from_orders(orders.iter().copied(), as_of)?;
-        let ledger = Ledger::new(&summaries, &orders, &[])?;
+        let log = IngestConfig::new(as_of).ingest(orders)?;
+        let summaries = Summaries::from_log(&log)?;
+        let ledger = Ledger::new(&summaries, &log)?;
         Ok(Breakdown::from_groups(
             ledger.tables(config, CustomerSummary::first_channel)?,
         ))
@@ -350,9 +383,9 @@ impl CohortTable {
         as_of: NaiveDate,
         config: &KpiConfig,
     ) -> Result<Breakdown<StoreId, CohortTable>> {
-        let orders: Vec<&Order> = orders.into_iter().collect();
-        let summaries = Summaries::from_orders(orders.iter().copied(), as_of)?;
-        let ledger = Ledger::new(&summaries, &orders, &[])?;
+        let log = IngestConfig::new(as_of).ingest(orders)?;
+        let summaries = Summaries::from_log(&log)?;
+        let ledger = Ledger::new(&summaries, &log)?;
         Ok(Breakdown::from_groups(
             ledger.tables(config, CustomerSummary::first_store)?,
         ))
@@ -629,49 +662,35 @@ struct CohortAcc {
 }
 
 impl<'s> Ledger<'s> {
-    /// Places `orders` (the very list `summaries` was built from, with the
-    /// 0-based indices of the orders the summary stage skipped, ascending).
-    pub(crate) fn new(
-        summaries: &'s Summaries,
-        orders: &[&Order],
-        skipped: &[usize],
-    ) -> Result<Ledger<'s>> {
-        let firsts: Vec<Option<i64>> = summaries
-            .iter()
-            .map(|s| s.first_order_date().map(|d| YearMonth::of(d).index()))
-            .collect();
-        let mut skipped = skipped.iter().peekable();
-        let mut entries = Vec::with_capacity(orders.len());
-        for (index, order) in orders.iter().enumerate() {
-            if skipped.next_if(|&&i| i == index).is_some() || !order.status().counts_amount() {
+    /// Places the rows of `log` (the log `summaries` was built from, so
+    /// they share one customer index) by customer and month since their
+    /// first purchase.
+    pub(crate) fn new(summaries: &'s Summaries, log: &OrderLog) -> Result<Ledger<'s>> {
+        let mut entries = Vec::with_capacity(log.rows().min(1 << 22));
+        for (slot, s) in summaries.iter().enumerate() {
+            let Some(first) = s.first_order_date().map(|d| YearMonth::of(d).index()) else {
                 continue;
+            };
+            for row in log.customer_rows(slot) {
+                let months = YearMonth::of(row.date).index() - first;
+                let margin = match row.cost {
+                    Some(cost) => Some(
+                        row.amount
+                            .checked_sub(cost)
+                            .ok_or_else(|| Error::Overflow {
+                                customer: s.customer().clone(),
+                            })?
+                            .minor_units(),
+                    ),
+                    None => None,
+                };
+                entries.push(Entry {
+                    slot,
+                    months_since: usize::try_from(months).unwrap_or(0),
+                    amount: row.amount.minor_units(),
+                    margin,
+                });
             }
-            let Some(slot) = summaries.index().position(order.customer().as_str()) else {
-                continue;
-            };
-            let Some(&Some(first)) = firsts.get(slot) else {
-                continue;
-            };
-            let months = YearMonth::of(order.date()).index() - first;
-            let overflow = || Error::Overflow {
-                customer: order.customer().clone(),
-            };
-            let margin = match order.cost() {
-                Some(cost) => Some(
-                    order
-                        .amount()
-                        .checked_sub(cost)
-                        .ok_or_else(overflow)?
-                        .minor_units(),
-                ),
-                None => None,
-            };
-            entries.push(Entry {
-                slot,
-                months_since: usize::try_from(months).unwrap_or(0),
-                amount: order.amount().minor_units(),
-                margin,
-            });
         }
         Ok(Ledger { summaries, entries })
     }

@@ -114,11 +114,9 @@ impl LtvReport {
         summary: &SummaryConfig,
         config: &KpiConfig,
     ) -> Result<(LtvReport, Vec<Skipped>)> {
-        let orders: Vec<&Order> = orders.into_iter().collect();
-        let summarized = summary.summarize(orders.iter().copied())?;
-        let summaries = &summarized.summaries;
-        let skipped: Vec<usize> = summarized.skipped.iter().map(|s| s.index).collect();
-        let ledger = Ledger::new(summaries, &orders, &skipped)?;
+        let log = summary.ingest_config().ingest(orders)?;
+        let summaries = &crate::summary::Summaries::from_log(&log)?;
+        let ledger = Ledger::new(summaries, &log)?;
         let cohorts = ledger
             .tables(config, |_| None::<&()>)?
             .pop()
@@ -140,7 +138,7 @@ impl LtvReport {
             cohorts,
             channel_curves: Breakdown::from_groups(channel_curves),
         };
-        Ok((report, summarized.skipped))
+        Ok((report, log.skipped().to_vec()))
     }
 
     /// The KPIs, the per-channel and per-store tables and the cohort
