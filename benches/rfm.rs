@@ -57,7 +57,7 @@ fn scoring(c: &mut Criterion) {
     for (name, config) in [("quantile", &quantile), ("rank", &rank)] {
         let model = RfmModel::fit(config, &s);
         let customer = s.iter().nth(s.len() / 2).expect("non-empty population");
-        single.bench_function(name, |b| b.iter(|| model.score(black_box(customer))));
+        single.bench_function(name, |b| b.iter(|| model.score(black_box(&customer))));
     }
     single.finish();
 }

@@ -780,27 +780,34 @@ impl Dimension {
         }
     }
 
-    /// The value of the customer at `i` of summary columns (as of
-    /// `as_of_day`); `None` without a completed order.
-    fn column_value(
+    /// The values of the customers at `rows` (each with a completed
+    /// order), one tight loop per dimension.
+    fn values(
         self,
         cols: &SummaryColumns,
-        i: usize,
+        rows: &[u32],
         as_of_day: i64,
         basis: FrequencyBasis,
-    ) -> Option<i64> {
-        let last = *cols.last.get(i)?;
-        if last == NO_DAY {
-            return None;
+    ) -> Vec<i64> {
+        let at = |p: u32| crate::id::widen(p);
+        match (self, basis) {
+            (Dimension::Recency, _) => column(rows.len(), |k| {
+                let p = rows.get(k).map_or(usize::MAX, |&p| at(p));
+                as_of_day - cols.last.get(p).map_or(0, |&d| i64::from(d))
+            }),
+            (Dimension::Frequency, FrequencyBasis::Orders) => column(rows.len(), |k| {
+                let p = rows.get(k).map_or(usize::MAX, |&p| at(p));
+                cols.orders.get(p).map_or(0, |&o| i64::from(o))
+            }),
+            (Dimension::Frequency, FrequencyBasis::PurchaseDays) => column(rows.len(), |k| {
+                let p = rows.get(k).map_or(usize::MAX, |&p| at(p));
+                i64::from(cols.purchase_days(p))
+            }),
+            (Dimension::Monetary, _) => column(rows.len(), |k| {
+                let p = rows.get(k).map_or(usize::MAX, |&p| at(p));
+                cols.monetary(p)
+            }),
         }
-        Some(match self {
-            Dimension::Recency => as_of_day - i64::from(last),
-            Dimension::Frequency => match basis {
-                FrequencyBasis::Orders => i64::from(*cols.orders.get(i)?),
-                FrequencyBasis::PurchaseDays => i64::from(cols.purchase_days(i)),
-            },
-            Dimension::Monetary => cols.monetary(i),
-        })
     }
 
     /// The value oriented so that higher is better, widened so that
@@ -1000,17 +1007,19 @@ impl RfmModel {
             if population == 0 {
                 return Vec::new();
             }
-            let value = |p: u32| {
-                dim.column_value(cols, crate::id::widen(p), as_of_day, basis)
-                    .unwrap_or_default()
-            };
+            let values = dim.values(cols, &scored, as_of_day, basis);
             // A stable radix order by value keeps ties in id order, as the
             // rank method requires.
-            let keys: Vec<u64> = scored.iter().map(|&p| dim.key(value(p))).collect();
+            let keys: Vec<u64> = values.iter().map(|&v| dim.key(v)).collect();
             let order = stable_order(&keys);
             drop(keys);
-            let at =
-                |k: usize| -> Option<u32> { scored.get(crate::id::widen(*order.get(k)?)).copied() };
+            // The k-th customer by value: (its index among the scored, its
+            // position in the index).
+            let at = |k: usize| -> Option<(usize, u32)> {
+                let i = crate::id::widen(*order.get(k)?);
+                Some((i, *scored.get(i)?))
+            };
+            let value = |i: usize| values.get(i).copied().unwrap_or_default();
             let n = usize::from(config.bins);
             (1..n)
                 .filter_map(|k| {
@@ -1018,19 +1027,19 @@ impl RfmModel {
                     let cut = match config.method {
                         Method::Rank => {
                             // Position ⌊kN/n⌋ + 1 (1-based) is index ⌊kN/n⌋ < N.
-                            let p = at(k * population / n)?;
+                            let (i, p) = at(k * population / n)?;
                             Cut {
                                 score,
-                                value: value(p),
+                                value: value(i),
                                 customer: index.id(crate::id::widen(p)).cloned(),
                             }
                         }
                         _ => {
                             // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
-                            let p = at((k * population).div_ceil(n) - 1)?;
+                            let (i, _) = at((k * population).div_ceil(n) - 1)?;
                             Cut {
                                 score,
-                                value: value(p),
+                                value: value(i),
                                 customer: None,
                             }
                         }
@@ -1184,19 +1193,17 @@ impl RfmModel {
             .map(|(i, _)| i)
             .collect();
         let strict = matches!(self.config.method, Method::Quantile);
-        let value = |dim: Dimension, k: usize| -> i64 {
-            rows.get(k)
-                .and_then(|&p| dim.column_value(cols, crate::id::widen(p), as_of_day, basis))
-                .unwrap_or_default()
-        };
-        let score_dim = |dim: Dimension| -> Vec<u8> {
+        let score_dim = |dim: Dimension| -> (Vec<i64>, Vec<u8>) {
+            let values = dim.values(cols, &rows, as_of_day, basis);
             let cuts = prepare(dim, self.cuts(dim), index);
-            column(rows.len(), |k| {
+            let scores = column(rows.len(), |k| {
                 let position = rows.get(k).map_or(0, |&p| crate::id::widen(p));
-                score_prepared(&cuts, strict, dim, value(dim, k), position)
-            })
+                let v = values.get(k).copied().unwrap_or_default();
+                score_prepared(&cuts, strict, dim, v, position)
+            });
+            (values, scores)
         };
-        let (r, f, m) = join3(
+        let ((recency_days, r), (frequency, f), (monetary, m)) = join3(
             || score_dim(Dimension::Recency),
             || score_dim(Dimension::Frequency),
             || score_dim(Dimension::Monetary),
@@ -1206,9 +1213,9 @@ impl RfmModel {
             bins: self.config.bins,
             index: Arc::clone(index),
             cols: ScoreColumns {
-                recency_days: column(rows.len(), |k| value(Dimension::Recency, k)),
-                frequency: column(rows.len(), |k| value(Dimension::Frequency, k)),
-                monetary: column(rows.len(), |k| value(Dimension::Monetary, k)),
+                recency_days,
+                frequency,
+                monetary,
                 rows,
                 r,
                 f,

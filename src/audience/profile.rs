@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::customer::{AttributeValue, Birthday, Customer, Customers};
 use crate::error::{Error, Result};
 use crate::id::{Channel, CustomerId, StoreId};
+use crate::ingest::{CustomerIndex, IdOrder};
 use crate::money::{MAX_SCALE, Money};
 use crate::rfm::{RfmScore, Score};
 use crate::segment::{Segment, SegmentTable, Segmentation, SegmentedCustomer};
@@ -415,7 +416,8 @@ pub struct Profiles {
     scale: u32,
     table: SegmentTable,
     segments: Vec<Segment>,
-    ids: Vec<CustomerId>,
+    ids: Ids,
+    id_order: IdOrder,
     pub(crate) cols: Columns,
     /// Custom attribute columns by (name, type).
     pub(crate) attrs: AttrCols,
@@ -526,11 +528,29 @@ impl<'a> ProfilesBuilder<'a> {
             scale: self.scale,
             table,
             segments,
-            ids,
+            ids: Ids::Owned(ids),
+            id_order: order,
             cols,
             attrs,
             attr_present,
         })
+    }
+}
+
+/// The ids of [`Profiles`]: the summaries' own index when every customer
+/// has a profile (no copy), else a list.
+#[derive(Debug, Clone)]
+enum Ids {
+    Shared(std::sync::Arc<CustomerIndex>),
+    Owned(Vec<CustomerId>),
+}
+
+impl Ids {
+    fn as_slice(&self) -> &[CustomerId] {
+        match self {
+            Ids::Shared(index) => index.ids(),
+            Ids::Owned(ids) => ids,
+        }
     }
 }
 
@@ -597,10 +617,32 @@ impl ProfilesBuilder<'_> {
             c.last_order = int_col(n, |k| cols.last.get(pos(k)).map(|&d| i64::from(d)));
             c.days_since_first_order =
                 int_col(n, |k| first_day(k).map(|d| as_of_day - i64::from(d)));
+            // Packed dates from a table over the range of first days (a
+            // calendar conversion per customer costs more than the rest).
+            let (lo, hi) = (0..n)
+                .filter_map(first_day)
+                .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+            let span = usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0);
+            let packed: Vec<Option<i64>> = if span <= 1 << 20 {
+                (0..span)
+                    .map(|i| {
+                        let day = i64::from(lo) + i64::try_from(i).unwrap_or(0);
+                        i32::try_from(day)
+                            .ok()
+                            .and_then(NaiveDate::from_num_days_from_ce_opt)
+                            .map(pack_ymd)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             c.anniversary = int_col(n, |k| {
-                first_day(k)
-                    .and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .map(pack_ymd)
+                let d = first_day(k)?;
+                let i = usize::try_from(i64::from(d) - i64::from(lo)).ok()?;
+                match packed.get(i) {
+                    Some(p) => *p,
+                    None => NaiveDate::from_num_days_from_ce_opt(d).map(pack_ymd),
+                }
             });
             let score = |v: &[u8], k: usize| v.get(k).copied().unwrap_or(0);
             c.r = int_col(n, |k| Some(i64::from(score(&sc.r, k))));
@@ -651,11 +693,15 @@ impl ProfilesBuilder<'_> {
         builder.cols.p_alive = FloatCol::with_len(n);
         builder.cols.expected_purchases = FloatCol::with_len(n);
         builder.cols.tags.valid = Bits::zeros(n);
-        let ids: Vec<CustomerId> = (0..n).filter_map(|k| index.id(pos(k)).cloned()).collect();
+        let ids = if n == index.len() {
+            Ids::Shared(std::sync::Arc::clone(index))
+        } else {
+            Ids::Owned((0..n).filter_map(|k| index.id(pos(k)).cloned()).collect())
+        };
         match self.customers {
             None => builder.cols.tags.offsets = vec![0; n + 1],
             Some(customers) => {
-                for (k, id) in ids.iter().enumerate() {
+                for (k, id) in ids.as_slice().iter().enumerate() {
                     match customers.get(id.as_str()) {
                         Some(record) => {
                             let mut p = Profile::empty(id.clone());
@@ -674,6 +720,7 @@ impl ProfilesBuilder<'_> {
             table,
             segments,
             ids,
+            id_order: index.id_order(),
             cols,
             attrs,
             attr_present,
@@ -980,30 +1027,39 @@ impl Profiles {
     /// The number of profiles.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.as_slice().len()
     }
 
     /// Whether there are no profiles.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.as_slice().is_empty()
     }
 
-    /// The customers, in id order.
+    /// The customers, in the id order of the summaries (see
+    /// [`IdOrder`]).
     #[must_use]
     pub fn customers(&self) -> &[CustomerId] {
-        &self.ids
+        self.ids.as_slice()
     }
 
-    /// The row of a customer.
+    /// The id order of the rows.
+    #[must_use]
+    pub fn id_order(&self) -> IdOrder {
+        self.id_order
+    }
+
+    /// The row of a customer, by binary search in the id order.
     pub(crate) fn row(&self, customer: &str) -> Option<usize> {
+        let order = self.id_order;
         self.ids
-            .binary_search_by(|id| id.as_str().cmp(customer))
+            .as_slice()
+            .binary_search_by(|id| order.compare(id.as_str(), customer))
             .ok()
     }
 
     pub(crate) fn id(&self, row: usize) -> Option<&CustomerId> {
-        self.ids.get(row)
+        self.ids.as_slice().get(row)
     }
 
     pub(crate) fn segment_list(&self) -> &[Segment] {
