@@ -674,7 +674,9 @@ impl CampaignBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] (field `key`) if the key is empty, (field
-    /// `control`) if the fraction is not in `0..=1`; and the rule's
+    /// `control`) if the fraction is not in `0..=1`;
+    /// [`Error::RuleTooDeep`] if the rule nests deeper than
+    /// [`MAX_RULE_DEPTH`](crate::audience::MAX_RULE_DEPTH); and the rule's
     /// [`Rule::validate`] error.
     pub fn build(self) -> Result<Campaign> {
         let c = self.campaign;
@@ -693,6 +695,7 @@ impl CampaignBuilder {
                 ),
             ));
         }
+        c.rule.check_depth()?;
         c.rule.validate()?;
         Ok(c)
     }

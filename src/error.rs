@@ -286,6 +286,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// An audience rule nests deeper than
+    /// [`audience::MAX_RULE_DEPTH`](crate::audience::MAX_RULE_DEPTH)
+    /// levels of `and`, `or` and `not` (`All`, `Any`, `Not`).
+    ///
+    /// Every front end (typed rules compiled or put in a campaign, JSON,
+    /// query text, serialization) uses this one limit, so whatever the
+    /// crate accepts it can also save and load back. Fix: flatten the rule
+    /// (`a and b and c` is one level, not two).
+    #[error(
+        "rule nests deeper than {max} levels of and/or/not; flatten it (a and b and c is one level)"
+    )]
+    RuleTooDeep {
+        /// The deepest rule accepted.
+        max: usize,
+    },
+
     /// A stored audience rule or campaign has a format version this rfmkit
     /// does not read.
     ///
@@ -481,7 +497,9 @@ impl Error {
             Error::AsOfMismatch { .. } | Error::OutOfRange { .. } | Error::ParseMoney { .. } => {
                 None
             }
-            Error::UnsupportedVersion { .. } | Error::NotIdentified { .. } => None,
+            Error::UnsupportedVersion { .. }
+            | Error::NotIdentified { .. }
+            | Error::RuleTooDeep { .. } => None,
             Error::InvalidBtyd { customer, .. } | Error::Numerical { customer, .. } => {
                 customer.clone().map(Location::Customer)
             }

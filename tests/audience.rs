@@ -897,9 +897,10 @@ fn compile_checks_rules_from_json_and_by_hand() {
     for _ in 0..600 {
         deep = !deep;
     }
-    assert!(
-        matches!(p.compile(&deep), Err(Error::InvalidRule { ref field, .. }) if field == "rule")
-    );
+    assert!(matches!(
+        p.compile(&deep),
+        Err(Error::RuleTooDeep { max: 48 })
+    ));
 }
 
 // ------------------------------------------------------------------ explain
@@ -1761,4 +1762,168 @@ fn serde_round_trips_of_the_other_public_types() {
         .run(&p, &suppression)
         .unwrap();
     assert_eq!(round_trip(&run), run);
+}
+
+// ------------------------------------------------ deep rules (issue 17)
+
+mod deep {
+    use rfmkit::Error;
+    use rfmkit::audience::{MAX_RULE_DEPTH, Rule, Schema, StoredRule, field};
+    use rfmkit::campaign::Campaign;
+
+    fn leaf(i: usize) -> Rule {
+        field::frequency().ge(i64::try_from(i % 7).unwrap())
+    }
+
+    /// `not not ... not frequency >= 0`, `depth` nots: built iteratively.
+    fn nots(depth: usize) -> Rule {
+        let mut rule = leaf(0);
+        for _ in 0..depth {
+            rule = !rule;
+        }
+        rule
+    }
+
+    /// `a and (b or (c and (d or ...)))`: every level is a chain of two,
+    /// alternating `and` and `or`: the most JSON levels (two per rule
+    /// level) and parentheses every other level in text.
+    fn chains(depth: usize) -> Rule {
+        let mut rule = leaf(depth);
+        for level in 0..depth {
+            rule = if level % 2 == 0 {
+                Rule::all([leaf(level), rule])
+            } else {
+                Rule::any([leaf(level), rule])
+            };
+        }
+        rule
+    }
+
+    fn shapes(depth: usize) -> [Rule; 2] {
+        [nots(depth), chains(depth)]
+    }
+
+    #[test]
+    fn the_helpers_build_the_depth_they_say() {
+        assert_eq!(nots(5).depth(), 5);
+        assert_eq!(chains(5).depth(), 5);
+        assert_eq!(leaf(1).depth(), 0);
+    }
+
+    #[test]
+    fn a_rule_at_the_limit_round_trips_through_every_front_end() {
+        let schema = Schema::default();
+        for rule in shapes(MAX_RULE_DEPTH) {
+            assert_eq!(rule.depth(), MAX_RULE_DEPTH);
+            // JSON, bare and in the envelope, with serde_json's default
+            // recursion limit.
+            let json = serde_json::to_string(&rule).unwrap();
+            assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), rule);
+            let stored = serde_json::to_string(&StoredRule::new(rule.clone())).unwrap();
+            let back: StoredRule = serde_json::from_str(&stored).unwrap();
+            assert_eq!(back.rule(), &rule);
+            // Text.
+            let text = rule.display_query(2).to_string();
+            assert!(!text.contains("..."), "{text}");
+            assert_eq!(Rule::parse(&text, &schema).unwrap(), rule);
+            // Campaign, and the campaign's JSON.
+            let campaign = Campaign::builder("deep", rule.clone()).build().unwrap();
+            let json = serde_json::to_string(&campaign).unwrap();
+            let loaded: Campaign = serde_json::from_str(&json).unwrap();
+            assert_eq!(loaded, campaign);
+        }
+    }
+
+    fn is_too_deep(err: &Error) -> bool {
+        matches!(err, Error::RuleTooDeep { max } if *max == MAX_RULE_DEPTH)
+    }
+
+    #[test]
+    fn a_rule_one_past_the_limit_is_rejected_by_every_front_end() {
+        let schema = Schema::default();
+        for rule in shapes(MAX_RULE_DEPTH + 1) {
+            assert_eq!(rule.depth(), MAX_RULE_DEPTH + 1);
+            // Saving fails (it could not be loaded back) ...
+            let err = serde_json::to_string(&rule).unwrap_err();
+            assert!(
+                err.to_string().contains("rule nests deeper than 48"),
+                "{err}"
+            );
+            assert!(serde_json::to_string(&StoredRule::new(rule.clone())).is_err());
+            // ... and so does building a campaign.
+            let err = Campaign::builder("deep", rule.clone()).build().unwrap_err();
+            assert!(is_too_deep(&err), "{err}");
+            assert_eq!(
+                err.to_string(),
+                "rule nests deeper than 48 levels of and/or/not; flatten it (a and b and c is one level)"
+            );
+        }
+        // JSON written by hand, one level too deep (within serde_json's
+        // own limit): rejected with the named error.
+        let cond = r#"{"field":"frequency","op":"ge","value":0}"#;
+        let n = MAX_RULE_DEPTH + 1;
+        let json = format!("{}{cond}{}", r#"{"not":"#.repeat(n), "}".repeat(n));
+        let err = serde_json::from_str::<Rule>(&json).unwrap_err();
+        assert!(
+            err.to_string().contains("rule nests deeper than 48"),
+            "{err}"
+        );
+        let stored = format!(r#"{{"version":1,"rule":{json}}}"#);
+        assert!(serde_json::from_str::<StoredRule>(&stored).is_err());
+        let at_limit = format!("{}{cond}{}", r#"{"not":"#.repeat(n - 1), "}".repeat(n - 1));
+        assert_eq!(
+            serde_json::from_str::<Rule>(&at_limit).unwrap(),
+            nots(n - 1)
+        );
+        // Text one level too deep: `not` 49 times, and an `or` of `and`s
+        // nested with parentheses.
+        let text = format!("{}frequency >= 0", "not ".repeat(n));
+        assert!(Rule::parse(&text, &schema).is_err());
+        let inner = chains(n - 1);
+        assert!(matches!(inner, Rule::Any(_)));
+        let chain_text = format!("frequency >= 1 and ({})", inner.display_query(2));
+        let err = Rule::parse(&chain_text, &schema).unwrap_err();
+        assert!(is_too_deep(&err), "{err}");
+    }
+
+    /// Runs `f` on a thread with a 256 KiB stack: a recursive drop, clone
+    /// or comparison of a 100,000-deep rule would overflow it.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn a_rule_100_000_deep_is_safe_to_use() {
+        on_small_stack(|| {
+            for rule in [nots(100_000), chains(100_000)] {
+                assert_eq!(rule.depth(), 100_000);
+                let copy = rule.clone();
+                assert!(copy == rule);
+                let mut other = nots(100_000);
+                if copy == other {
+                    other = !other;
+                }
+                assert!(copy != other);
+                let debug = format!("{rule:?}");
+                assert!(
+                    debug.ends_with(')') && debug.contains("..."),
+                    "{}",
+                    debug.len()
+                );
+                let text = rule.display_query(2).to_string();
+                assert!(text.contains("..."));
+                assert!(serde_json::to_string(&rule).is_err());
+                let err = Campaign::builder("deep", rule.clone()).build().unwrap_err();
+                assert!(is_too_deep(&err), "{err}");
+                drop(copy);
+                drop(other);
+                drop(rule);
+            }
+        });
+    }
 }

@@ -12,9 +12,6 @@ use super::profile::{AttrCol, FloatCol, IntCol, Profiles, TagsCol, day_number, p
 use super::rule::{Condition, DateValue, Field, Period, Rule, Test, Value, ValueType};
 use super::schema::closest;
 
-/// How deeply a rule may nest to be compiled.
-pub const MAX_RULE_DEPTH: usize = 512;
-
 /// A rule compiled against one set of [`Profiles`], ready to evaluate.
 ///
 /// Made by [`Profiles::compile`]; it borrows the profiles. Evaluating it over
@@ -181,15 +178,17 @@ impl Profiles {
     /// # Errors
     ///
     /// - [`Error::InvalidRule`] for a condition that does not suit its
-    ///   field (see [`Condition::validate`]), a relative date outside the
-    ///   calendar, or a rule nested deeper than [`MAX_RULE_DEPTH`];
+    ///   field (see [`Condition::validate`]) or a relative date outside the
+    ///   calendar;
+    /// - [`Error::RuleTooDeep`] for a rule nested deeper than
+    ///   [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH);
     /// - [`Error::UnknownSegment`] for a segment not in the table, with the
     ///   closest name.
     ///
     /// The errors have no query position; parse queries against
     /// [`Profiles::schema`] to get positioned errors while typing.
     pub fn compile(&self, rule: &Rule) -> Result<CompiledRule<'_>> {
-        check_depth(rule)?;
+        rule.check_depth()?;
         rule.validate()?;
         let mut nodes = Vec::new();
         let mut stack: Vec<(&Rule, bool)> = vec![(rule, false)];
@@ -515,28 +514,6 @@ fn null_kernel<'p>(test: &Test, valid: Option<&'p Bits>) -> Option<Kernel<'p>> {
         }),
         _ => None,
     }
-}
-
-/// Rejects rules nested deeper than [`MAX_RULE_DEPTH`], without recursion.
-fn check_depth(rule: &Rule) -> Result<()> {
-    let mut stack = vec![(rule, 1_usize)];
-    while let Some((r, depth)) = stack.pop() {
-        if depth > MAX_RULE_DEPTH {
-            return Err(Error::InvalidRule {
-                position: None,
-                field: "rule".into(),
-                reason: format!("nests deeper than {MAX_RULE_DEPTH} levels"),
-            });
-        }
-        match r {
-            Rule::All(children) | Rule::Any(children) => {
-                stack.extend(children.iter().map(|c| (c, depth + 1)));
-            }
-            Rule::Not(inner) => stack.push((inner, depth + 1)),
-            Rule::Condition(_) => {}
-        }
-    }
-    Ok(())
 }
 
 /// The dates from `from` to `to` inclusive, at most `max` of them.

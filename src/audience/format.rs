@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::rule::{Condition, Field, Rule, Test, Value};
+use super::rule::{Condition, Field, MAX_RULE_DEPTH, Rule, Test, Value};
 
 /// The query language's reserved words; a text value spelled like one is
 /// quoted when printed.
@@ -66,8 +66,10 @@ impl Rule {
     /// `scale` decimals (the currency's; 2 for cents, 0 for yen).
     ///
     /// `Rule::parse(&rule.display_query(s).to_string(), schema)` gives back
-    /// `rule` for any valid rule and a schema of scale `s` that knows its
-    /// segments and attributes.
+    /// `rule` for any valid rule up to
+    /// [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH) deep and a schema of
+    /// scale `s` that knows its segments and attributes. Parts of a deeper
+    /// (hand-built) rule below that depth print as `...`.
     ///
     /// # Example
     ///
@@ -86,7 +88,7 @@ impl Rule {
 
 impl fmt::Display for DisplayQuery<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_rule(f, self.rule, self.scale, false)
+        write_rule(f, self.rule, self.scale, false, 0)
     }
 }
 
@@ -95,7 +97,21 @@ fn is_chain(rule: &Rule) -> bool {
     matches!(rule, Rule::All(rules) | Rule::Any(rules) if rules.len() >= 2)
 }
 
-fn write_rule(out: &mut impl fmt::Write, rule: &Rule, scale: u32, parens: bool) -> fmt::Result {
+/// Writes `rule`, at `depth` nodes below the root. Below
+/// [`MAX_RULE_DEPTH`] nodes the rest is written `...`: no front end
+/// accepts such a rule, so it has no canonical text, and the recursion
+/// stays bounded.
+fn write_rule(
+    out: &mut impl fmt::Write,
+    rule: &Rule,
+    scale: u32,
+    parens: bool,
+    depth: usize,
+) -> fmt::Result {
+    if !matches!(rule, Rule::Condition(_)) && depth >= MAX_RULE_DEPTH {
+        return out.write_str("...");
+    }
+    let below = depth + 1;
     let wrap = parens && is_chain(rule);
     if wrap {
         out.write_char('(')?;
@@ -110,7 +126,7 @@ fn write_rule(out: &mut impl fmt::Write, rule: &Rule, scale: u32, parens: bool) 
                 // In an `and` chain every nested chain needs parentheses; in
                 // an `or` chain, an `and` chain binds tighter and needs none.
                 let child_parens = and || matches!(child, Rule::Any(_));
-                write_rule(out, child, scale, child_parens)?;
+                write_rule(out, child, scale, child_parens, below)?;
             }
         }
         Rule::All(rules) | Rule::Any(rules) => {
@@ -123,13 +139,13 @@ fn write_rule(out: &mut impl fmt::Write, rule: &Rule, scale: u32, parens: bool) 
                 if i > 0 {
                     out.write_str(", ")?;
                 }
-                write_rule(out, child, scale, false)?;
+                write_rule(out, child, scale, false, below)?;
             }
             out.write_char(')')?;
         }
         Rule::Not(inner) => {
             out.write_str("not ")?;
-            write_rule(out, inner, scale, true)?;
+            write_rule(out, inner, scale, true, below)?;
         }
         Rule::Condition(condition) => write_condition(out, condition, scale)?,
     }
@@ -212,5 +228,5 @@ pub(crate) fn condition_text(condition: &Condition, scale: u32) -> String {
 
 /// Writes a rule as canonical text.
 pub(crate) fn write_rule_text(out: &mut impl fmt::Write, rule: &Rule, scale: u32) -> fmt::Result {
-    write_rule(out, rule, scale, false)
+    write_rule(out, rule, scale, false, 0)
 }

@@ -211,7 +211,8 @@
 //! for `first_store`; bare names are texts or segment names, and texts that
 //! are not plain names (or are keywords) are quoted. `all()` is true for
 //! everyone and `any()` for no one. Parentheses, `not` and
-//! `all(..)`/`any(..)` nest at most [`MAX_DEPTH`] deep.
+//! `all(..)`/`any(..)` nest at most [`MAX_RULE_DEPTH`] deep, the one depth
+//! limit of every front end (see [`Rule`'s depth](Rule#depth)).
 //!
 //! Errors name the column (counted in characters from 1) and say what was
 //! expected and what was found, and misspelled fields and segments get the
@@ -283,14 +284,16 @@ mod rule;
 mod schema;
 mod wire;
 
-pub use compile::{CompiledRule, MAX_RULE_DEPTH};
+pub use compile::CompiledRule;
 pub use eval::Tally;
 pub use explain::{Clause, Explanation};
 pub use format::DisplayQuery;
+#[allow(deprecated)]
 pub use parse::MAX_DEPTH;
 pub use profile::{Predictions, Profile, Profiles, ProfilesBuilder, Prospects};
 pub use rule::{
-    Condition, DateValue, Field, FieldType, Period, PeriodUnit, Rule, Test, Truth, Value, ValueType,
+    Condition, DateValue, Field, FieldType, MAX_RULE_DEPTH, Period, PeriodUnit, Rule, Test, Truth,
+    Value, ValueType,
 };
 pub use schema::{Schema, SchemaBuilder};
 pub use wire::StoredRule;

@@ -17,8 +17,14 @@ use super::rule::{
 };
 use super::schema::{AttributeCheck, Schema, suggest_field};
 
-/// How deeply parentheses, `not` and `all(..)`/`any(..)` may nest.
-pub const MAX_DEPTH: usize = 64;
+/// How deeply parentheses, `not` and `all(..)`/`any(..)` may nest in query
+/// text: the one rule-depth limit,
+/// [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH).
+#[deprecated(note = "use audience::MAX_RULE_DEPTH, the one limit of every front end")]
+pub const MAX_DEPTH: usize = super::rule::MAX_RULE_DEPTH;
+
+/// The parser's recursion guard: the same limit.
+const TEXT_DEPTH: usize = super::rule::MAX_RULE_DEPTH;
 
 impl Rule {
     /// Parses a query such as
@@ -37,7 +43,11 @@ impl Rule {
     ///
     /// - [`Error::QueryParse`]: the text does not follow the grammar, or a
     ///   value does not suit its field (`expected a number after '>=', found 'abc'`);
-    ///   also for nesting deeper than [`MAX_DEPTH`];
+    ///   also for parentheses, `not`s and `all(..)`/`any(..)` nested
+    ///   deeper than [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH);
+    /// - [`Error::RuleTooDeep`]: the rule read is deeper than
+    ///   [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH) (an `or` of `and`s
+    ///   nests without parentheses);
     /// - [`Error::UnknownField`]: no such field or attribute, with the
     ///   closest name;
     /// - [`Error::UnknownSegment`]: no such segment, with the closest name.
@@ -77,6 +87,7 @@ impl Rule {
             };
             return Err(parser.error(&next.clone(), expected));
         }
+        rule.check_depth()?;
         Ok(rule)
     }
 }
@@ -479,10 +490,10 @@ impl Parser<'_> {
 
     fn enter(&mut self, token: &Token) -> Result<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > TEXT_DEPTH {
             return Err(self.error(
                 token,
-                format!("at most {MAX_DEPTH} nested parentheses, 'not's and all()/any()"),
+                format!("at most {TEXT_DEPTH} nested parentheses, 'not's and all()/any()"),
             ));
         }
         Ok(())
@@ -1086,12 +1097,12 @@ mod tests {
 
     #[test]
     fn depth_is_limited() {
-        let deep = format!("{}r = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let deep = format!("{}r = 1{}", "(".repeat(TEXT_DEPTH), ")".repeat(TEXT_DEPTH));
         assert!(parse(&deep).is_ok());
         let deeper = format!(
             "{}r = 1{}",
-            "(".repeat(MAX_DEPTH + 1),
-            ")".repeat(MAX_DEPTH + 1)
+            "(".repeat(TEXT_DEPTH + 1),
+            ")".repeat(TEXT_DEPTH + 1)
         );
         assert!(matches!(parse(&deeper), Err(Error::QueryParse { .. })));
         let nots = format!("{}email_opt_in", "not ".repeat(100_000));

@@ -46,8 +46,29 @@ use crate::segment::Segment;
 /// assert_eq!(built.display_query(2).to_string(), text);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "super::wire::WireRule", into = "super::wire::WireRuleOut")]
+///
+/// # Depth
+///
+/// A rule's [depth](Rule::depth) is the largest number of `All`, `Any`
+/// and `Not` nodes on a path from the root to a leaf. Every front end
+/// accepts rules up to [`MAX_RULE_DEPTH`] deep and rejects deeper ones
+/// with [`Error::RuleTooDeep`]: the text parser, JSON
+/// ([`StoredRule`](super::StoredRule) and `Rule` itself), serialization,
+/// [`Profiles::compile`](super::Profiles::compile) and
+/// [`Campaign::build`](crate::campaign::Campaign). The limit is chosen so
+/// that any accepted rule saves to JSON and loads back through
+/// `serde_json`'s default recursion limit of 128 (two JSON levels per
+/// rule level, plus the envelope), and prints to text that parses back.
+///
+/// The variants are public, so code can still build a deeper rule by
+/// hand; the rule type's own traits stay safe on it: `Drop`, `Clone` and
+/// `PartialEq` are iterative (a rule nested 100,000 deep drops, clones and
+/// compares without deep recursion), `Debug` and
+/// [`display_query`](Rule::display_query) stop after [`MAX_RULE_DEPTH`]
+/// levels and print `...` in place of the rest, and `Serialize` returns an
+/// error.
+#[derive(Deserialize)]
+#[serde(try_from = "super::wire::WireRule")]
 #[non_exhaustive]
 pub enum Rule {
     /// True when every rule is true (`and`); `All(vec![])` is true.
@@ -91,26 +112,28 @@ impl Rule {
     /// as the parser reads it. Also written `self & other`.
     #[must_use]
     pub fn and(self, other: Rule) -> Rule {
-        match self {
-            Rule::All(mut rules) if rules.len() >= 2 => {
+        let mut this = self;
+        if let Rule::All(rules) = &mut this {
+            if rules.len() >= 2 {
                 rules.push(other);
-                Rule::All(rules)
+                return this;
             }
-            first => Rule::All(vec![first, other]),
         }
+        Rule::All(vec![this, other])
     }
 
     /// `self or other`, appending like [`and`](Self::and). Also written
     /// `self | other`.
     #[must_use]
     pub fn or(self, other: Rule) -> Rule {
-        match self {
-            Rule::Any(mut rules) if rules.len() >= 2 => {
+        let mut this = self;
+        if let Rule::Any(rules) = &mut this {
+            if rules.len() >= 2 {
                 rules.push(other);
-                Rule::Any(rules)
+                return this;
             }
-            first => Rule::Any(vec![first, other]),
         }
+        Rule::Any(vec![this, other])
     }
 
     /// The conditions of the rule, depth first, left to right.
@@ -139,6 +162,216 @@ impl Rule {
     /// The first invalid condition's [`Error::InvalidRule`].
     pub fn validate(&self) -> Result<()> {
         self.conditions().try_for_each(Condition::validate)
+    }
+}
+
+/// The deepest rule every front end accepts; see [`Rule#depth`].
+pub const MAX_RULE_DEPTH: usize = 48;
+
+impl Rule {
+    /// The largest number of `All`, `Any` and `Not` nodes on a path from
+    /// the root to a leaf (a condition has depth 0, `all()` depth 1),
+    /// computed without recursion.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::audience::{Rule, Schema};
+    ///
+    /// let rule = Rule::parse("r >= 4 and not (f >= 4 or m >= 4)", &Schema::default())?;
+    /// assert_eq!(rule.depth(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 0_usize)];
+        while let Some((rule, above)) = stack.pop() {
+            match rule {
+                Rule::All(rules) | Rule::Any(rules) => {
+                    deepest = deepest.max(above + 1);
+                    stack.extend(rules.iter().map(|r| (r, above + 1)));
+                }
+                Rule::Not(inner) => {
+                    deepest = deepest.max(above + 1);
+                    stack.push((inner, above + 1));
+                }
+                Rule::Condition(_) => {}
+            }
+        }
+        deepest
+    }
+
+    /// Whether the rule is deeper than `limit`, stopping at the first node
+    /// beyond it (so the cost is bounded by the part within the limit).
+    pub(crate) fn deeper_than(&self, limit: usize) -> bool {
+        let mut stack = vec![(self, 0_usize)];
+        while let Some((rule, above)) = stack.pop() {
+            let children: &[Rule] = match rule {
+                Rule::All(rules) | Rule::Any(rules) => rules,
+                Rule::Not(inner) => std::slice::from_ref(&**inner),
+                Rule::Condition(_) => continue,
+            };
+            if above + 1 > limit {
+                return true;
+            }
+            stack.extend(children.iter().map(|r| (r, above + 1)));
+        }
+        false
+    }
+
+    /// [`Error::RuleTooDeep`] if the rule is deeper than
+    /// [`MAX_RULE_DEPTH`].
+    pub(crate) fn check_depth(&self) -> Result<()> {
+        if self.deeper_than(MAX_RULE_DEPTH) {
+            Err(Error::RuleTooDeep {
+                max: MAX_RULE_DEPTH,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Tears the tree down with an explicit stack: the derived drop would
+/// recurse once per level and overflow the stack on a rule nested
+/// 100,000 deep.
+impl Drop for Rule {
+    fn drop(&mut self) {
+        let mut stack: Vec<Rule> = Vec::new();
+        match self {
+            Rule::All(rules) | Rule::Any(rules) => stack.append(rules),
+            Rule::Not(inner) => stack.push(std::mem::replace(&mut **inner, Rule::All(Vec::new()))),
+            Rule::Condition(_) => return,
+        }
+        while let Some(mut rule) = stack.pop() {
+            match &mut rule {
+                Rule::All(rules) | Rule::Any(rules) => stack.append(rules),
+                Rule::Not(inner) => {
+                    stack.push(std::mem::replace(&mut **inner, Rule::All(Vec::new())));
+                }
+                Rule::Condition(_) => {}
+            }
+            // `rule` now has no children and drops without recursion.
+        }
+    }
+}
+
+/// Iterative, like [`Drop`]: children are cloned from an explicit stack
+/// and the copies assembled bottom-up.
+impl Clone for Rule {
+    fn clone(&self) -> Rule {
+        enum Task<'a> {
+            Visit(&'a Rule),
+            Build(&'a Rule, usize),
+        }
+        let mut tasks = vec![Task::Visit(self)];
+        let mut done: Vec<Rule> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Visit(rule) => match rule {
+                    Rule::All(rules) | Rule::Any(rules) => {
+                        tasks.push(Task::Build(rule, rules.len()));
+                        tasks.extend(rules.iter().rev().map(Task::Visit));
+                    }
+                    Rule::Not(inner) => {
+                        tasks.push(Task::Build(rule, 1));
+                        tasks.push(Task::Visit(inner));
+                    }
+                    Rule::Condition(c) => done.push(Rule::Condition(c.clone())),
+                },
+                Task::Build(rule, n) => {
+                    let children = done.split_off(done.len().saturating_sub(n));
+                    let built = match rule {
+                        Rule::All(_) => Rule::All(children),
+                        Rule::Any(_) => Rule::Any(children),
+                        _ => {
+                            let inner = children.into_iter().next().unwrap_or_else(Rule::everyone);
+                            Rule::Not(Box::new(inner))
+                        }
+                    };
+                    done.push(built);
+                }
+            }
+        }
+        done.pop().unwrap_or_else(Rule::everyone)
+    }
+}
+
+/// Iterative structural equality.
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        let mut stack = vec![(self, other)];
+        while let Some((a, b)) = stack.pop() {
+            match (a, b) {
+                (Rule::All(x), Rule::All(y)) | (Rule::Any(x), Rule::Any(y)) => {
+                    if x.len() != y.len() {
+                        return false;
+                    }
+                    stack.extend(x.iter().zip(y));
+                }
+                (Rule::Not(x), Rule::Not(y)) => stack.push((x, y)),
+                (Rule::Condition(x), Rule::Condition(y)) => {
+                    if x != y {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Like the derived `Debug`, but a subtree below [`MAX_RULE_DEPTH`]
+/// levels prints as `...`, so a hand-built rule of any depth prints
+/// without deep recursion.
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_rule(self, f, 0)
+    }
+}
+
+fn debug_rule(rule: &Rule, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    /// A subtree at a given depth.
+    struct Nested<'a>(&'a Rule, usize);
+    impl fmt::Debug for Nested<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            debug_rule(self.0, f, self.1)
+        }
+    }
+    /// The children of an `All` or `Any` at a given depth.
+    struct Children<'a>(&'a [Rule], usize);
+    impl fmt::Debug for Children<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_list()
+                .entries(self.0.iter().map(|r| Nested(r, self.1)))
+                .finish()
+        }
+    }
+    let below = depth + 1;
+    match rule {
+        Rule::Condition(c) => f.debug_tuple("Condition").field(c).finish(),
+        _ if below > MAX_RULE_DEPTH => f.write_str("..."),
+        Rule::All(rules) => f.debug_tuple("All").field(&Children(rules, below)).finish(),
+        Rule::Any(rules) => f.debug_tuple("Any").field(&Children(rules, below)).finish(),
+        Rule::Not(inner) => f.debug_tuple("Not").field(&Nested(inner, below)).finish(),
+    }
+}
+
+/// Serializes through the wire format; a rule deeper than
+/// [`MAX_RULE_DEPTH`] is an error (it could not be loaded back).
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        if self.deeper_than(MAX_RULE_DEPTH) {
+            return Err(serde::ser::Error::custom(Error::RuleTooDeep {
+                max: MAX_RULE_DEPTH,
+            }));
+        }
+        super::wire::WireRuleOut::from(self).serialize(serializer)
     }
 }
 

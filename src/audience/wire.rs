@@ -88,8 +88,9 @@ enum WireDate {
     Ahead(Period),
 }
 
-impl From<Rule> for WireRuleOut {
-    fn from(rule: Rule) -> WireRuleOut {
+impl From<&Rule> for WireRuleOut {
+    /// Recursive: callers check the depth first ([`Rule`]'s `Serialize`).
+    fn from(rule: &Rule) -> WireRuleOut {
         let mut out = WireRuleOut {
             and: None,
             or: None,
@@ -99,10 +100,11 @@ impl From<Rule> for WireRuleOut {
             value: None,
         };
         match rule {
-            Rule::All(rules) => out.and = Some(rules.into_iter().map(Into::into).collect()),
-            Rule::Any(rules) => out.or = Some(rules.into_iter().map(Into::into).collect()),
-            Rule::Not(inner) => out.not = Some(Box::new((*inner).into())),
-            Rule::Condition(Condition { field, test }) => {
+            Rule::All(rules) => out.and = Some(rules.iter().map(Into::into).collect()),
+            Rule::Any(rules) => out.or = Some(rules.iter().map(Into::into).collect()),
+            Rule::Not(inner) => out.not = Some(Box::new((&**inner).into())),
+            Rule::Condition(condition) => {
+                let Condition { field, test } = condition.clone();
                 let (op, value) = match test {
                     Test::Eq(v) => (WireOp::Eq, Some(encode(v))),
                     Test::Ne(v) => (WireOp::Ne, Some(encode(v))),
@@ -160,7 +162,19 @@ fn invalid(field: &str, reason: impl Into<String>) -> Error {
 impl TryFrom<WireRule> for Rule {
     type Error = Error;
 
+    /// Converts and checks the depth once, at the top (see
+    /// [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH)).
     fn try_from(wire: WireRule) -> Result<Rule> {
+        let rule = convert(wire)?;
+        rule.check_depth()?;
+        Ok(rule)
+    }
+}
+
+/// A wire node → a rule. Recursive, but bounded by the deserializer's own
+/// recursion limit (`serde_json`: 128 levels, 64 rule levels).
+fn convert(wire: WireRule) -> Result<Rule> {
+    {
         let WireRule {
             and,
             or,
@@ -184,22 +198,16 @@ impl TryFrom<WireRule> for Rule {
         }
         if let Some(rules) = and {
             return Ok(Rule::All(
-                rules
-                    .into_iter()
-                    .map(Rule::try_from)
-                    .collect::<Result<_>>()?,
+                rules.into_iter().map(convert).collect::<Result<_>>()?,
             ));
         }
         if let Some(rules) = or {
             return Ok(Rule::Any(
-                rules
-                    .into_iter()
-                    .map(Rule::try_from)
-                    .collect::<Result<_>>()?,
+                rules.into_iter().map(convert).collect::<Result<_>>()?,
             ));
         }
         if let Some(inner) = not {
-            return Ok(Rule::Not(Box::new(Rule::try_from(*inner)?)));
+            return Ok(Rule::Not(Box::new(convert(*inner)?)));
         }
         let field = field.ok_or_else(shape)?;
         let name = field.name().into_owned();

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::btyd::BtydData;
-use super::model::{Analytic, FitDiagnostics, ModelKind, check_bounds, positive, run};
+use super::model::{
+    Analytic, FitDiagnostics, ModelKind, check_bounds, check_outcome, positive, run,
+};
 use super::optimize::Outcome;
 use super::special::{digamma, ln_gamma};
 use crate::error::{Error, Result};
@@ -226,19 +228,36 @@ impl GammaGamma {
         }
         spenders.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         let n = f64::from(u32::try_from(spenders.len()).unwrap_or(u32::MAX));
-        let mean = spenders.iter().map(|s| s.1).sum::<f64>() / n;
+        // Fit in units of the mean of the means: γ is a money scale, and
+        // in minor units of an 18-decimal currency it would leave the
+        // optimizer's box. `m' = m / mean` gives `γ' = γ / mean` and
+        // `ln f(m) = ln f'(m') − ln mean`.
+        let mean = spenders.iter().map(|s| s.1 / n).sum::<f64>();
+        let original = spenders.clone();
+        for s in &mut spenders {
+            s.1 /= mean;
+        }
         let mut objective = Analytic(|p: [f64; 3]| {
             grouped(p, &spenders).map(|(ll, g)| (-ll / n, g.map(|v| -v / n)))
         });
         let (params, outcome): ([f64; 3], Outcome<3>) =
-            run(kind, &mut objective, [1.0, 2.0, mean], 1e-10)?;
+            run(kind, &mut objective, [1.0, 2.0, 1.0], 1e-10)?;
         check_bounds(kind, &outcome.x, &["p", "q", "gamma"])?;
+        check_outcome(kind, &params, &outcome, &[])?;
         let [p, q, gamma] = params;
+        let log_likelihood = -outcome.value * n - n * mean.ln();
+        if !log_likelihood.is_finite() {
+            return Err(Error::Numerical {
+                model: kind,
+                customer: None,
+                problem: "the log-likelihood at the fitted parameters is not finite".into(),
+            });
+        }
         Ok(SpendFit {
-            model: GammaGamma::new(p, q, gamma)?,
+            model: GammaGamma::new(p, q, gamma * mean)?,
             calibration_end: data.calibration_end(),
             diagnostics: FitDiagnostics {
-                log_likelihood: -outcome.value * n,
+                log_likelihood,
                 converged: outcome.converged,
                 gradient_norm: outcome.gradient_norm,
                 iterations: outcome.iterations,
@@ -248,7 +267,7 @@ impl GammaGamma {
                 groups: spenders.len(),
             },
             zero_spend,
-            frequency_spend_correlation: correlation(&spenders),
+            frequency_spend_correlation: correlation(&original),
         })
     }
 }

@@ -172,7 +172,7 @@ pub use model::{FitDiagnostics, ModelKind, TransactionFit, TransactionModel};
 pub use optimize::Optimizer;
 pub use pareto::ParetoNbd;
 pub use predict::{
-    CustomerPrediction, HoldoutRow, HoldoutTable, MONTH_DAYS, PredictConfig, PredictConfigBuilder,
-    Predictions,
+    CustomerPrediction, HoldoutRow, HoldoutTable, MAX_HORIZON_DAYS, MONTH_DAYS, PredictConfig,
+    PredictConfigBuilder, Predictions,
 };
 pub use simulate::{SimulationConfig, SimulationConfigBuilder, simulate};

@@ -346,14 +346,14 @@ impl TransactionFit {
     /// [`Error::NotIdentified`] if the data cannot identify the model;
     /// [`Error::Numerical`] if the likelihood is not finite at the start.
     pub fn fit(kind: ModelKind, data: &BtydData) -> Result<TransactionFit> {
-        let groups = Groups::from_data(data);
-        check_identifiable(kind, &groups)?;
         if kind == ModelKind::GammaGamma {
             return Err(Error::config(
                 "model",
                 "gamma_gamma is a spend model; fit it with GammaGamma::fit",
             ));
         }
+        let groups = Groups::from_data(data);
+        check_identifiable(kind, &groups)?;
         let mut start = match kind {
             ModelKind::ParetoNbd => pareto::start(&groups),
             _ => bgnbd::family_start(&groups),
@@ -371,11 +371,17 @@ impl TransactionFit {
         }
         let (params, outcome) = maximize(kind, &groups, start)?;
         check_bounds(kind, &outcome.x, &names(kind))?;
+        let shapes: &[(usize, &'static str)] = match kind {
+            ModelKind::ParetoNbd => &[(0, "r"), (2, "s")],
+            _ => &[(0, "r")],
+        };
+        check_outcome(kind, &params, &outcome, shapes)?;
         let model = match kind {
             ModelKind::BgNbd => TransactionModel::BgNbd(bgnbd::from_params(params)?),
             ModelKind::MbgNbd => TransactionModel::MbgNbd(mbgnbd::from_params(params)?),
             _ => TransactionModel::ParetoNbd(pareto::from_params(params)?),
         };
+        check_predicts(&model)?;
         Ok(TransactionFit {
             model,
             unit: data.unit(),
@@ -454,6 +460,55 @@ pub(crate) fn run<const N: usize>(
     Ok((outcome.x.map(f64::exp), outcome))
 }
 
+/// The most a gamma shape parameter (`r`, and `s` of Pareto/NBD) may be in
+/// a fit that is reported as identified. A shape of `10^4` means the
+/// customers' rates differ by 1% (coefficient of variation `1/√shape`):
+/// past it the likelihood is flat along `shape/scale` = constant and the
+/// data cannot tell the value from infinity, so any number reported would
+/// be an arbitrary point of that ridge.
+pub(crate) const MAX_SHAPE: f64 = 1e4;
+
+/// Checks a finished minimization: a gamma shape beyond [`MAX_SHAPE`] is
+/// [`Error::NotIdentified`]; an exhausted evaluation budget is
+/// [`Error::Numerical`].
+pub(crate) fn check_outcome<const N: usize>(
+    kind: ModelKind,
+    params: &[f64; N],
+    outcome: &optimize::Outcome<N>,
+    shapes: &[(usize, &'static str)],
+) -> Result<()> {
+    for &(i, name) in shapes {
+        if let Some(&value) = params.get(i) {
+            if value > MAX_SHAPE {
+                return Err(Error::NotIdentified {
+                    model: kind,
+                    reason: format!(
+                        "parameter {name} runs off to infinity (reached {value:.3e}, beyond \
+                         {MAX_SHAPE:e}): the data show no spread in the customers' rates, so \
+                         the model's heterogeneity cannot be estimated; fit on more customers \
+                         or try another model"
+                    ),
+                });
+            }
+        }
+    }
+    if outcome.exhausted {
+        return Err(Error::Numerical {
+            model: kind,
+            customer: None,
+            problem: format!(
+                "the fit did not converge within {} likelihood evaluations ({} iterations, \
+                 largest gradient component {:.3e}); the data fit the model poorly, try \
+                 another model or a longer calibration period",
+                optimize::MAX_EVALUATIONS,
+                outcome.iterations,
+                outcome.gradient_norm
+            ),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn not_finite_at_start(kind: ModelKind) -> Error {
     Error::Numerical {
         model: kind,
@@ -512,6 +567,12 @@ fn check_identifiable(kind: ModelKind, groups: &Groups) -> Result<()> {
             "no customer made a repeat purchase (x > 0), so purchase rates and drop-out cannot \
              be estimated; use a longer calibration period or more customers",
         )
+    } else if groups.groups.len() < 2 {
+        Some(
+            "every customer has the same history (x, t_x, T), so the spread of purchase and \
+             drop-out rates across customers cannot be estimated; fit on customers with \
+             different histories",
+        )
     } else if groups.total_time == 0.0 {
         Some(
             "every customer's T is 0 (all first purchases on the calibration end); use a later \
@@ -542,16 +603,42 @@ pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64> {
     }
 }
 
-/// Checks a prediction horizon.
+/// Checks a prediction horizon `t` (in the model's time unit): finite,
+/// `>= 0` and at most [`MAX_HORIZON_DAYS`](super::MAX_HORIZON_DAYS); the
+/// error says which of the three it is not.
 pub(crate) fn check_horizon(t: f64) -> Result<()> {
-    if t.is_finite() && t >= 0.0 {
-        Ok(())
+    let expected = if t.is_nan() {
+        "the horizon is not a number; give a length of time >= 0 in the model's time unit"
+    } else if t < 0.0 {
+        "the horizon is negative; give a length of time >= 0 in the model's time unit"
+    } else if t > super::MAX_HORIZON_DAYS {
+        "the horizon is longer than the longest supported, 36524.25 (100 years in days) in \
+         the model's time unit"
     } else {
-        Err(Error::OutOfRange {
-            what: "horizon",
-            value: t.to_string(),
-            expected: "a finite number >= 0, in the model's time unit".into(),
-        })
+        return Ok(());
+    };
+    Err(Error::OutOfRange {
+        what: "horizon",
+        value: t.to_string(),
+        expected: expected.into(),
+    })
+}
+
+/// Checks that a fitted model can predict every allowed horizon: the
+/// series of the BG/NBD family converge most slowly for a new customer
+/// (`x = 0`, `T = 0`) over the longest horizon, so that one case is
+/// evaluated. Pareto/NBD's expectation is in closed form.
+fn check_predicts(model: &TransactionModel) -> Result<()> {
+    match model.expected_purchases_new(super::MAX_HORIZON_DAYS) {
+        Ok(_) => Ok(()),
+        Err(err) => Err(Error::Numerical {
+            model: model.kind(),
+            customer: None,
+            problem: format!(
+                "the fitted parameters cannot predict the longest supported horizon ({err}); \
+                 the fit is not usable"
+            ),
+        }),
     }
 }
 

@@ -12,9 +12,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The log-parameters stay within `[-BOUND, BOUND]` (parameters within
-/// about `1e-13..=1e13`); a fit that ends at the bound has no interior
-/// maximum and is reported as not identified.
-pub(crate) const BOUND: f64 = 30.0;
+/// `1e-8..=1e8`, after the spend model's rescaling to a mean of 1); a fit
+/// that ends within 1 of the bound (a parameter below about `2.7e-8` or
+/// above about `3.7e7`) has no interior maximum and is reported as not
+/// identified. The box keeps the likelihood away from the extreme values
+/// where it cannot be evaluated accurately in `f64` (a drop-out shape of
+/// `1e12` makes every term of the Pareto/NBD integral cancel).
+pub(crate) const BOUND: f64 = 18.420_680_743_952_367; // ln(1e8)
+
+/// The most objective evaluations one minimization may use (BFGS, the
+/// Nelder–Mead fallback and the final BFGS together). Well-posed fits
+/// need 30 to 200; a fit that exhausts the budget is reported, not
+/// returned half-way.
+pub(crate) const MAX_EVALUATIONS: u32 = 1_000;
 
 /// A fit is *converged* when every component of the gradient of the mean
 /// negative log-likelihood with respect to the log-parameters is at most
@@ -48,6 +58,12 @@ pub(crate) trait Objective<const N: usize> {
 
     /// The value and gradient, or `None` where either is not finite.
     fn value_and_gradient(&mut self, x: &[f64; N]) -> Option<(f64, [f64; N])>;
+
+    /// Whether the objective refuses further evaluations (its budget is
+    /// spent); the optimizers stop at once.
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// Wraps a value-only objective with a central-difference gradient (step
@@ -88,32 +104,92 @@ pub(crate) struct Outcome<const N: usize> {
     pub(crate) evaluations: u32,
     pub(crate) converged: bool,
     pub(crate) optimizer: Optimizer,
+    /// Whether the minimization stopped because it used
+    /// [`MAX_EVALUATIONS`] evaluations.
+    pub(crate) exhausted: bool,
+}
+
+/// An objective that counts its evaluations and refuses (returns `None`)
+/// once `limit` have been made, so that no minimization can run longer
+/// than its budget whatever the objective does.
+struct Budgeted<'a, O> {
+    inner: &'a mut O,
+    used: u32,
+    limit: u32,
+}
+
+impl<const N: usize, O: Objective<N>> Objective<N> for Budgeted<'_, O> {
+    fn exhausted(&self) -> bool {
+        self.used >= self.limit
+    }
+
+    fn value(&mut self, x: &[f64; N]) -> Option<f64> {
+        if self.exhausted() {
+            return None;
+        }
+        self.used += 1;
+        self.inner.value(x)
+    }
+
+    fn value_and_gradient(&mut self, x: &[f64; N]) -> Option<(f64, [f64; N])> {
+        if self.exhausted() {
+            return None;
+        }
+        self.used += 1;
+        self.inner.value_and_gradient(x)
+    }
 }
 
 /// Minimizes `f` from `x0`: BFGS; if that stalls with a gradient above
 /// [`CONVERGED_GRADIENT`], Nelder–Mead from the best point, then BFGS
-/// again. `None` if `f` is not finite at `x0`.
+/// again; at most [`MAX_EVALUATIONS`] evaluations of `f` in all (the
+/// outcome says whether the budget ran out). `None` if `f` is not finite
+/// at `x0`.
 pub(crate) fn minimize<const N: usize>(
     f: &mut impl Objective<N>,
     x0: [f64; N],
     gtol: f64,
 ) -> Option<Outcome<N>> {
+    minimize_within(f, x0, gtol, MAX_EVALUATIONS)
+}
+
+/// [`minimize`] with an explicit evaluation budget.
+pub(crate) fn minimize_within<const N: usize>(
+    f: &mut impl Objective<N>,
+    x0: [f64; N],
+    gtol: f64,
+    limit: u32,
+) -> Option<Outcome<N>> {
+    let mut f = Budgeted {
+        inner: f,
+        used: 0,
+        limit: limit.max(1),
+    };
     let x0 = clamp(x0);
-    let first = bfgs(f, x0, gtol)?;
-    if first.converged {
-        return Some(first);
+    let first = bfgs(&mut f, x0, gtol)?;
+    if first.converged || f.exhausted() {
+        return Some(Outcome {
+            evaluations: f.used,
+            exhausted: !first.converged && f.exhausted(),
+            ..first
+        });
     }
-    let (x, nm_iterations, nm_evaluations) = nelder_mead(f, first.x);
-    let second = bfgs(f, x, gtol)?;
-    let best = if second.value <= first.value {
-        second
+    let (x, nm_iterations, _) = nelder_mead(&mut f, first.x);
+    let second = if f.exhausted() {
+        None
     } else {
-        first
+        bfgs(&mut f, x, gtol)
+    };
+    let (best, second_iterations) = match second {
+        Some(second) if second.value <= first.value => (second, second.iterations),
+        Some(second) => (first, second.iterations),
+        None => (first, 0),
     };
     Some(Outcome {
-        iterations: first.iterations + nm_iterations + second.iterations,
-        evaluations: first.evaluations + nm_evaluations + second.evaluations,
+        iterations: first.iterations + nm_iterations + second_iterations,
+        evaluations: f.used,
         optimizer: Optimizer::NelderMeadThenBfgs,
+        exhausted: !best.converged && f.exhausted(),
         ..best
     })
 }
@@ -165,7 +241,7 @@ fn bfgs<const N: usize>(f: &mut impl Objective<N>, x0: [f64; N], gtol: f64) -> O
     // Iterations in a row whose decrease was lost in rounding: at the
     // noise floor of f, the Armijo test passes without progress.
     let mut flat = 0;
-    while iterations < MAX_ITERATIONS && inf_norm(&g) > gtol && flat < 3 {
+    while iterations < MAX_ITERATIONS && inf_norm(&g) > gtol && flat < 3 && !f.exhausted() {
         iterations += 1;
         let mut d = mat_vec(&h, &g).map(|v| -v);
         let mut slope = dot(&g, &d);
@@ -253,6 +329,7 @@ fn bfgs<const N: usize>(f: &mut impl Objective<N>, x0: [f64; N], gtol: f64) -> O
         evaluations,
         converged: gradient_norm <= CONVERGED_GRADIENT,
         optimizer: Optimizer::Bfgs,
+        exhausted: false,
     })
 }
 
@@ -261,7 +338,12 @@ fn bfgs<const N: usize>(f: &mut impl Objective<N>, x0: [f64; N], gtol: f64) -> O
 /// Returns the best vertex and the iteration and evaluation counts.
 fn nelder_mead<const N: usize>(f: &mut impl Objective<N>, x0: [f64; N]) -> ([f64; N], u32, u32) {
     let max_iterations = 500 * u32::try_from(N).unwrap_or(1);
-    let mut value = |x: &[f64; N]| f.value(x).unwrap_or(f64::INFINITY);
+    let spent = std::cell::Cell::new(false);
+    let mut value = |x: &[f64; N]| {
+        let v = f.value(x).unwrap_or(f64::INFINITY);
+        spent.set(f.exhausted());
+        v
+    };
     let mut simplex: Vec<([f64; N], f64)> = Vec::with_capacity(N + 1);
     simplex.push((x0, value(&x0)));
     for i in 0..N {
@@ -274,7 +356,7 @@ fn nelder_mead<const N: usize>(f: &mut impl Objective<N>, x0: [f64; N]) -> ([f64
     }
     let mut evaluations = u32::try_from(N + 1).unwrap_or(u32::MAX);
     let mut iterations = 0;
-    while iterations < max_iterations {
+    while iterations < max_iterations && !spent.get() {
         iterations += 1;
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let (Some(best), Some(worst)) = (simplex.first().copied(), simplex.last().copied()) else {
@@ -404,6 +486,22 @@ mod tests {
         let out = minimize(&mut f, [0.0], 1e-9).unwrap();
         assert!(!out.converged);
         assert_eq!(out.x[0], BOUND);
+    }
+
+    #[test]
+    fn the_evaluation_budget_stops_a_slow_minimization() {
+        // Rosenbrock from far away needs more than 20 evaluations: the
+        // budget ends it, and the outcome says so.
+        let mut calls = 0_u32;
+        let mut f = NumericGradient(|x: &[f64; 2]| {
+            calls += 1;
+            Some((1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2))
+        });
+        let out = minimize_within(&mut f, [-1.2, 1.0], 1e-12, 20).unwrap();
+        assert!(out.exhausted && !out.converged);
+        assert!(out.evaluations <= 20, "{}", out.evaluations);
+        // Each numeric-gradient evaluation calls the function 5 times.
+        assert!(calls <= 20 * 5, "{calls}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::btyd::{Btyd, BtydData};
 use super::model::{Groups, ModelKind, TransactionFit, TransactionModel, check_horizon, positive};
 use super::special::{
-    digamma, integrate, integrate_n, ln_gamma, ln_hyp2f1_one, log_add_exp, one_minus_exp_over,
+    digamma, integrate_n, ln_gamma, ln_hyp2f1_one, log_add_exp, one_minus_exp_over,
 };
 use crate::error::{Error, Result};
 
@@ -280,24 +280,19 @@ fn closed_form(p: [f64; 4], x: u32, t_x: f64, big_t: f64) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-/// `I` by adaptive Gauss–Kronrod in `v = ln(m + y)`, scaled by the
-/// integrand at `t_x` so that it cannot underflow.
+/// `I` by adaptive Gauss–Kronrod in `v = ln(m + y)` (see
+/// [`death_moments`]).
 fn by_quadrature(p: [f64; 4], x: u32, t_x: f64, big_t: f64) -> f64 {
-    let [r, alpha, s, beta] = p;
-    let n = r + f64::from(x);
-    let small = alpha.min(beta);
-    let ln_g = |y: f64| -n * (alpha + y).ln() - (s + 1.0) * (beta + y).ln();
-    let at_tx = ln_g(t_x);
-    let integrand = |v: f64| {
-        let y = (v.exp() - small).max(t_x);
-        (ln_g(y) - at_tx + v).exp()
-    };
-    let scaled = integrate(integrand, (small + t_x).ln(), (small + big_t).ln(), 1e-12);
-    match scaled {
-        Some(j) if j > 0.0 => at_tx + j.ln(),
-        // Cannot happen for valid inputs (a positive, bounded integrand);
-        // fall back on the lower bound (T − t_x) · g(T) rather than NaN.
-        _ => (big_t - t_x).ln() + ln_g(big_t),
+    match death_moments(p, x, t_x, big_t) {
+        Some((ln_i, _)) => ln_i,
+        // Not reached for parameters inside the fit's box: the integrand
+        // is positive, bounded and smooth. Fall back on the lower bound
+        // (T − t_x) · g(T) rather than NaN.
+        None => {
+            let [r, alpha, s, beta] = p;
+            let n = r + f64::from(x);
+            (big_t - t_x).ln() - n * (alpha + big_t).ln() - (s + 1.0) * (beta + big_t).ln()
+        }
     }
 }
 
@@ -390,24 +385,42 @@ pub(crate) fn grouped_with_gradient(p: [f64; 4], groups: &Groups) -> Option<(f64
 /// `ln I` and the averages `E[ln(α+y)]`, `E[1/(α+y)]`, `E[ln(β+y)]`,
 /// `E[1/(β+y)]` under the integrand of `I` on `[t_x, T]`, by one adaptive
 /// Gauss–Kronrod pass in `v = ln(min(α, β) + y)`.
+///
+/// The integrand is written relative to its value at `t_x`: with
+/// `u = v − ln(min + t_x)` and `w = e^u − 1`,
+/// `ln((α+y)/(α+t_x)) = ln_1p(w (min+t_x)/(α+t_x))` (and the same for
+/// `β`), so the exponent `−(r+x) ln(α+y) − (s+1) ln(β+y)` is never formed
+/// as the difference of two large numbers: with `s` or `r + x` in the
+/// millions that difference is rounding noise, which no quadrature can
+/// integrate to the requested 1e-12 (and the fit then stalls on the
+/// quadrature's subdivision budget). `None` if the quadrature fails.
 fn death_moments(p: [f64; 4], x: u32, t_x: f64, big_t: f64) -> Option<(f64, [f64; 4])> {
     let [r, alpha, s, beta] = p;
     let n = r + f64::from(x);
     let small = alpha.min(beta);
-    let (da, db) = (alpha - small, beta - small);
-    let ln_g = |y: f64| -n * (alpha + y).ln() - (s + 1.0) * (beta + y).ln();
-    let at_tx = ln_g(t_x);
-    let integrand = |v: f64| {
-        // α + y = e^v + (α − min), without subtracting nearly equal numbers.
-        let ev = v.exp();
-        let (a_y, b_y) = (ev + da, ev + db);
-        let (la, lb) = (a_y.ln(), b_y.ln());
-        let f = (-n * la - (s + 1.0) * lb - at_tx + v).exp();
-        [f, f * la, f / a_y, f * lb, f / b_y]
+    let base = small + t_x;
+    let (a0, b0) = (alpha + t_x, beta + t_x);
+    let (ka, kb) = (base / a0, base / b0);
+    let integrand = |u: f64| {
+        let w = u.exp_m1();
+        let (la, lb) = ((w * ka).ln_1p(), (w * kb).ln_1p());
+        let f = (-n * la - (s + 1.0) * lb + u).exp();
+        [f, f * la, f * (-la).exp(), f * lb, f * (-lb).exp()]
     };
-    let [j, ja, jia, jb, jib] =
-        integrate_n(integrand, (small + t_x).ln(), (small + big_t).ln(), 1e-12)?;
-    (j > 0.0).then(|| (at_tx + j.ln(), [ja / j, jia / j, jb / j, jib / j]))
+    let upper = (small + big_t).ln() - base.ln();
+    let [j, ja, jia, jb, jib] = integrate_n(integrand, 0.0, upper, 1e-12)?;
+    let at_tx = -n * a0.ln() - (s + 1.0) * b0.ln();
+    (j > 0.0).then(|| {
+        (
+            at_tx + base.ln() + j.ln(),
+            [
+                a0.ln() + ja / j,
+                jia / j / a0,
+                b0.ln() + jb / j,
+                jib / j / b0,
+            ],
+        )
+    })
 }
 
 #[cfg(test)]

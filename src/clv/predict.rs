@@ -24,6 +24,18 @@ use crate::money::Money;
 /// weeks; expect differences of about 1.4% over a year.)
 pub const MONTH_DAYS: f64 = 365.2425 / 12.0;
 
+/// The longest prediction horizon, in days: 100 mean Gregorian years,
+/// 36,524.25 days (the CLV horizon's limit of 1,200 months is the same
+/// length).
+///
+/// [`PredictConfig`] rejects longer horizons, and the models'
+/// `expected_purchases` reject a horizon `t` above this number in their
+/// own unit (so 36,524.25 weeks for a model in weeks). A fit that is
+/// returned by [`TransactionFit::fit`] can predict every horizon up to it:
+/// the fit checks the slowest case (a new customer over the longest
+/// horizon) before it is returned.
+pub const MAX_HORIZON_DAYS: f64 = 36_524.25;
+
 /// How to predict: the horizon for expected purchases and the CLV
 /// horizon, discount rate and margin.
 ///
@@ -167,7 +179,7 @@ impl PredictConfigBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] with field `horizon_days` (not a finite
-    /// number `>= 0`), `discount_rate` (not a finite number `>= 0`),
+    /// number `>= 0`, or above [`MAX_HORIZON_DAYS`]), `discount_rate` (not a finite number `>= 0`),
     /// `margin` (not in `0..=1`) or `months` (above 1,200, 100 years).
     pub fn build(self) -> Result<PredictConfig> {
         let c = self.config;
@@ -175,6 +187,16 @@ impl PredictConfigBuilder {
             return Err(Error::config(
                 "horizon_days",
                 format!("{} is not a finite number of days >= 0", c.horizon_days),
+            ));
+        }
+        if c.horizon_days > MAX_HORIZON_DAYS {
+            return Err(Error::config(
+                "horizon_days",
+                format!(
+                    "{} days is longer than the longest supported horizon, \
+                     {MAX_HORIZON_DAYS} days (100 years)",
+                    c.horizon_days
+                ),
             ));
         }
         if !(c.discount_rate.is_finite() && c.discount_rate >= 0.0) {

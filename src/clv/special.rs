@@ -167,10 +167,24 @@ fn gk15<const N: usize>(f: &mut impl FnMut(f64) -> [f64; N], lo: f64, hi: f64) -
     (kronrod.map(|v| v * half), error)
 }
 
+/// The most subintervals one adaptive quadrature may use. Smooth
+/// integrands need a handful; an integrand that still misses the
+/// tolerance after this many is too peaked or too noisy to integrate in
+/// `f64`, and the quadrature reports failure rather than spin.
+pub(crate) const MAX_INTERVALS: usize = 200;
+
+/// The relative error a quadrature that ran out of subintervals may
+/// still have and be accepted: about 8 significant digits, far beyond the
+/// 3 that fitted parameters are reported with.
+const BUDGET_TOLERANCE: f64 = 1e-8;
+
 /// `∫ f` over `[lo, hi]` by globally adaptive Gauss–Kronrod (15 points),
 /// bisecting the interval with the largest error estimate until the total
-/// estimated error is below `rel_tol · |integral|` or 500 intervals are
-/// used. `None` if the integral is not finite.
+/// estimated error is below `rel_tol · |integral|`, with at most
+/// [`MAX_INTERVALS`] subintervals (then the estimate is accepted if its
+/// error is below `1e-8` of the integral). `None` if the integral is not
+/// finite or misses that tolerance.
+#[cfg(test)]
 pub(crate) fn integrate(
     mut f: impl FnMut(f64) -> f64,
     lo: f64,
@@ -192,26 +206,24 @@ pub(crate) fn integrate_n<const N: usize>(
         return Some([0.0; N]);
     }
     let finite = |v: &[f64; N]| v.iter().all(|x| x.is_finite());
-    let (value, error) = gk15(&mut f, lo, hi);
     let first = |v: &[f64; N]| v.first().copied().unwrap_or(0.0);
-    if error <= rel_tol * first(&value).abs() || error == 0.0 {
-        return finite(&value).then_some(value);
+    let (value, error) = gk15(&mut f, lo, hi);
+    if !finite(&value) || !error.is_finite() {
+        return None;
     }
+    // Running totals: each bisection replaces one part by two, so the
+    // totals are updated in O(N) rather than re-summed over every part.
+    let mut total = value;
+    let mut total_error = error;
     let mut parts = vec![(lo, hi, value, error)];
-    for _ in 0..500 {
-        let mut total = [0.0; N];
-        let mut total_error = 0.0;
-        for part in &parts {
-            for (t, v) in total.iter_mut().zip(&part.2) {
-                *t += v;
-            }
-            total_error += part.3;
-        }
-        if !finite(&total) || !total_error.is_finite() {
-            return None;
-        }
+    // Each step adds a part or zeroes one part's error: 2 × the interval
+    // budget bounds the loop even if no part can be split.
+    for _ in 0..2 * MAX_INTERVALS {
         if total_error <= rel_tol * first(&total).abs() || total_error == 0.0 {
             return Some(total);
+        }
+        if parts.len() >= MAX_INTERVALS {
+            break;
         }
         let (worst, _) = parts
             .iter()
@@ -219,26 +231,40 @@ pub(crate) fn integrate_n<const N: usize>(
             .fold((0, f64::NEG_INFINITY), |best, (i, p)| {
                 if p.3 > best.1 { (i, p.3) } else { best }
             });
-        let (a, b, _, _) = parts.swap_remove(worst);
+        let (a, b, old, old_error) = parts.swap_remove(worst);
         let mid = 0.5 * (a + b);
         if mid <= a || mid >= b {
-            // The interval cannot be split further in f64: accept.
-            let (v, _) = gk15(&mut f, a, b);
-            parts.push((a, b, v, 0.0));
+            // The interval cannot be split further in f64: accept its
+            // estimate as exact.
+            total_error -= old_error;
+            parts.push((a, b, old, 0.0));
             continue;
         }
         let (v1, e1) = gk15(&mut f, a, mid);
         let (v2, e2) = gk15(&mut f, mid, b);
+        if !finite(&v1) || !finite(&v2) || !(e1 + e2).is_finite() {
+            return None;
+        }
+        for ((t, o), (x, y)) in total.iter_mut().zip(&old).zip(v1.iter().zip(&v2)) {
+            *t += x + y - o;
+        }
+        total_error += e1 + e2 - old_error;
         parts.push((a, mid, v1, e1));
         parts.push((mid, b, v2, e2));
     }
-    let mut total = [0.0; N];
+    // Out of budget: recompute the totals exactly before judging them.
+    let mut exact = [0.0; N];
+    let mut exact_error = 0.0;
     for part in &parts {
-        for (t, v) in total.iter_mut().zip(&part.2) {
+        for (t, v) in exact.iter_mut().zip(&part.2) {
             *t += v;
         }
+        exact_error += part.3;
     }
-    finite(&total).then_some(total)
+    let accept = finite(&exact)
+        && exact_error.is_finite()
+        && exact_error <= BUDGET_TOLERANCE * first(&exact).abs().max(f64::MIN_POSITIVE);
+    accept.then_some(exact)
 }
 
 #[cfg(test)]
@@ -329,6 +355,23 @@ mod tests {
         assert!(close(peaked, 100.0 - 1.0 / 100.01, 1e-11));
         assert_eq!(integrate(f64::exp, 1.0, 1.0, 1e-12), Some(0.0));
         assert_eq!(integrate(|_| f64::NAN, 0.0, 1.0, 1e-12), None);
+    }
+
+    #[test]
+    fn quadrature_of_noise_reports_failure_within_its_budget() {
+        // A deterministic pseudo-random integrand in [0.5, 1.5): the error
+        // estimate never falls, so the budget ends the subdivision and the
+        // result is refused rather than returned after a long spin.
+        let mut calls = 0_u32;
+        let noisy = |v: f64| {
+            calls += 1;
+            let bits = (v * 1e9).to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            0.5 + f64::from(u32::try_from(bits >> 40).unwrap()) / f64::from(1_u32 << 24)
+        };
+        assert_eq!(integrate(noisy, 0.0, 1.0, 1e-12), None);
+        // One 15-point rule at the start, two per bisection.
+        let most = 15 * (1 + 2 * u32::try_from(MAX_INTERVALS).unwrap());
+        assert!(calls <= most, "{calls} > {most}");
     }
 
     #[test]
