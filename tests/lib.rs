@@ -14,6 +14,7 @@ mod clv;
 mod common;
 mod errors;
 mod ltv;
+mod pipeline;
 mod props;
 mod rfm;
 mod segment;
