@@ -851,18 +851,21 @@ fn passes(dim: Dimension, strict: bool, order: IdOrder, value: i64, id: &str, cu
 /// (customers at or after it pass on an equal value).
 #[derive(Debug, Clone, Copy)]
 struct PreparedCut {
-    value: i128,
-    tie: Option<usize>,
+    /// [`Dimension::key`] of the cut value.
+    key: u64,
+    /// Customers at or after this position pass on an equal value (0 for a
+    /// cut without a tie-break).
+    tie: usize,
 }
 
 fn prepare(dim: Dimension, cuts: &[Cut], index: &CustomerIndex) -> Vec<PreparedCut> {
     let order = index.id_order();
     cuts.iter()
         .map(|cut| PreparedCut {
-            value: dim.oriented(cut.value),
+            key: dim.key(cut.value),
             // The insertion point of the tie id: every id at or after it is
             // >= the tie id in the index's order.
-            tie: cut.customer.as_ref().map(|tie| {
+            tie: cut.customer.as_ref().map_or(0, |tie| {
                 index
                     .ids()
                     .partition_point(|id| order.compare(id.as_str(), tie.as_str()).is_lt())
@@ -880,10 +883,9 @@ fn score_prepared(
     value: i64,
     position: usize,
 ) -> u8 {
-    let v = dim.oriented(value);
-    let reached = cuts.partition_point(|c| {
-        v > c.value || (!strict && v == c.value && c.tie.is_none_or(|t| position >= t))
-    });
+    let v = dim.key(value);
+    let reached =
+        cuts.partition_point(|c| v > c.key || (!strict && v == c.key && position >= c.tie));
     // reached <= bins - 1 <= 99.
     u8::try_from(reached + 1).unwrap_or(u8::MAX)
 }

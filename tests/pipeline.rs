@@ -931,7 +931,6 @@ mod id_order {
     }
 
     #[test]
-    #[ignore = "bug: Profiles::row binary-searches ids by text, so Profiles::get/explain/matches/set_predictions miss customers under IdOrder::Numeric"]
     fn profile_lookups_numeric_order() {
         profile_lookups(IdOrder::Numeric);
     }

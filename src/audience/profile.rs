@@ -602,7 +602,19 @@ impl ProfilesBuilder<'_> {
                 ));
             }
         }
-        let first_day = |k: usize| cols.days_of(pos(k)).first().copied();
+        // Each customer's first purchase day, once (NO_DAY if none).
+        let firsts: Vec<i32> = crate::par::column(n, |k| {
+            cols.days_of(pos(k))
+                .first()
+                .copied()
+                .unwrap_or(crate::summary::NO_DAY)
+        });
+        let first_day = |k: usize| {
+            firsts
+                .get(k)
+                .copied()
+                .filter(|&d| d != crate::summary::NO_DAY)
+        };
         let mut builder = ColumnsBuilder::new(0);
         {
             let c = &mut builder.cols;
@@ -619,9 +631,10 @@ impl ProfilesBuilder<'_> {
                 int_col(n, |k| first_day(k).map(|d| as_of_day - i64::from(d)));
             // Packed dates from a table over the range of first days (a
             // calendar conversion per customer costs more than the rest).
-            let (lo, hi) = (0..n)
-                .filter_map(first_day)
-                .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+            let (lo, hi) = firsts
+                .iter()
+                .filter(|&&d| d != crate::summary::NO_DAY)
+                .fold((i32::MAX, i32::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
             let span = usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0);
             let packed: Vec<Option<i64>> = if span <= 1 << 20 {
                 (0..span)
@@ -731,6 +744,11 @@ impl ProfilesBuilder<'_> {
 /// Net amount per order, rounded half away from zero (as
 /// [`CustomerSummary::average_amount`]); `None` without orders.
 fn average(total: i64, orders: u32) -> Option<i64> {
+    // The common case in 64 bits (2·|total| + n cannot overflow).
+    if orders > 0 && total.unsigned_abs() < 1 << 61 {
+        let n = i64::from(orders);
+        return Some((2 * total + total.signum() * n) / (2 * n));
+    }
     let (total, n) = (i128::from(total), i128::from(orders));
     if n == 0 {
         return None;
