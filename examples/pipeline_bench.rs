@@ -176,10 +176,15 @@ fn load_csv(
     keep: bool,
     config: &IngestConfig,
 ) -> Result<(LogBuilder<'static>, Option<Rows>), Failure> {
-    let data = std::fs::read(path).map_err(|e| Failure::Run(format!("{path}: {e}")))?;
-    let mut lines = data.split(|&b| b == b'\n');
-    let header = lines.next().unwrap_or_default();
-    let header = String::from_utf8_lossy(header);
+    use std::io::BufRead as _;
+    let io = |e: std::io::Error| Failure::Run(format!("{path}: {e}"));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    // Streamed line by line: memory is the log, not the file.
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut header = Vec::new();
+    reader.read_until(b'\n', &mut header).map_err(io)?;
+    let header = String::from_utf8_lossy(&header);
     let columns: Vec<String> = header
         .trim_start_matches('\u{feff}')
         .split(',')
@@ -193,7 +198,7 @@ fn load_csv(
     };
     let (ci, di, ai) = (find("customer_id")?, find("order_date")?, find("amount")?);
     let mut builder = config.builder();
-    builder.reserve(data.len() / 40);
+    builder.reserve(usize::try_from(size / 40).unwrap_or(0));
     let mut rows = keep.then(|| Rows {
         customer: Vec::new(),
         day: Vec::new(),
@@ -201,7 +206,13 @@ fn load_csv(
     });
     // Rows are usually in date order: parse each distinct date text once.
     let mut last_date: (Vec<u8>, Option<NaiveDate>) = (Vec::new(), None);
-    for (n, line) in lines.enumerate() {
+    let mut buffer = Vec::new();
+    for n in 0.. {
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer).map_err(io)? == 0 {
+            break;
+        }
+        let line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             continue;
