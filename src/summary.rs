@@ -27,7 +27,7 @@
 //! - `recency_days` = `as_of − last_order_date`, in days (0 = bought on the as-of date);
 //! - `revenue`: the sum of completed amounts; `refunds`: the sum of returned
 //!   amounts (`<= 0`); `monetary` = `revenue + refunds` (net);
-//! - `average_amount` = `monetary / orders`, rounded to the nearest minor
+//! - `average_order_value` = `monetary / orders`, rounded to the nearest minor
 //!   unit, halves away from zero;
 //! - `margin` = Σ (`amount − cost`) over completed and returned orders, when
 //!   every one of them has a cost; otherwise unknown (`None`);
@@ -326,7 +326,7 @@ impl FirstOrder {
 /// assert_eq!(alice.recency_days(), Some(28));
 /// assert_eq!(alice.revenue(), Money::new(6000));
 /// assert_eq!(alice.monetary(), Money::new(4000));
-/// assert_eq!(alice.average_amount(), Some(Money::new(1333)));
+/// assert_eq!(alice.average_order_value(), Some(Money::new(1333)));
 /// assert_eq!(alice.margin(), Some(Money::new(1600)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -429,7 +429,7 @@ impl CustomerSummary {
     /// Net amount per completed order, rounded to the nearest minor unit
     /// (halves away from zero); `None` without completed orders.
     #[must_use]
-    pub fn average_amount(&self) -> Option<Money> {
+    pub fn average_order_value(&self) -> Option<Money> {
         let total = i128::from(self.monetary().minor_units());
         let n = i128::from(self.orders);
         if n == 0 {
@@ -1329,7 +1329,7 @@ mod tests {
         ];
         let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
         // 3 / 2 = 1.5 -> 2
-        assert_eq!(s.get("a").unwrap().average_amount(), Some(Money::new(2)));
+        assert_eq!(s.get("a").unwrap().average_order_value(), Some(Money::new(2)));
         let orders = [
             Order::new("1", "a", d(1, 1), Money::new(1)),
             Order::new("2", "a", d(1, 2), Money::ZERO),
@@ -1337,7 +1337,7 @@ mod tests {
         ];
         let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
         // -3 / 2 = -1.5 -> -2
-        assert_eq!(s.get("a").unwrap().average_amount(), Some(Money::new(-2)));
+        assert_eq!(s.get("a").unwrap().average_order_value(), Some(Money::new(-2)));
     }
 
     #[test]
@@ -1351,7 +1351,7 @@ mod tests {
             (0, 1, Money::new(-300))
         );
         assert_eq!((a.last_order_date(), a.recency_days()), (None, None));
-        assert_eq!(a.average_amount(), None);
+        assert_eq!(a.average_order_value(), None);
     }
 
     #[test]

@@ -164,7 +164,7 @@ mod naive {
             revenue: s.revenue().minor_units(),
             refunds: s.refunds().minor_units(),
             monetary: s.monetary().minor_units(),
-            average: s.average_amount().map(Money::minor_units),
+            average: s.average_order_value().map(Money::minor_units),
             margin: s.margin().map(Money::minor_units),
             first: s.first_order().map(|f| {
                 (
@@ -528,7 +528,7 @@ mod summaries {
             (ten.revenue(), ten.refunds(), ten.monetary()),
             (Money::new(1_501), Money::new(-200), Money::new(1_301))
         );
-        assert_eq!(ten.average_amount(), Some(Money::new(651)));
+        assert_eq!(ten.average_order_value(), Some(Money::new(651)));
         assert_eq!(ten.recency_days(), Some(5));
         assert_eq!((ten.margin(), ten.first_order()), (None, None));
         let nine = s.get("9").unwrap();

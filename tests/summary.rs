@@ -73,7 +73,7 @@ fn alice_by_hand() {
     assert_eq!(a.refunds(), Money::new(-500));
     assert_eq!(a.monetary(), Money::new(5500)); // 6000 - 500
     // 5500 / 3 = 1833.33 -> 1833.
-    assert_eq!(a.average_amount(), Some(Money::new(1833)));
+    assert_eq!(a.average_order_value(), Some(Money::new(1833)));
     // (3000-1800) + (1000-600) + (2000-1200) + (-500-(-300))
     // = 1200 + 400 + 800 - 200 = 2200; the cancelled order's cost is ignored.
     assert_eq!(a.margin(), Some(Money::new(2200)));
@@ -94,7 +94,7 @@ fn bob_margin_unknown_when_one_order_lacks_a_cost() {
     // 10 Feb -> 31 Mar: 18 days left in February + 31 = 49.
     assert_eq!(b.recency_days(), Some(49));
     assert_eq!(b.monetary(), Money::new(2000));
-    assert_eq!(b.average_amount(), Some(Money::new(1000)));
+    assert_eq!(b.average_order_value(), Some(Money::new(1000)));
     assert_eq!(b.margin(), None);
     // B-1 < B-2 on the same day: B-1's channel, and it has no store.
     assert_eq!(b.first_channel().map(|c| c.as_str()), Some("instagram_ads"));
@@ -112,7 +112,7 @@ fn returns_only_customer_has_net_negative_monetary_and_no_dates() {
     assert_eq!(c.first_order_date(), None);
     assert_eq!(c.last_order_date(), None);
     assert_eq!(c.recency_days(), None);
-    assert_eq!(c.average_amount(), None);
+    assert_eq!(c.average_order_value(), None);
     assert!(c.first_order().is_none());
     assert_eq!(c.first_channel(), None);
     // -700 - (-400) = -300.
@@ -125,12 +125,12 @@ fn order_on_the_as_of_date_has_recency_zero() {
     let e = s.get("erin").unwrap();
     assert_eq!(e.recency_days(), Some(0));
     assert_eq!((e.orders(), e.monetary()), (1, Money::ZERO));
-    assert_eq!(e.average_amount(), Some(Money::ZERO));
+    assert_eq!(e.average_order_value(), Some(Money::ZERO));
     assert_eq!(e.margin(), None);
 }
 
 #[test]
-fn average_amount_rounds_half_away_from_zero() {
+fn average_order_value_rounds_half_away_from_zero() {
     let day = d(1, 10);
     let orders = [
         // p: 1001 / 2 = 500.5 -> 501
@@ -159,7 +159,7 @@ fn average_amount_rounds_half_away_from_zero() {
         refund("u3", "u", day, -3),
     ];
     let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
-    let avg = |c: &str| s.get(c).unwrap().average_amount().unwrap().minor_units();
+    let avg = |c: &str| s.get(c).unwrap().average_order_value().unwrap().minor_units();
     assert_eq!(avg("p"), 501);
     assert_eq!(avg("q"), 3);
     assert_eq!(avg("r"), 4);

@@ -742,7 +742,7 @@ impl ProfilesBuilder<'_> {
 }
 
 /// Net amount per order, rounded half away from zero (as
-/// [`CustomerSummary::average_amount`]); `None` without orders.
+/// [`CustomerSummary::average_order_value`]); `None` without orders.
 fn average(total: i64, orders: u32) -> Option<i64> {
     // The common case in 64 bits (2·|total| + n cannot overflow).
     if orders > 0 && total.unsigned_abs() < 1 << 61 {
@@ -791,7 +791,7 @@ fn join(
         p.recency_days = s.recency_days();
         p.frequency = Some(s.orders());
         p.monetary = Some(s.monetary());
-        p.average_order_value = s.average_amount();
+        p.average_order_value = s.average_order_value();
         p.first_order = s.first_order_date();
         p.last_order = s.last_order_date();
         p.days_since_first_order = s.first_order_date().map(|d| (as_of - d).num_days());
