@@ -29,7 +29,8 @@
 //!    sorted by (date, input position), with each row's 0-based input
 //!    position kept for error messages.
 //!
-//! Memory: 21 bytes per kept row (day, amount, position, return flag),
+//! Memory: 17 bytes per kept row (day, amount, position, return flag; 21
+//! while building),
 //! plus 16 more when orders carry costs, plus 4 bytes per customer; the
 //! first completed order's id, channel and store are kept per customer
 //! when the orders have ids.
