@@ -1329,7 +1329,10 @@ mod tests {
         ];
         let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
         // 3 / 2 = 1.5 -> 2
-        assert_eq!(s.get("a").unwrap().average_order_value(), Some(Money::new(2)));
+        assert_eq!(
+            s.get("a").unwrap().average_order_value(),
+            Some(Money::new(2))
+        );
         let orders = [
             Order::new("1", "a", d(1, 1), Money::new(1)),
             Order::new("2", "a", d(1, 2), Money::ZERO),
@@ -1337,7 +1340,10 @@ mod tests {
         ];
         let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
         // -3 / 2 = -1.5 -> -2
-        assert_eq!(s.get("a").unwrap().average_order_value(), Some(Money::new(-2)));
+        assert_eq!(
+            s.get("a").unwrap().average_order_value(),
+            Some(Money::new(-2))
+        );
     }
 
     #[test]

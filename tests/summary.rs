@@ -159,7 +159,13 @@ fn average_order_value_rounds_half_away_from_zero() {
         refund("u3", "u", day, -3),
     ];
     let s = Summaries::from_orders(&orders, d(2, 1)).unwrap();
-    let avg = |c: &str| s.get(c).unwrap().average_order_value().unwrap().minor_units();
+    let avg = |c: &str| {
+        s.get(c)
+            .unwrap()
+            .average_order_value()
+            .unwrap()
+            .minor_units()
+    };
     assert_eq!(avg("p"), 501);
     assert_eq!(avg("q"), 3);
     assert_eq!(avg("r"), 4);
