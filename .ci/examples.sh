@@ -335,6 +335,16 @@ if [[ -f examples/audience_bench.rs ]]; then
     fi
 fi
 
+if [[ -f examples/customer_memory.rs ]]; then
+    check="customer_memory --customers 10000 --sim 0 prints bytes per customer"
+    run customer_memory --customers 10000 --sim 0
+    if [[ $rc -eq 0 ]] && grep -q '^typical records: 10000 customers, .* bytes per customer' "$work/out"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
+    fi
+fi
+
 # --- pipeline_bench -----------------------------------------------------
 # The issue-6 benchmark on small generated order files (integer ids, then
 # text ids; 5% returns): its JSON checksums must equal those of an
@@ -517,6 +527,7 @@ for source in examples/*.rs; do
     name="$(basename "$source" .rs)"
     [[ "$name" == rfm_csv || "$name" == ltv_csv ]] && continue
     [[ "$name" == audience || "$name" == audience_bench ]] && continue
+    [[ "$name" == customer_memory ]] && continue
     [[ "$name" == pipeline_bench ]] && continue
     [[ "$name" == cdnow || "$name" == clv_csv ]] && continue
     if [[ " ${no_args[*]} " == *" $name "* ]]; then

@@ -78,7 +78,7 @@ impl Audience {
     /// An audience of `customers`, sorted, without repeats.
     #[must_use]
     pub fn new(customers: impl IntoIterator<Item = CustomerId>) -> Audience {
-        let mut customers: Vec<CustomerId> = customers.into_iter().collect();
+        let mut customers: Vec<CustomerId> = crate::bounded::bounded(customers).collect();
         if !customers.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
             customers.sort_unstable();
             customers.dedup();
@@ -227,14 +227,14 @@ impl FromIterator<CustomerId> for Audience {
 
 impl<'a> FromIterator<&'a str> for Audience {
     fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Audience {
-        Audience::new(iter.into_iter().map(CustomerId::from))
+        Audience::new(crate::bounded::bounded(iter).map(CustomerId::from))
     }
 }
 
 impl Extend<CustomerId> for Audience {
     fn extend<I: IntoIterator<Item = CustomerId>>(&mut self, iter: I) {
         let mut all = std::mem::take(&mut self.customers);
-        all.extend(iter);
+        all.extend(crate::bounded::bounded(iter));
         *self = Audience::new(all);
     }
 }

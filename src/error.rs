@@ -28,7 +28,6 @@
 
 use chrono::NaiveDate;
 
-use crate::clv::ModelKind;
 use crate::id::{CustomerId, OrderId};
 use crate::money::Money;
 use crate::order::OrderStatus;
@@ -339,8 +338,10 @@ pub enum Error {
     /// says what is missing.
     #[error("{model} fit: {reason}")]
     NotIdentified {
-        /// The model.
-        model: ModelKind,
+        /// The model's name as [`clv::ModelKind::name`](crate::clv::ModelKind::name)
+        /// prints it (`"bg_nbd"`, `"gamma_gamma"`, ...); compare with
+        /// `kind.name()`.
+        model: &'static str,
         /// Why the data cannot identify it.
         reason: String,
     },
@@ -352,8 +353,9 @@ pub enum Error {
     /// Fix: use a shorter horizon, or check the parameters.
     #[error("{}{model}: {problem}", customer_at(customer.as_ref()))]
     Numerical {
-        /// The model.
-        model: ModelKind,
+        /// The model's name as [`clv::ModelKind::name`](crate::clv::ModelKind::name)
+        /// prints it.
+        model: &'static str,
         /// The customer, when the computation was for one.
         customer: Option<CustomerId>,
         /// What failed.

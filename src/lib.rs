@@ -151,6 +151,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod audience;
+mod bounded;
 pub mod campaign;
 pub mod clv;
 pub mod customer;
@@ -165,6 +166,7 @@ pub mod rfm;
 pub mod segment;
 pub mod sim;
 pub mod summary;
+mod table;
 pub mod tutorial;
 
 pub use error::{Error, Result};

@@ -181,17 +181,18 @@ impl Money {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse_decimal(text: &str, scale: u32) -> Result<Money> {
-        let unit = scale_factor(scale)?;
+        scale_factor(scale)?;
         let fail = |reason: &str| Error::ParseMoney {
             input: text.to_owned(),
             reason: reason.to_owned(),
         };
-        let (negative, body) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+') => (false, &text[1..]),
-            Some(_) => (false, text),
-            None => return Err(fail("empty; expected a number such as 12.34")),
+        let (negative, body) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
+        if text.is_empty() {
+            return Err(fail("empty; expected a number such as 12.34"));
+        }
         let (int_part, frac_part) = match body.split_once('.') {
             Some((i, f)) => (i, Some(f)),
             None => (body, None),
@@ -203,15 +204,6 @@ impl Money {
         if !digits_ok(int_part) {
             return Err(fail("expected only digits, an optional sign and one '.'"));
         }
-        let overflow = || fail("too large for i64 minor units");
-        let mut minor: i64 = 0;
-        for b in int_part.bytes() {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(b - b'0')))
-                .ok_or_else(overflow)?;
-        }
-        minor = minor.checked_mul(unit).ok_or_else(overflow)?;
         if let Some(frac) = frac_part {
             if frac.is_empty() {
                 return Err(fail("expected a digit after the decimal point"));
@@ -219,21 +211,57 @@ impl Money {
             if !digits_ok(frac) {
                 return Err(fail("expected only digits after the decimal point"));
             }
-            let len = u32::try_from(frac.len()).unwrap_or(u32::MAX);
-            if len > scale {
-                return Err(fail(&format!(
-                    "has {len} decimals; this currency has at most {scale}"
-                )));
-            }
-            let mut frac_minor: i64 = 0;
-            for b in frac.bytes() {
-                frac_minor = frac_minor * 10 + i64::from(b - b'0');
-            }
-            // `len <= scale <= 18`, so both factors fit in an i64.
-            frac_minor *= 10_i64.pow(scale - len);
-            minor = minor.checked_add(frac_minor).ok_or_else(overflow)?;
         }
-        Ok(Money(if negative { -minor } else { minor }))
+        Money::from_decimal_parts(negative, int_part, frac_part, scale).map_err(|p| match p {
+            DecimalProblem::Decimals => fail(&format!(
+                "has {} decimals; this currency has at most {scale}",
+                frac_part.map_or(0, str::len)
+            )),
+            DecimalProblem::Range => fail("too large for i64 minor units"),
+        })
+    }
+
+    /// `±int.frac` in minor units of a currency with `scale` decimals, where
+    /// `int` and `frac` are ASCII digits (checked by the caller). The one
+    /// decimal-to-minor-units conversion of the crate: [`parse_decimal`]
+    /// and the audience query parser both use it. Exact (`i128`
+    /// arithmetic), so `-92233720368547758.08` at scale 2 is `i64::MIN`.
+    ///
+    /// [`parse_decimal`]: Money::parse_decimal
+    pub(crate) fn from_decimal_parts(
+        negative: bool,
+        int: &str,
+        frac: Option<&str>,
+        scale: u32,
+    ) -> std::result::Result<Money, DecimalProblem> {
+        let frac = frac.unwrap_or("");
+        let decimals = u32::try_from(frac.len()).map_err(|_| DecimalProblem::Decimals)?;
+        if decimals > scale {
+            return Err(DecimalProblem::Decimals);
+        }
+        let unit = 10_i128.checked_pow(scale).ok_or(DecimalProblem::Range)?;
+        let int: i128 = int
+            .parse::<u64>()
+            .map_err(|_| DecimalProblem::Range)?
+            .into();
+        let frac_value: i128 = if frac.is_empty() {
+            0
+        } else {
+            let pad = 10_i128
+                .checked_pow(scale - decimals)
+                .ok_or(DecimalProblem::Range)?;
+            i128::from(frac.parse::<u64>().map_err(|_| DecimalProblem::Range)?)
+                .checked_mul(pad)
+                .ok_or(DecimalProblem::Range)?
+        };
+        let minor = int
+            .checked_mul(unit)
+            .and_then(|v| v.checked_add(frac_value))
+            .ok_or(DecimalProblem::Range)?;
+        let signed = if negative { -minor } else { minor };
+        i64::try_from(signed)
+            .map(Money)
+            .map_err(|_| DecimalProblem::Range)
     }
 
     /// Displays the amount as a decimal with `scale` decimals, e.g. `29.33`.
@@ -259,6 +287,15 @@ impl Money {
 }
 
 /// `10^scale`, or an error if `scale` exceeds [`MAX_SCALE`].
+/// Why [`Money::from_decimal_parts`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecimalProblem {
+    /// More decimals than the scale.
+    Decimals,
+    /// Outside `i64` minor units.
+    Range,
+}
+
 fn scale_factor(scale: u32) -> Result<i64> {
     if scale > MAX_SCALE {
         return Err(Error::OutOfRange {
@@ -320,6 +357,33 @@ mod tests {
         assert_eq!(ok("-0.01", 2), Ok(-1));
         assert_eq!(ok("007", 0), Ok(7));
         assert_eq!(ok("92233720368547758.07", 2), Ok(i64::MAX));
+        assert_eq!(ok("-92233720368547758.08", 2), Ok(i64::MIN));
+        assert_eq!(ok("1", 18), Ok(1_000_000_000_000_000_000));
+        assert_eq!(ok("00000000000000000000000012.5", 1), Ok(125));
+    }
+
+    #[test]
+    fn parse_reasons() {
+        let reason = |s: &str, scale: u32| match Money::parse_decimal(s, scale) {
+            Err(Error::ParseMoney { reason, .. }) => reason,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(reason("", 2), "empty; expected a number such as 12.34");
+        assert_eq!(
+            reason("1.234", 2),
+            "has 3 decimals; this currency has at most 2"
+        );
+        assert_eq!(reason("10", 18), "too large for i64 minor units");
+        assert_eq!(reason("-", 2), "expected a digit before the decimal point");
+        assert_eq!(reason("5.", 2), "expected a digit after the decimal point");
+        assert_eq!(
+            reason("1e3", 2),
+            "expected only digits, an optional sign and one '.'"
+        );
+        assert_eq!(
+            reason("1.x", 2),
+            "expected only digits after the decimal point"
+        );
     }
 
     #[test]

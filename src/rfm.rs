@@ -1333,20 +1333,8 @@ impl fmt::Display for DisplayModel<'_> {
             ]);
         }
         rows.push(["1", "(the rest)", "(the rest)", "(the rest)"].map(String::from));
-        let mut widths = [0_usize; 4];
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let [w0, w1, w2, _] = widths;
-        for (i, [score, r, fr, mo]) in rows.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{score:<w0$}  {r:<w1$}  {fr:<w2$}  {mo}")?;
-        }
-        Ok(())
+        // Every column left-aligned; the last one's padding is trimmed.
+        crate::table::write(f, &rows, crate::table::Style::left(4))
     }
 }
 

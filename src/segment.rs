@@ -1257,10 +1257,9 @@ pub struct DisplayReport<'a> {
 
 impl fmt::Display for DisplayReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pct =
-            |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.1}%", v * 100.0));
-        let num =
-            |v: Option<f64>, d: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.d$}"));
+        let cells = crate::table::Cells::new(self.scale);
+        let pct = |v: Option<f64>| cells.pct(v);
+        let num = |v: Option<f64>, d: usize| cells.num(v, d);
         let money_mean = |v: Option<f64>| {
             v.map_or_else(
                 || "-".to_owned(),
@@ -1304,27 +1303,7 @@ impl fmt::Display for DisplayReport<'_> {
                 money_mean(row.mean_monetary),
             ]);
         }
-        let mut widths = [0_usize; 8];
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        for (i, row) in rows.iter().enumerate() {
-            let mut line = String::new();
-            for (j, (cell, w)) in row.iter().zip(widths).enumerate() {
-                if j == 0 {
-                    line.push_str(&format!("{cell:<w$}"));
-                } else {
-                    line.push_str(&format!("  {cell:>w$}"));
-                }
-            }
-            if i > 0 {
-                writeln!(f)?;
-            }
-            f.write_str(line.trim_end())?;
-        }
-        Ok(())
+        crate::table::write(f, &rows, crate::table::Style::left(1))
     }
 }
 

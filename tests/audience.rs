@@ -31,7 +31,7 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::sample::select;
 use rfmkit::audience::{
-    DateValue, Field, Period, PeriodUnit, Predictions, Profiles, Prospects, Rule, Schema,
+    DateValue, Field, Period, PeriodUnit, PredictedValues, Profiles, Prospects, Rule, Schema,
     StoredRule, Test, Truth, Value, field,
 };
 use rfmkit::campaign::{
@@ -338,7 +338,7 @@ fn missing_values_are_unknown_and_never_select() {
     ));
     let compiled = p.compile(&field::attr_number("nothing").gt(1.0)).unwrap();
     assert_eq!(compiled.tally().unknown, 5);
-    // Predictions are missing until set.
+    // Predicted values are missing until set.
     assert_eq!(truth(&p, "p_alive < 0.5", "C01"), Truth::Unknown);
     let tally = p.compile(&rule(&p, "email_opt_in")).unwrap().tally();
     assert_eq!((tally.selected, tally.rejected, tally.unknown), (3, 1, 1));
@@ -347,7 +347,7 @@ fn missing_values_are_unknown_and_never_select() {
 #[test]
 fn predictions_fill_their_fields() {
     let mut p = small();
-    let mut pred = Predictions::default();
+    let mut pred = PredictedValues::default();
     pred.p_alive = Some(0.2);
     pred.predicted_clv = Some(Money::new(90_000));
     assert!(p.set_predictions("C03", pred));
@@ -1724,7 +1724,7 @@ fn serde_round_trips_of_the_other_public_types() {
     assert_eq!(round_trip(&why), why);
     let tally = compiled.tally();
     assert_eq!(round_trip(&tally), tally);
-    let mut pred = Predictions::default();
+    let mut pred = PredictedValues::default();
     pred.expected_purchases = Some(1.5);
     assert_eq!(
         serde_json::to_string(&pred).unwrap(),
@@ -1926,4 +1926,39 @@ mod deep {
             }
         });
     }
+}
+
+/// `clv` predictions land in the profiles by customer id: customers
+/// without a profile are skipped and counted out, the others get exactly
+/// `p_alive`, `expected_purchases` and `clv`.
+#[test]
+fn clv_predictions_fill_profiles_by_id() {
+    let mut p = small();
+    let json = r#"{"model":"bg_nbd","unit":"week","horizon":52.0,
+        "config":{"horizon_days":364.0,"months":12,"discount_rate":0.01,"margin":1.0},
+        "customers":[
+          {"customer":"C02","x":1,"t_x":2.0,"T":5.0,"p_alive":0.25,"expected_purchases":1.5,
+           "expected_spend":null,"clv":1234,"holdout_purchases":null},
+          {"customer":"C04","x":0,"t_x":0.0,"T":3.0,"p_alive":0.75,"expected_purchases":0.5,
+           "expected_spend":null,"clv":null,"holdout_purchases":null},
+          {"customer":"NOBODY","x":0,"t_x":0.0,"T":3.0,"p_alive":0.5,"expected_purchases":0.5,
+           "expected_spend":null,"clv":null,"holdout_purchases":null}]}"#;
+    let predictions: rfmkit::clv::Predictions = serde_json::from_str(json).unwrap();
+    assert_eq!(p.set_predictions_from(&predictions), 2);
+    let c02 = p.get("C02").unwrap().predictions;
+    assert_eq!(
+        (c02.p_alive, c02.expected_purchases, c02.predicted_clv),
+        (Some(0.25), Some(1.5), Some(Money::new(1234)))
+    );
+    let c04 = p.get("C04").unwrap().predictions;
+    assert_eq!(
+        (c04.p_alive, c04.expected_purchases, c04.predicted_clv),
+        (Some(0.75), Some(0.5), None)
+    );
+    assert_eq!(
+        p.get("C01").unwrap().predictions,
+        PredictedValues::default()
+    );
+    assert_eq!(select_q(&p, "p_alive > 0.5"), ["C04"]);
+    assert_eq!(select_q(&p, "predicted_clv > 12.00"), ["C02"]);
 }

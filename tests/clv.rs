@@ -458,7 +458,7 @@ fn no_repeat_buyers_is_a_clear_error() {
     for kind in ModelKind::TRANSACTION {
         let err = TransactionFit::fit(kind, &data).unwrap_err();
         assert!(
-            matches!(err, Error::NotIdentified { model, .. } if model == kind),
+            matches!(err, Error::NotIdentified { model, .. } if model == kind.name()),
             "{err}"
         );
         assert!(
@@ -623,7 +623,7 @@ fn absurd_horizons_are_an_error_that_says_what_is_wrong() {
         matches!(
             err,
             Error::Numerical {
-                model: ModelKind::BgNbd,
+                model: "bg_nbd",
                 customer: None,
                 ..
             }
@@ -715,7 +715,7 @@ fn pareto_nbd_on_a_2000_customer_simulated_shop_finishes() {
         matches!(
             err,
             Error::NotIdentified {
-                model: ModelKind::ParetoNbd,
+                model: "pareto_nbd",
                 ..
             }
         ),
@@ -778,7 +778,7 @@ fn one_customer_or_many_identical_customers_are_not_identified() {
         for kind in ModelKind::TRANSACTION {
             let err = TransactionFit::fit(kind, data).unwrap_err();
             assert!(
-                matches!(err, Error::NotIdentified { model, .. } if model == kind),
+                matches!(err, Error::NotIdentified { model, .. } if model == kind.name()),
                 "{err}"
             );
             assert!(err.to_string().contains("the same history"), "{err}");
@@ -922,7 +922,7 @@ fn predictions_cover_every_customer_in_id_order() {
 
 #[test]
 fn predictions_feed_audience_rules() {
-    use rfmkit::audience::{Predictions as AudiencePredictions, Profiles, Rule};
+    use rfmkit::audience::{PredictedValues, Profiles, Rule};
     use rfmkit::rfm::{RfmModel, ScoringConfig};
     use rfmkit::segment::SegmentTable;
     use rfmkit::summary::Summaries;
@@ -947,13 +947,18 @@ fn predictions_feed_audience_rules() {
     let predictions: Predictions = fit
         .predict(&data, Some(&spend), &PredictConfig::default())
         .unwrap();
-    for c in &predictions {
-        let mut p = AudiencePredictions::default();
-        p.p_alive = Some(c.p_alive);
-        p.expected_purchases = Some(c.expected_purchases);
-        p.predicted_clv = c.clv;
-        assert!(profiles.set_predictions(c.customer.as_str(), p));
-    }
+    // Every CDNOW customer bought in the calibration period, so each of the
+    // 2,357 predictions finds a profile.
+    assert_eq!(predictions.len(), 2_357);
+    assert_eq!(profiles.set_predictions_from(&predictions), 2_357);
+    // The conversion copies the three values field by field.
+    let first = predictions.iter().next().unwrap();
+    let values = PredictedValues::from(first);
+    assert_eq!(values.p_alive, Some(first.p_alive));
+    assert_eq!(values.expected_purchases, Some(first.expected_purchases));
+    assert_eq!(values.predicted_clv, first.clv);
+    let profile = profiles.get(first.customer.as_str()).unwrap();
+    assert_eq!(profile.predictions, values);
     // Valuable customers who are probably gone: P(alive) < 0.3 and a
     // predicted CLV over $20 (2,000 cents at scale 2).
     let rule = Rule::parse("p_alive < 0.3 and predicted_clv > 20", &profiles.schema()).unwrap();

@@ -20,4 +20,5 @@ mod rfm;
 mod segment;
 mod serde;
 mod sim;
+mod sizes;
 mod summary;

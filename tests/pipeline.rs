@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
-use rfmkit::audience::{Predictions, Profiles, Prospects, Rule, Schema};
+use rfmkit::audience::{PredictedValues, Profiles, Prospects, Rule, Schema};
 use rfmkit::customer::{Birthday, Customer, Customers};
 use rfmkit::ingest::{IdOrder, IngestConfig};
 use rfmkit::order::OrderStatus;
@@ -912,7 +912,7 @@ mod id_order {
                     Some(segment.as_str())
                 );
                 assert_eq!(profile.monetary, Some(Money::new(1_000)));
-                let mut predictions = Predictions::default();
+                let mut predictions = PredictedValues::default();
                 predictions.p_alive = Some(0.5);
                 assert!(
                     profiles.set_predictions(id, predictions),
@@ -921,7 +921,7 @@ mod id_order {
                 assert_eq!(profiles.get(id).unwrap().predictions.p_alive, Some(0.5));
             }
             assert!(profiles.get("11").is_none());
-            assert!(!profiles.set_predictions("11", Predictions::default()));
+            assert!(!profiles.set_predictions("11", PredictedValues::default()));
         }
     }
 

@@ -89,7 +89,7 @@ fn customer_wire_format() {
     assert_eq!(round_trip(&c), c);
     assert_eq!(
         c.attribute("tier"),
-        Some(&AttributeValue::String("gold".into()))
+        Some(AttributeValue::String("gold".into()))
     );
     // A bare id is a whole customer; the list comes out sorted by id.
     let list: Customers = serde_json::from_str(r#"[{"id":"b"},{"id":"a"}]"#).unwrap();
@@ -231,4 +231,138 @@ fn presets_and_summaries_round_trip() {
     assert_eq!(v["as_of"], json!("2025-01-31"));
     assert_eq!(v["customers"][0]["purchase_dates"], json!(["2025-01-01"]));
     assert_eq!(v["customers"][0]["margin"], json!(48)); // (100-40) + (-20+8)
+}
+
+/// JSON as written before records were packed (`tags` a `BTreeSet`,
+/// `attributes` a `BTreeMap`): it loads, and prints back byte for byte
+/// (fields in declaration order, tags and keys sorted).
+#[test]
+fn customer_json_from_before_packing_loads_and_prints_identically() {
+    let old = r#"{"id":"C00000042","signup_date":"2024-03-01","birthday":{"month":2,"day":29},"acquisition_channel":"instagram_ads","tags":["newsletter","vip"],"email_opt_in":true,"sms_opt_in":false,"attributes":{"first_seen":{"date":"2023-12-24"},"member":{"bool":true},"points":{"number":1234.5},"prefecture":{"string":"tokyo"}}}"#;
+    let c: Customer = serde_json::from_str(old).unwrap();
+    assert_eq!(c.id().as_str(), "C00000042");
+    assert_eq!(c.signup_date(), chrono::NaiveDate::from_ymd_opt(2024, 3, 1));
+    assert_eq!(c.birthday(), Some(Birthday::new(2, 29).unwrap()));
+    assert_eq!(
+        c.acquisition_channel().map(|ch| ch.as_str()),
+        Some("instagram_ads")
+    );
+    assert_eq!(c.tags().iter().collect::<Vec<_>>(), ["newsletter", "vip"]);
+    assert!(c.email_opt_in() && !c.sms_opt_in());
+    assert_eq!(
+        c.attribute("first_seen"),
+        Some(AttributeValue::Date(
+            chrono::NaiveDate::from_ymd_opt(2023, 12, 24).unwrap()
+        ))
+    );
+    assert_eq!(c.attribute("member"), Some(AttributeValue::Bool(true)));
+    assert_eq!(c.attribute("points"), Some(AttributeValue::Number(1234.5)));
+    assert_eq!(
+        c.attribute("prefecture"),
+        Some(AttributeValue::from("tokyo"))
+    );
+    assert_eq!(c.attribute("missing"), None);
+    assert_eq!(serde_json::to_string(&c).unwrap(), old);
+
+    // Unsorted and repeated tags, and a repeated key (the last wins), load
+    // as the old sets and maps did.
+    let messy = r#"{"id":"b","tags":["vip","app","vip"],"attributes":{"z":{"bool":false},"a":{"number":1.0},"z":{"string":"x"}}}"#;
+    let c: Customer = serde_json::from_str(messy).unwrap();
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"id":"b","tags":["app","vip"],"email_opt_in":false,"sms_opt_in":false,"attributes":{"a":{"number":1.0},"z":{"string":"x"}}}"#
+    );
+}
+
+/// Tags with non-ASCII text and long strings (multi-byte length prefixes)
+/// survive packing.
+#[test]
+fn customer_long_and_unicode_values() {
+    let long = "x".repeat(300);
+    let c = Customer::new("u")
+        .with_tag("東京")
+        .with_tag(long.as_str())
+        .with_attribute(long.as_str(), long.as_str())
+        .with_attribute("名前", "さくら");
+    // Byte order: "x" is 0x78, "東" starts 0xE6 and "名" 0xE5.
+    assert_eq!(c.tags().iter().collect::<Vec<_>>(), [long.as_str(), "東京"]);
+    assert_eq!(
+        c.attribute(&long),
+        Some(AttributeValue::from(long.as_str()))
+    );
+    assert_eq!(c.attribute("名前"), Some(AttributeValue::from("さくら")));
+    let keys: Vec<&str> = c.attributes().map(|(k, _)| k).collect();
+    assert_eq!(keys, [long.as_str(), "名前"]);
+    assert_eq!(round_trip(&c), c);
+}
+
+mod customer_model {
+    //! The packed record against a model built from `BTreeSet` and
+    //! `BTreeMap` (the old representation).
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use rfmkit::customer::{AttributeValue, Customer};
+
+    fn value() -> impl Strategy<Value = AttributeValue> {
+        prop_oneof![
+            "[a-z]{0,30}".prop_map(AttributeValue::from),
+            (-1e12f64..1e12).prop_map(AttributeValue::Number),
+            any::<bool>().prop_map(AttributeValue::Bool),
+            (1i32..1_000_000).prop_map(|n| AttributeValue::Date(
+                chrono::NaiveDate::from_num_days_from_ce_opt(n).unwrap()
+            )),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn packed_matches_sets_and_maps(
+            tags in proptest::collection::vec("[a-e]{0,3}", 0..8),
+            attrs in proptest::collection::vec(("[a-e]{1,3}", value()), 0..8),
+        ) {
+            let mut c = Customer::new("x");
+            let mut want_tags = BTreeSet::new();
+            let mut want_attrs = BTreeMap::new();
+            for t in &tags {
+                c = c.with_tag(t.as_str());
+                want_tags.insert(t.clone());
+            }
+            for (k, v) in &attrs {
+                c = c.with_attribute(k.as_str(), v.clone());
+                want_attrs.insert(k.clone(), v.clone());
+            }
+            let got_tags: Vec<&str> = c.tags().iter().collect();
+            let want: Vec<&str> = want_tags.iter().map(String::as_str).collect();
+            prop_assert_eq!(got_tags, want);
+            prop_assert_eq!(c.tags().len(), want_tags.len());
+            prop_assert_eq!(c.tags().is_empty(), want_tags.is_empty());
+            for t in ["", "a", "ab", "zz"] {
+                prop_assert_eq!(c.tags().contains(t), want_tags.contains(t));
+            }
+            let got_attrs: Vec<(String, AttributeValue)> =
+                c.attributes().map(|(k, v)| (k.to_owned(), v)).collect();
+            let want_list: Vec<(String, AttributeValue)> = want_attrs.clone().into_iter().collect();
+            prop_assert_eq!(got_attrs, want_list);
+            for (k, v) in &want_attrs {
+                prop_assert_eq!(c.attribute(k), Some(v.clone()));
+            }
+            prop_assert_eq!(c.attribute("q"), None);
+            // The JSON is what the old representation printed.
+            let json = serde_json::to_value(&c).unwrap();
+            let empty = serde_json::Value::Null;
+            let tags_json = json.get("tags").unwrap_or(&empty);
+            if want_tags.is_empty() {
+                prop_assert!(tags_json.is_null());
+            } else {
+                prop_assert_eq!(tags_json, &serde_json::to_value(&want_tags).unwrap());
+            }
+            let attrs_json = json.get("attributes").unwrap_or(&empty);
+            if want_attrs.is_empty() {
+                prop_assert!(attrs_json.is_null());
+            } else {
+                prop_assert_eq!(attrs_json, &serde_json::to_value(&want_attrs).unwrap());
+            }
+        }
+    }
 }

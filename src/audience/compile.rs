@@ -6,9 +6,9 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::error::{Error, Result};
 
-use super::eval::Bits;
+use super::column::{AttrCol, Bits, FloatCol, IntCol, TagsCol, day_number, pack_cell};
 use super::format::{condition_text, write_rule_text};
-use super::profile::{AttrCol, FloatCol, IntCol, Profiles, TagsCol, day_number, pack_cell};
+use super::profile::Profiles;
 use super::rule::{Condition, DateValue, Field, Period, Rule, Test, Value, ValueType};
 use super::schema::closest;
 

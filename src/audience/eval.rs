@@ -6,88 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::CustomerId;
 
+use super::column::Bits;
 use super::compile::{Cmp, CompiledRule, IntPred, Kernel, Op, later, lookup};
-use super::rule::Truth;
-
-/// A fixed-length set of bits.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Bits {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl Bits {
-    pub(crate) fn zeros(len: usize) -> Bits {
-        Bits {
-            words: vec![0; len.div_ceil(64)],
-            len,
-        }
-    }
-
-    pub(crate) fn ones(len: usize) -> Bits {
-        let mut bits = Bits {
-            words: vec![u64::MAX; len.div_ceil(64)],
-            len,
-        };
-        if len % 64 != 0 {
-            if let Some(last) = bits.words.last_mut() {
-                *last = (1_u64 << (len % 64)) - 1;
-            }
-        }
-        bits
-    }
-
-    pub(crate) fn get(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
-    }
-
-    pub(crate) fn set(&mut self, i: usize, value: bool) {
-        if i >= self.len {
-            return;
-        }
-        if let Some(w) = self.words.get_mut(i / 64) {
-            let bit = 1_u64 << (i % 64);
-            if value {
-                *w |= bit;
-            } else {
-                *w &= !bit;
-            }
-        }
-    }
-
-    fn zip(&self, other: &Bits, f: impl Fn(u64, u64) -> u64) -> Bits {
-        Bits {
-            words: self
-                .words
-                .iter()
-                .zip(&other.words)
-                .map(|(&a, &b)| f(a, b))
-                .collect(),
-            len: self.len,
-        }
-    }
-
-    pub(crate) fn count_ones(&self) -> usize {
-        self.words.iter().map(|w| w.count_ones() as usize).sum()
-    }
-
-    /// The indices of the set bits, ascending.
-    pub(crate) fn ones_iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &w)| {
-            let mut word = w;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let bit = word.trailing_zeros() as usize;
-                word &= word - 1;
-                Some(i * 64 + bit)
-            })
-        })
-    }
-}
+use super::profile::Profiles;
+use super::rule::{Rule, Truth};
 
 /// A condition's or rule's result for every profile: the rows where it is
 /// true and the rows where it is false; the others are unknown.
@@ -312,13 +234,13 @@ pub struct Tally {
 impl<'p> CompiledRule<'p> {
     /// The rule that was compiled.
     #[must_use]
-    pub fn rule(&self) -> &crate::audience::Rule {
+    pub fn rule(&self) -> &Rule {
         &self.rule
     }
 
     /// The profiles it was compiled against.
     #[must_use]
-    pub fn profiles(&self) -> &'p crate::audience::Profiles {
+    pub fn profiles(&self) -> &'p Profiles {
         self.profiles
     }
 

@@ -103,7 +103,10 @@ macro_rules! ordered_tests {
         /// `in (values)`.
         #[must_use]
         pub fn is_in(&self, values: impl IntoIterator<Item = $arg>) -> Rule {
-            rule(&self.0, Test::In(values.into_iter().map($conv).collect()))
+            rule(
+                &self.0,
+                Test::In(crate::bounded::bounded(values).map($conv).collect()),
+            )
         }
 
         /// `not in (values)`.
@@ -111,7 +114,7 @@ macro_rules! ordered_tests {
         pub fn not_in(&self, values: impl IntoIterator<Item = $arg>) -> Rule {
             rule(
                 &self.0,
-                Test::NotIn(values.into_iter().map($conv).collect()),
+                Test::NotIn(crate::bounded::bounded(values).map($conv).collect()),
             )
         }
 
@@ -189,14 +192,18 @@ impl TextField {
     /// `in (texts)`.
     #[must_use]
     pub fn is_in<S: Into<String>>(&self, texts: impl IntoIterator<Item = S>) -> Rule {
-        let values = texts.into_iter().map(|t| Value::Text(t.into())).collect();
+        let values = crate::bounded::bounded(texts)
+            .map(|t| Value::Text(t.into()))
+            .collect();
         rule(&self.0, Test::In(values))
     }
 
     /// `not in (texts)`.
     #[must_use]
     pub fn not_in<S: Into<String>>(&self, texts: impl IntoIterator<Item = S>) -> Rule {
-        let values = texts.into_iter().map(|t| Value::Text(t.into())).collect();
+        let values = crate::bounded::bounded(texts)
+            .map(|t| Value::Text(t.into()))
+            .collect();
         rule(&self.0, Test::NotIn(values))
     }
 
@@ -329,7 +336,7 @@ impl CellField {
     pub fn is_in(&self, cells: impl IntoIterator<Item = RfmScore>) -> Rule {
         rule(
             &self.0,
-            Test::In(cells.into_iter().map(Value::Cell).collect()),
+            Test::In(crate::bounded::bounded(cells).map(Value::Cell).collect()),
         )
     }
 
@@ -338,7 +345,7 @@ impl CellField {
     pub fn not_in(&self, cells: impl IntoIterator<Item = RfmScore>) -> Rule {
         rule(
             &self.0,
-            Test::NotIn(cells.into_iter().map(Value::Cell).collect()),
+            Test::NotIn(crate::bounded::bounded(cells).map(Value::Cell).collect()),
         )
     }
 

@@ -102,7 +102,7 @@
 //! | `birthday` | annual | month and day | no record, or none recorded |
 //! | `birthday_month` | integer | `1..=12` | as `birthday` |
 //! | `email_opt_in`, `sms_opt_in` | bool | consent from the record | no customer record |
-//! | `p_alive`, `expected_purchases` | number | predicted by a model ([`Predictions`]) | not predicted |
+//! | `p_alive`, `expected_purchases` | number | predicted by a model ([`PredictedValues`]) | not predicted |
 //! | `predicted_clv` | money | predicted lifetime value | not predicted |
 //! | `attr.NAME` | text, number, bool or date | a custom attribute of the record (`attr."two words"` for other names) | not set, or set with another type |
 //!
@@ -273,12 +273,14 @@
 //! on one core (see `benches/audience.rs` and the `audience_bench`
 //! example).
 
+mod column;
 mod compile;
 mod eval;
 mod explain;
 pub mod field;
 mod format;
 mod parse;
+mod predicted;
 mod profile;
 mod rule;
 mod schema;
@@ -290,7 +292,8 @@ pub use explain::{Clause, Explanation};
 pub use format::DisplayQuery;
 #[allow(deprecated)]
 pub use parse::MAX_DEPTH;
-pub use profile::{Predictions, Profile, Profiles, ProfilesBuilder, Prospects};
+pub use predicted::PredictedValues;
+pub use profile::{Profile, Profiles, ProfilesBuilder, Prospects};
 pub use rule::{
     Condition, DateValue, Field, FieldType, MAX_RULE_DEPTH, Period, PeriodUnit, Rule, Test, Truth,
     Value, ValueType,

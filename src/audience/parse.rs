@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use crate::error::{Error, QueryPosition, Result};
-use crate::money::Money;
+use crate::money::{DecimalProblem, Money};
 use crate::rfm::{RfmScore, Score};
 use crate::segment::Segment;
 
@@ -870,13 +870,13 @@ impl Parser<'_> {
                 let scale = self.schema.scale();
                 match money(*negative, int, frac.as_deref(), scale) {
                     Ok(m) => Ok(Value::Money(m)),
-                    Err(MoneyProblem::Decimals) if scale == 0 => {
+                    Err(DecimalProblem::Decimals) if scale == 0 => {
                         fail(self, "a whole number (the currency has no decimals)")
                     }
-                    Err(MoneyProblem::Decimals) => {
+                    Err(DecimalProblem::Decimals) => {
                         fail(self, &format!("a number with at most {scale} decimals"))
                     }
-                    Err(MoneyProblem::Range) => fail(self, "an amount within 64-bit minor units"),
+                    Err(DecimalProblem::Range) => fail(self, "an amount within 64-bit minor units"),
                 }
             }
             (ValueType::Money, _) => fail(self, "a number"),
@@ -987,38 +987,15 @@ fn integer(negative: bool, digits: &str) -> Option<i64> {
     i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
-enum MoneyProblem {
-    Decimals,
-    Range,
-}
-
-/// `±int.frac` in minor units of a currency with `scale` decimals.
-fn money(negative: bool, int: &str, frac: Option<&str>, scale: u32) -> Result<Money, MoneyProblem> {
-    let frac = frac.unwrap_or("");
-    let decimals = u32::try_from(frac.len()).map_err(|_| MoneyProblem::Decimals)?;
-    if decimals > scale {
-        return Err(MoneyProblem::Decimals);
-    }
-    let unit = 10_i128.checked_pow(scale).ok_or(MoneyProblem::Range)?;
-    let int: i128 = int.parse::<u64>().map_err(|_| MoneyProblem::Range)?.into();
-    let frac_value: i128 = if frac.is_empty() {
-        0
-    } else {
-        let pad = 10_i128
-            .checked_pow(scale - decimals)
-            .ok_or(MoneyProblem::Range)?;
-        i128::from(frac.parse::<u64>().map_err(|_| MoneyProblem::Range)?)
-            .checked_mul(pad)
-            .ok_or(MoneyProblem::Range)?
-    };
-    let minor = int
-        .checked_mul(unit)
-        .and_then(|v| v.checked_add(frac_value))
-        .ok_or(MoneyProblem::Range)?;
-    let signed = if negative { -minor } else { minor };
-    i64::try_from(signed)
-        .map(Money::new)
-        .map_err(|_| MoneyProblem::Range)
+/// `±int.frac` in minor units of a currency with `scale` decimals: the
+/// crate's one decimal conversion, [`Money::from_decimal_parts`].
+fn money(
+    negative: bool,
+    int: &str,
+    frac: Option<&str>,
+    scale: u32,
+) -> Result<Money, DecimalProblem> {
+    Money::from_decimal_parts(negative, int, frac, scale)
 }
 
 #[cfg(test)]

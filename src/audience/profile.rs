@@ -4,53 +4,27 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::clv::Predictions;
 use crate::customer::{AttributeValue, Birthday, Customer, Customers};
 use crate::error::{Error, Result};
 use crate::id::{Channel, CustomerId, StoreId};
 use crate::ingest::{CustomerIndex, IdOrder};
 use crate::money::{MAX_SCALE, Money};
-use crate::rfm::{RfmScore, Score};
+use crate::rfm::RfmScore;
 use crate::segment::{Segment, SegmentTable, Segmentation, SegmentedCustomer};
 use crate::summary::{CustomerSummary, Summaries};
 
-use super::eval::Bits;
+use super::column::{
+    AttrCol, Bits, Columns, FloatCol, IntCol, TagsCol, day_number, from_day_number, pack_cell,
+    pack_cell_parts, pack_ymd, unpack_cell,
+};
+use super::predicted::PredictedValues;
 use super::rule::ValueType;
 use super::schema::Schema;
-
-/// Predicted values of a customer, filled by a predictive model (BG/NBD,
-/// Gamma-Gamma) with [`Profiles::set_predictions`]; every field is `None`
-/// until then, so rules on `p_alive`, `expected_purchases` or
-/// `predicted_clv` see missing values.
-///
-/// # Example
-///
-/// ```
-/// use rfmkit::audience::Predictions;
-/// use rfmkit::Money;
-///
-/// let mut p = Predictions::default();
-/// p.p_alive = Some(0.82);
-/// p.predicted_clv = Some(Money::new(45_000));
-/// assert_eq!(p.expected_purchases, None);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub struct Predictions {
-    /// Probability that the customer is still active, `0..=1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p_alive: Option<f64>,
-    /// Expected purchases over the model's horizon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_purchases: Option<f64>,
-    /// Predicted customer lifetime value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub predicted_clv: Option<Money>,
-}
 
 /// Whether [`Profiles`] include customers who are not in the segmentation.
 ///
@@ -122,7 +96,7 @@ pub struct Profile {
     /// The custom attributes of the customer record.
     pub attributes: BTreeMap<String, AttributeValue>,
     /// Predicted values.
-    pub predictions: Predictions,
+    pub predictions: PredictedValues,
 }
 
 impl Profile {
@@ -130,11 +104,11 @@ impl Profile {
     fn set_record(&mut self, r: &Customer) {
         self.acquisition_channel = r.acquisition_channel().cloned();
         self.signup_date = r.signup_date();
-        self.tags = Some(r.tags().clone());
+        self.tags = Some(r.tags().iter().map(str::to_owned).collect());
         self.birthday = r.birthday();
         self.email_opt_in = Some(r.email_opt_in());
         self.sms_opt_in = Some(r.sms_opt_in());
-        self.attributes = r.attributes().clone();
+        self.attributes = r.attributes().map(|(k, v)| (k.to_owned(), v)).collect();
     }
 
     fn empty(customer: CustomerId) -> Profile {
@@ -158,192 +132,13 @@ impl Profile {
             email_opt_in: None,
             sms_opt_in: None,
             attributes: BTreeMap::new(),
-            predictions: Predictions::default(),
+            predictions: PredictedValues::default(),
         }
     }
-}
-
-/// A column of whole numbers (counts, money, day numbers, dictionary ids)
-/// with a validity bit per row.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct IntCol {
-    pub(crate) values: Vec<i64>,
-    pub(crate) valid: Bits,
-    /// For text columns: the texts, indexed by value.
-    pub(crate) dict: Vec<String>,
-}
-
-impl IntCol {
-    fn with_len(n: usize) -> IntCol {
-        IntCol {
-            values: vec![0; n],
-            valid: Bits::zeros(n),
-            dict: Vec::new(),
-        }
-    }
-
-    fn set(&mut self, row: usize, value: Option<i64>) {
-        if let (Some(v), Some(slot)) = (value, self.values.get_mut(row)) {
-            *slot = v;
-            self.valid.set(row, true);
-        }
-    }
-
-    pub(crate) fn get(&self, row: usize) -> Option<i64> {
-        if self.valid.get(row) {
-            self.values.get(row).copied()
-        } else {
-            None
-        }
-    }
-
-    /// The text of a text column at `row`.
-    pub(crate) fn text(&self, row: usize) -> Option<&str> {
-        let id = usize::try_from(self.get(row)?).ok()?;
-        self.dict.get(id).map(String::as_str)
-    }
-
-    /// The id of `text` in a text column's dictionary.
-    pub(crate) fn id_of(&self, text: &str) -> Option<i64> {
-        self.dict
-            .iter()
-            .position(|t| t == text)
-            .and_then(|i| i64::try_from(i).ok())
-    }
-}
-
-/// A column of real numbers; NaN is stored as missing.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FloatCol {
-    pub(crate) values: Vec<f64>,
-    pub(crate) valid: Bits,
-}
-
-impl FloatCol {
-    fn with_len(n: usize) -> FloatCol {
-        FloatCol {
-            values: vec![0.0; n],
-            valid: Bits::zeros(n),
-        }
-    }
-
-    fn set(&mut self, row: usize, value: Option<f64>) {
-        match (value.filter(|x| !x.is_nan()), self.values.get_mut(row)) {
-            (Some(v), Some(slot)) => {
-                *slot = v;
-                self.valid.set(row, true);
-            }
-            (None, Some(slot)) => {
-                *slot = 0.0;
-                self.valid.set(row, false);
-            }
-            _ => {}
-        }
-    }
-
-    pub(crate) fn get(&self, row: usize) -> Option<f64> {
-        if self.valid.get(row) {
-            self.values.get(row).copied()
-        } else {
-            None
-        }
-    }
-}
-
-/// Sets of tags, as dictionary ids per row (`offsets[row]..offsets[row+1]`).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TagsCol {
-    pub(crate) offsets: Vec<usize>,
-    pub(crate) ids: Vec<u32>,
-    pub(crate) dict: Vec<String>,
-    pub(crate) valid: Bits,
-}
-
-impl TagsCol {
-    pub(crate) fn row(&self, row: usize) -> &[u32] {
-        match (self.offsets.get(row), self.offsets.get(row + 1)) {
-            (Some(&a), Some(&b)) => self.ids.get(a..b).unwrap_or(&[]),
-            _ => &[],
-        }
-    }
-}
-
-/// A custom attribute column of one type.
-#[derive(Debug, Clone)]
-pub(crate) enum AttrCol {
-    Int(IntCol),
-    Float(FloatCol),
 }
 
 /// Custom attribute columns by (name, type).
 pub(crate) type AttrCols = BTreeMap<(String, ValueType), AttrCol>;
-
-/// The built-in columns.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Columns {
-    pub(crate) recency_days: IntCol,
-    pub(crate) frequency: IntCol,
-    pub(crate) monetary: IntCol,
-    pub(crate) average_order_value: IntCol,
-    /// Day numbers (days from 0001-01-01 CE, as chrono counts them).
-    pub(crate) first_order: IntCol,
-    pub(crate) last_order: IntCol,
-    pub(crate) days_since_first_order: IntCol,
-    /// The first order date packed as `year * 512 + month * 32 + day`.
-    pub(crate) anniversary: IntCol,
-    pub(crate) r: IntCol,
-    pub(crate) f: IntCol,
-    pub(crate) m: IntCol,
-    /// `r * 1_000_000 + f * 1_000 + m`.
-    pub(crate) cell: IntCol,
-    /// Index into [`Profiles::segments`].
-    pub(crate) segment: IntCol,
-    pub(crate) first_channel: IntCol,
-    pub(crate) first_store: IntCol,
-    pub(crate) acquisition_channel: IntCol,
-    pub(crate) signup_date: IntCol,
-    /// `month * 32 + day`.
-    pub(crate) birthday: IntCol,
-    pub(crate) birthday_month: IntCol,
-    pub(crate) email_opt_in: IntCol,
-    pub(crate) sms_opt_in: IntCol,
-    pub(crate) p_alive: FloatCol,
-    pub(crate) expected_purchases: FloatCol,
-    pub(crate) predicted_clv: IntCol,
-    pub(crate) tags: TagsCol,
-}
-
-pub(crate) fn day_number(date: NaiveDate) -> i64 {
-    i64::from(date.num_days_from_ce())
-}
-
-pub(crate) fn from_day_number(days: i64) -> Option<NaiveDate> {
-    i32::try_from(days)
-        .ok()
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
-}
-
-pub(crate) fn pack_ymd(date: NaiveDate) -> i64 {
-    i64::from(date.year()) * 512 + i64::from(date.month()) * 32 + i64::from(date.day())
-}
-
-pub(crate) fn pack_cell(cell: RfmScore) -> i64 {
-    pack_cell_parts(cell.r.get(), cell.f.get(), cell.m.get())
-}
-
-/// [`pack_cell`] of raw scores.
-pub(crate) fn pack_cell_parts(r: u8, f: u8, m: u8) -> i64 {
-    i64::from(r) * 1_000_000 + i64::from(f) * 1_000 + i64::from(m)
-}
-
-pub(crate) fn unpack_cell(packed: i64) -> Option<RfmScore> {
-    let score = |v: i64| u8::try_from(v).ok().and_then(|v| Score::new(v).ok());
-    Some(RfmScore::new(
-        score(packed / 1_000_000)?,
-        score(packed / 1_000 % 1_000)?,
-        score(packed % 1_000)?,
-    ))
-}
 
 #[derive(Default)]
 struct Interner {
@@ -571,7 +366,7 @@ impl ProfilesBuilder<'_> {
         let index = self.summaries.index();
         let seg = self.segmentation.segment_column();
         let n = scores.len();
-        let as_of_day = i64::from(as_of.num_days_from_ce());
+        let as_of_day = day_number(as_of);
         let pos = |k: usize| sc.rows.get(k).map_or(usize::MAX, |&p| crate::id::widen(p));
         // The segmentation must have been scored from these summaries.
         for k in 0..n {
@@ -1161,7 +956,7 @@ impl Profiles {
         });
         p.email_opt_in = c.email_opt_in.get(row).map(|v| v != 0);
         p.sms_opt_in = c.sms_opt_in.get(row).map(|v| v != 0);
-        p.predictions = Predictions {
+        p.predictions = PredictedValues {
             p_alive: c.p_alive.get(row),
             expected_purchases: c.expected_purchases.get(row),
             predicted_clv: money(&c.predicted_clv),
@@ -1184,7 +979,7 @@ impl Profiles {
     ///
     /// ```
     /// # use chrono::NaiveDate;
-    /// # use rfmkit::audience::{Predictions, Profiles, Rule};
+    /// # use rfmkit::audience::{PredictedValues, Profiles, Rule};
     /// # use rfmkit::rfm::{RfmModel, ScoringConfig};
     /// # use rfmkit::segment::SegmentTable;
     /// # use rfmkit::summary::Summaries;
@@ -1195,7 +990,7 @@ impl Profiles {
     /// # let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
     /// # let segmentation = SegmentTable::standard().segment_all(&scores)?;
     /// let mut profiles = Profiles::builder(&segmentation, &summaries).build()?;
-    /// let mut p = Predictions::default();
+    /// let mut p = PredictedValues::default();
     /// p.p_alive = Some(0.9);
     /// assert!(profiles.set_predictions("alice", p));
     /// assert!(!profiles.set_predictions("nobody", p));
@@ -1203,7 +998,7 @@ impl Profiles {
     /// assert_eq!(profiles.compile(&rule)?.selected().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_predictions(&mut self, customer: &str, predictions: Predictions) -> bool {
+    pub fn set_predictions(&mut self, customer: &str, predictions: PredictedValues) -> bool {
         let Some(row) = self.row(customer) else {
             return false;
         };
@@ -1217,6 +1012,46 @@ impl Profiles {
             None => c.predicted_clv.valid.set(row, false),
         }
         true
+    }
+
+    /// Sets the predicted values of every customer in `predictions` who has
+    /// a profile (see [`set_predictions`](Profiles::set_predictions) and
+    /// `PredictedValues`'s `From<&CustomerPrediction>` conversion) and returns how many were matched; customers without a
+    /// profile are skipped. Fit and predict as of the profiles' as-of date
+    /// so that both describe the same moment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rfmkit::audience::{Profiles, Rule};
+    /// use rfmkit::clv::{BgNbd, BtydConfig, BtydData, PredictConfig};
+    /// use rfmkit::ltv::TimeUnit;
+    /// use rfmkit::rfm::{RfmModel, ScoringConfig};
+    /// use rfmkit::segment::SegmentTable;
+    /// use rfmkit::sim::SimConfig;
+    /// use rfmkit::summary::Summaries;
+    ///
+    /// let shop = SimConfig::builder().customers(300).orders(1_200).seed(7).build()?.generate();
+    /// let summaries = Summaries::from_orders(shop.orders(), shop.as_of())?;
+    /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    /// let segmentation = SegmentTable::standard().segment_all(&scores)?;
+    /// let mut profiles = Profiles::builder(&segmentation, &summaries).build()?;
+    ///
+    /// let config = BtydConfig::builder(shop.as_of()).unit(TimeUnit::Week).build()?;
+    /// let data = BtydData::from_orders(shop.orders(), &config)?;
+    /// let predictions = BgNbd::fit(&data)?.predict(&data, None, &PredictConfig::default())?;
+    /// // Every profiled (segmented) customer bought, so every one has a prediction.
+    /// assert_eq!(profiles.set_predictions_from(&predictions), profiles.len());
+    ///
+    /// let rule = Rule::parse("p_alive >= 0", &profiles.schema())?;
+    /// assert_eq!(profiles.compile(&rule)?.selected().len(), profiles.len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_predictions_from(&mut self, predictions: &Predictions) -> usize {
+        predictions
+            .iter()
+            .filter(|c| self.set_predictions(c.customer.as_str(), PredictedValues::from(*c)))
+            .count()
     }
 }
 

@@ -67,8 +67,9 @@ use crate::segment::Segment;
 /// [`display_query`](Rule::display_query) stop after [`MAX_RULE_DEPTH`]
 /// levels and print `...` in place of the rest, and `Serialize` returns an
 /// error.
-#[derive(Deserialize)]
-#[serde(try_from = "super::wire::WireRule")]
+//
+// `Serialize` and `Deserialize` are implemented in `wire.rs`, next to the
+// wire format, so that this module does not import it.
 #[non_exhaustive]
 pub enum Rule {
     /// True when every rule is true (`and`); `All(vec![])` is true.
@@ -98,13 +99,13 @@ impl Rule {
     /// All of `rules` (`and`).
     #[must_use]
     pub fn all(rules: impl IntoIterator<Item = Rule>) -> Rule {
-        Rule::All(rules.into_iter().collect())
+        Rule::All(crate::bounded::bounded(rules).collect())
     }
 
     /// Any of `rules` (`or`).
     #[must_use]
     pub fn any(rules: impl IntoIterator<Item = Rule>) -> Rule {
-        Rule::Any(rules.into_iter().collect())
+        Rule::Any(crate::bounded::bounded(rules).collect())
     }
 
     /// `self and other`. If `self` is already an `All` of two or more rules,
@@ -356,22 +357,6 @@ fn debug_rule(rule: &Rule, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Res
         Rule::All(rules) => f.debug_tuple("All").field(&Children(rules, below)).finish(),
         Rule::Any(rules) => f.debug_tuple("Any").field(&Children(rules, below)).finish(),
         Rule::Not(inner) => f.debug_tuple("Not").field(&Nested(inner, below)).finish(),
-    }
-}
-
-/// Serializes through the wire format; a rule deeper than
-/// [`MAX_RULE_DEPTH`] is an error (it could not be loaded back).
-impl Serialize for Rule {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        if self.deeper_than(MAX_RULE_DEPTH) {
-            return Err(serde::ser::Error::custom(Error::RuleTooDeep {
-                max: MAX_RULE_DEPTH,
-            }));
-        }
-        super::wire::WireRuleOut::from(self).serialize(serializer)
     }
 }
 
@@ -1278,16 +1263,8 @@ impl fmt::Display for Field {
     }
 }
 
-impl TryFrom<String> for Field {
-    type Error = Error;
-    fn try_from(name: String) -> Result<Field> {
-        Field::from_name(&name).ok_or_else(|| Error::UnknownField {
-            position: None,
-            suggestion: super::schema::suggest_field(&name, None),
-            name,
-        })
-    }
-}
+// `TryFrom<String> for Field` (used by `Deserialize`) is in `schema.rs`,
+// with the suggestions it makes for unknown names.
 
 impl From<Field> for String {
     fn from(field: Field) -> String {

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::money::MAX_SCALE;
 use crate::segment::{Segment, SegmentTable};
 
-use super::rule::{ATTRIBUTE_PREFIX, BUILTIN_FIELDS, ValueType};
+use super::rule::{ATTRIBUTE_PREFIX, BUILTIN_FIELDS, Field, ValueType};
 
 /// The context a query is read and printed in: the currency scale of
 /// amounts, the segment names and the custom attributes it may use.
@@ -336,6 +336,20 @@ pub(crate) fn osa_distance(a: &str, b: &str) -> usize {
         prev_char = Some(ca);
     }
     prev.last().copied().unwrap_or(0)
+}
+
+/// A field from its name (how JSON reads fields), with a suggestion when
+/// the name is unknown. Here rather than next to [`Field`] so that the rule
+/// AST does not depend on this module.
+impl TryFrom<String> for Field {
+    type Error = Error;
+    fn try_from(name: String) -> Result<Field> {
+        Field::from_name(&name).ok_or_else(|| Error::UnknownField {
+            position: None,
+            suggestion: suggest_field(&name, None),
+            name,
+        })
+    }
 }
 
 #[cfg(test)]

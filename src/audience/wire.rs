@@ -494,6 +494,31 @@ impl<'de> Deserialize<'de> for StoredRule {
     }
 }
 
+/// Rules serialize through `WireRuleOut` (as `#[serde(into)]` would);
+/// implemented here so that the rule AST does not depend on this module. A
+/// rule deeper than [`MAX_RULE_DEPTH`](super::MAX_RULE_DEPTH) is an error
+/// (it could not be loaded back).
+impl Serialize for Rule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.deeper_than(super::MAX_RULE_DEPTH) {
+            return Err(serde::ser::Error::custom(
+                crate::error::Error::RuleTooDeep {
+                    max: super::MAX_RULE_DEPTH,
+                },
+            ));
+        }
+        WireRuleOut::from(self).serialize(serializer)
+    }
+}
+
+/// Rules deserialize through `WireRule` and its validation (as
+/// `#[serde(try_from)]` would).
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Rule, D::Error> {
+        Rule::try_from(WireRule::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

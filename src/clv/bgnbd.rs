@@ -341,7 +341,7 @@ pub(crate) fn family_expected(
     let l = -(t / h).ln_1p();
     let phi = one_minus_exp_over(a - 1.0, l);
     let tail = expectation_tail(big_c - n, a, big_c, z).ok_or_else(|| Error::Numerical {
-        model: kind,
+        model: kind.name(),
         customer: None,
         problem: format!(
             "the series for the expected purchases in the next {t} did not converge \
@@ -354,7 +354,7 @@ pub(crate) fn family_expected(
         Ok(expected.max(0.0))
     } else {
         Err(Error::Numerical {
-            model: kind,
+            model: kind.name(),
             customer: None,
             problem: format!("the expected purchases in the next {t} are not finite"),
         })

@@ -767,7 +767,7 @@ impl BtydData {
         unit: TimeUnit,
         customers: impl IntoIterator<Item = CustomerBtyd>,
     ) -> Result<BtydData> {
-        let mut customers: Vec<CustomerBtyd> = customers.into_iter().collect();
+        let mut customers: Vec<CustomerBtyd> = crate::bounded::bounded(customers).collect();
         customers.sort_by(|a, b| a.customer.cmp(&b.customer));
         if let Some(w) = customers
             .windows(2)

@@ -209,7 +209,7 @@ impl GammaGamma {
         let kind = ModelKind::GammaGamma;
         if spenders.len() < 2 {
             return Err(Error::NotIdentified {
-                model: kind,
+                model: kind.name(),
                 reason: format!(
                     "{} customer(s) with a repeat purchase and a mean repeat spend > 0; at least 2 \
                      are needed to estimate the spread of spend",
@@ -220,7 +220,7 @@ impl GammaGamma {
         let first = spenders.first().map_or(0.0, |s| s.1);
         if spenders.iter().all(|s| s.1 == first) {
             return Err(Error::NotIdentified {
-                model: kind,
+                model: kind.name(),
                 reason: "every repeat buyer has the same mean spend, so its spread cannot be \
                          estimated"
                     .into(),
@@ -248,7 +248,7 @@ impl GammaGamma {
         let log_likelihood = -outcome.value * n - n * mean.ln();
         if !log_likelihood.is_finite() {
             return Err(Error::Numerical {
-                model: kind,
+                model: kind.name(),
                 customer: None,
                 problem: "the log-likelihood at the fitted parameters is not finite".into(),
             });

@@ -119,18 +119,17 @@
 //!
 //! # Feeding audience rules
 //!
-//! Copy each [`CustomerPrediction`] into the audience profiles, then write
-//! rules such as `p_alive < 0.3 and predicted_clv > 20000`:
+//! Copy the [`Predictions`] into the audience profiles in one call, then
+//! write rules such as `p_alive < 0.3 and predicted_clv > 200.00`:
 //!
 //! ```text
-//! for c in &predictions {
-//!     let mut p = rfmkit::audience::Predictions::default();
-//!     p.p_alive = Some(c.p_alive);
-//!     p.expected_purchases = Some(c.expected_purchases);
-//!     p.predicted_clv = c.clv;
-//!     profiles.set_predictions(c.customer.as_str(), p);
-//! }
+//! let matched = profiles.set_predictions_from(&predictions);
 //! ```
+//!
+//! ([`Profiles::set_predictions_from`](crate::audience::Profiles::set_predictions_from);
+//! one customer's [`CustomerPrediction`] converts into
+//! [`audience::PredictedValues`](crate::audience::PredictedValues) with
+//! `From`.)
 //!
 //! # Plain data
 //!

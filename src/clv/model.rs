@@ -481,7 +481,7 @@ pub(crate) fn check_outcome<const N: usize>(
         if let Some(&value) = params.get(i) {
             if value > MAX_SHAPE {
                 return Err(Error::NotIdentified {
-                    model: kind,
+                    model: kind.name(),
                     reason: format!(
                         "parameter {name} runs off to infinity (reached {value:.3e}, beyond \
                          {MAX_SHAPE:e}): the data show no spread in the customers' rates, so \
@@ -494,7 +494,7 @@ pub(crate) fn check_outcome<const N: usize>(
     }
     if outcome.exhausted {
         return Err(Error::Numerical {
-            model: kind,
+            model: kind.name(),
             customer: None,
             problem: format!(
                 "the fit did not converge within {} likelihood evaluations ({} iterations, \
@@ -511,7 +511,7 @@ pub(crate) fn check_outcome<const N: usize>(
 
 pub(crate) fn not_finite_at_start(kind: ModelKind) -> Error {
     Error::Numerical {
-        model: kind,
+        model: kind.name(),
         customer: None,
         problem: "the log-likelihood is not finite at the starting values; check the inputs \
                   for extreme values"
@@ -530,7 +530,7 @@ pub(crate) fn check_bounds<const N: usize>(
         if value.abs() >= BOUND - 1.0 {
             let direction = if *value > 0.0 { "infinity" } else { "0" };
             return Err(Error::NotIdentified {
-                model: kind,
+                model: kind.name(),
                 reason: format!(
                     "parameter {name} runs off to {direction}, so the likelihood has no maximum \
                      inside the parameter space; the data cannot identify the model (too few \
@@ -583,7 +583,7 @@ fn check_identifiable(kind: ModelKind, groups: &Groups) -> Result<()> {
     };
     match reason {
         Some(reason) => Err(Error::NotIdentified {
-            model: kind,
+            model: kind.name(),
             reason: reason.into(),
         }),
         None => Ok(()),
@@ -632,7 +632,7 @@ fn check_predicts(model: &TransactionModel) -> Result<()> {
     match model.expected_purchases_new(super::MAX_HORIZON_DAYS) {
         Ok(_) => Ok(()),
         Err(err) => Err(Error::Numerical {
-            model: model.kind(),
+            model: model.kind().name(),
             customer: None,
             problem: format!(
                 "the fitted parameters cannot predict the longest supported horizon ({err}); \
@@ -678,8 +678,9 @@ impl Groups {
     pub(crate) fn from_weighted(items: impl IntoIterator<Item = (Btyd, f64)>) -> Groups {
         // Times are >= 0 (and never -0.0, see `Btyd::new`), so their bit
         // patterns sort like their values: keys sort as integers.
-        let mut keyed: Vec<((u32, u64, u64), f64)> =
-            items.into_iter().map(|(c, w)| (c.key(), w)).collect();
+        let mut keyed: Vec<((u32, u64, u64), f64)> = crate::bounded::bounded(items)
+            .map(|(c, w)| (c.key(), w))
+            .collect();
         keyed.sort_unstable_by_key(|k| k.0);
         let mut g = Groups::default();
         let mut distinct: Vec<((u32, u64, u64), f64)> = Vec::new();

@@ -182,7 +182,7 @@ impl ParetoNbd {
             Ok(expected.max(0.0))
         } else {
             Err(Error::Numerical {
-                model: ModelKind::ParetoNbd,
+                model: ModelKind::ParetoNbd.name(),
                 customer: None,
                 problem: format!("the expected purchases in the next {t} are not finite"),
             })

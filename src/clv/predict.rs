@@ -223,9 +223,11 @@ impl PredictConfigBuilder {
 
 /// One customer's predictions.
 ///
-/// To feed them to audience rules, copy `p_alive`, `expected_purchases`
-/// and `clv` into [`audience::Predictions`](crate::audience::Predictions)
-/// and call [`Profiles::set_predictions`](crate::audience::Profiles::set_predictions).
+/// To feed them to audience rules, pass all of them to
+/// [`Profiles::set_predictions_from`](crate::audience::Profiles::set_predictions_from),
+/// or convert one into [`audience::PredictedValues`](crate::audience::PredictedValues)
+/// (`PredictedValues::from(&prediction)`) for
+/// [`Profiles::set_predictions`](crate::audience::Profiles::set_predictions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -679,28 +681,34 @@ impl fmt::Display for HoldoutTable {
             "{} calibration vs holdout ({} {}s)",
             self.model, self.holdout_length, self.unit
         )?;
-        writeln!(
-            f,
-            "{:>5} {:>9} {:>9} {:>9}",
-            "x", "customers", "actual", "predicted"
-        )?;
+        let mut rows: Vec<[String; 4]> =
+            vec![["x", "customers", "actual", "predicted"].map(String::from)];
         for row in &self.rows {
             let x = if row.or_more {
                 format!("{}+", row.x)
             } else {
                 row.x.to_string()
             };
-            writeln!(
-                f,
-                "{x:>5} {:>9} {:>9.3} {:>9.3}",
-                row.customers, row.actual, row.predicted
-            )?;
+            rows.push([
+                x,
+                row.customers.to_string(),
+                format!("{:.3}", row.actual),
+                format!("{:.3}", row.predicted),
+            ]);
         }
-        writeln!(
-            f,
-            "total {:>9} {:>9} {:>9.1}",
-            self.customers, self.actual_total, self.predicted_total
-        )?;
+        rows.push([
+            "total".to_owned(),
+            self.customers.to_string(),
+            self.actual_total.to_string(),
+            format!("{:.1}", self.predicted_total),
+        ]);
+        let style = crate::table::Style {
+            left: 0,
+            gap: " ",
+            min_widths: &[5, 9, 9, 9],
+        };
+        crate::table::write(f, &rows, style)?;
+        writeln!(f)?;
         write!(
             f,
             "per customer: MAE {:.4}, RMSE {:.4}",

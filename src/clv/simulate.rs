@@ -267,7 +267,7 @@ pub fn simulate(model: &TransactionModel, config: &SimulationConfig) -> Result<B
         None => None,
     };
 
-    let mut customers = Vec::with_capacity(config.customers);
+    let mut customers = Vec::with_capacity(crate::bounded::capacity(config.customers));
     let mut i = 0.0_f64;
     for index in 0..config.customers {
         i += 1.0;

@@ -13,8 +13,8 @@ use crate::money::Money;
 use super::cohort::CurvePoint;
 use super::kpi::{Breakdown, Kpis};
 use super::report::LtvReport;
-use super::table::{self, Cells};
 use super::units::div_round;
+use crate::table::{self, Cells, Style};
 
 /// Customer acquisition cost: what was spent to acquire one customer,
 /// `>= 0`, in minor units.
@@ -629,6 +629,6 @@ impl fmt::Display for DisplayLtvCac<'_> {
                     .map_or_else(|| "-".to_owned(), |m| format!("{m} mo")),
             ]);
         }
-        table::write(f, &rows, 1)
+        table::write(f, &rows, Style::left(1))
     }
 }

@@ -15,8 +15,8 @@ use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
 
 use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio, total};
-use super::table::{self, Cells};
 use super::units::div_round;
+use crate::table::{self, Cells, Style};
 
 /// A calendar month, such as `2025-03`.
 ///
@@ -616,7 +616,7 @@ impl fmt::Display for DisplayCohorts<'_> {
                 }
             }));
             rows.push(all);
-            table::write(f, &rows, 1)?;
+            table::write(f, &rows, Style::left(1))?;
         }
         Ok(())
     }

@@ -13,8 +13,8 @@ use crate::id::{Channel, StoreId};
 use crate::money::Money;
 use crate::summary::{CustomerSummary, Summaries};
 
-use super::table::{self, Cells};
 use super::units::div_round;
+use crate::table::{self, Cells, Style};
 
 /// The default F2 window: a second purchase within 90 days.
 pub const DEFAULT_F2_DAYS: u32 = 90;
@@ -863,7 +863,7 @@ impl<K: fmt::Display> fmt::Display for DisplayBreakdown<'_, K> {
                 c.money(k.margin_ltv),
             ]);
         }
-        table::write(f, &rows, 1)
+        table::write(f, &rows, Style::left(1))
     }
 }
 
@@ -933,6 +933,6 @@ impl fmt::Display for DisplayKpis<'_> {
         .into_iter()
         .map(|(name, value)| vec![name.to_owned(), value])
         .collect();
-        table::write(f, &rows, 1)
+        table::write(f, &rows, Style::left(1))
     }
 }

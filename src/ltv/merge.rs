@@ -143,8 +143,7 @@ impl CustomerMap {
         orders: impl IntoIterator<Item = &'a Order>,
         unmapped: Unmapped,
     ) -> Vec<Order> {
-        orders
-            .into_iter()
+        crate::bounded::bounded(orders)
             .map(|o| {
                 let store = o.store().map(StoreId::as_str);
                 let customer = self.resolve(store, o.customer(), unmapped);

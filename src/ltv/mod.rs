@@ -134,7 +134,6 @@ mod formula;
 mod kpi;
 mod merge;
 mod report;
-mod table;
 mod units;
 
 pub use cac::{
