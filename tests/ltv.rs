@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use rfmkit::id::StoreId;
 use rfmkit::ltv::{
-    self, AcquisitionCosts, Cac, CohortTable, CustomerMap, DateRange, Frequency, Health, KpiConfig,
-    Kpis, LtvBasis, LtvCac, LtvCacTable, LtvReport, Period, Purchases, Rate, TimeUnit, Unmapped,
+    self, AcquisitionCosts, Cac, CohortTable, CustomerMap, DateRange, Duration, Frequency, Health,
+    KpiConfig, Kpis, LtvBasis, LtvCac, LtvCacTable, LtvReport, Purchases, Rate, TimeUnit, Unmapped,
     YearMonth, merge_stores, payback_months,
 };
 use rfmkit::order::OrderStatus;
@@ -37,7 +37,7 @@ fn seeds_worked_examples_are_exact() {
         ltv::from_annual_revenue(
             m(1_000_000),
             Rate::new(0.30).unwrap(),
-            Period::years(4.0).unwrap()
+            Duration::years(4.0).unwrap()
         ),
         Ok(m(1_200_000))
     );
@@ -46,7 +46,7 @@ fn seeds_worked_examples_are_exact() {
         ltv::from_frequency(
             m(5_000),
             Frequency::per_year(1.0).unwrap(),
-            Period::years(3.0).unwrap()
+            Duration::years(3.0).unwrap()
         ),
         Ok(m(15_000))
     );
@@ -55,7 +55,7 @@ fn seeds_worked_examples_are_exact() {
         ltv::from_frequency(
             m(150_000),
             Frequency::per_year(0.5).unwrap(),
-            Period::years(10.0).unwrap()
+            Duration::years(10.0).unwrap()
         ),
         Ok(m(750_000))
     );
@@ -65,7 +65,7 @@ fn seeds_worked_examples_are_exact() {
             m(150_000),
             Rate::new(0.30).unwrap(),
             Frequency::per_year(0.5).unwrap(),
-            Period::years(10.0).unwrap()
+            Duration::years(10.0).unwrap()
         ),
         Ok(m(225_000))
     );
@@ -105,7 +105,7 @@ fn formulas_without_seed_examples_by_hand() {
         ltv::from_frequency(
             m(1_000),
             Frequency::per_month(4.0).unwrap(),
-            Period::weeks(3.0).unwrap()
+            Duration::weeks(3.0).unwrap()
         ),
         Ok(m(2_760))
     );
@@ -114,7 +114,7 @@ fn formulas_without_seed_examples_by_hand() {
         ltv::from_frequency(
             m(100),
             Frequency::per_week(1.0).unwrap(),
-            Period::years(1.0).unwrap()
+            Duration::years(1.0).unwrap()
         ),
         Ok(m(5_218))
     );
@@ -123,7 +123,7 @@ fn formulas_without_seed_examples_by_hand() {
         ltv::from_annual_revenue(
             m(1_000_000),
             Rate::from_percent(10.0).unwrap(),
-            Period::months(18.0).unwrap()
+            Duration::months(18.0).unwrap()
         ),
         Ok(m(150_000))
     );
@@ -143,9 +143,9 @@ fn invalid_formula_inputs_are_errors_not_infinities() {
     out_of_range(Rate::new(-0.1).map(|_| ()), "rate");
     out_of_range(Rate::new(f64::NAN).map(|_| ()), "rate");
     out_of_range(Rate::from_percent(130.0).map(|_| ()), "rate");
-    out_of_range(Period::years(-1.0).map(|_| ()), "period");
-    out_of_range(Period::days(f64::INFINITY).map(|_| ()), "period");
-    out_of_range(Period::months(2e9).map(|_| ()), "period");
+    out_of_range(Duration::years(-1.0).map(|_| ()), "duration");
+    out_of_range(Duration::days(f64::INFINITY).map(|_| ()), "duration");
+    out_of_range(Duration::months(2e9).map(|_| ()), "duration");
     out_of_range(Frequency::per_year(-0.5).map(|_| ()), "frequency");
     out_of_range(Purchases::new(f64::NAN).map(|_| ()), "purchases");
     out_of_range(
@@ -160,7 +160,7 @@ fn invalid_formula_inputs_are_errors_not_infinities() {
         ltv::from_frequency(
             m(i64::MAX),
             Frequency::per_day(1e9).unwrap(),
-            Period::years(1e9).unwrap(),
+            Duration::years(1e9).unwrap(),
         )
         .map(|_| ()),
         "ltv",
@@ -186,8 +186,8 @@ fn factors_keep_nine_decimals() {
         Rate::new(0.123_456_789_4).unwrap(),
         Rate::new(0.123_456_789).unwrap()
     );
-    assert_eq!(Period::years(2.5).unwrap().to_days(), 913.10625);
-    assert_eq!(Period::weeks(2.0).unwrap().to_years(), 14.0 / 365.2425);
+    assert_eq!(Duration::years(2.5).unwrap().to_days(), 913.10625);
+    assert_eq!(Duration::weeks(2.0).unwrap().to_years(), 14.0 / 365.2425);
     assert_eq!(TimeUnit::Month.days() * 12.0, TimeUnit::Year.days());
 }
 
@@ -781,7 +781,7 @@ fn wire_formats() {
     let v = |x: &dyn erased::Ser| x.value();
     assert_eq!(v(&Rate::new(0.3).unwrap()), json!(0.3));
     assert_eq!(
-        v(&Period::years(4.0).unwrap()),
+        v(&Duration::years(4.0).unwrap()),
         json!({"value": 4.0, "unit": "year"})
     );
     assert_eq!(
@@ -810,7 +810,7 @@ fn wire_formats() {
     );
     // Validated on the way in.
     assert!(serde_json::from_value::<Rate>(json!(1.5)).is_err());
-    assert!(serde_json::from_value::<Period>(json!({"value": -1.0, "unit": "day"})).is_err());
+    assert!(serde_json::from_value::<Duration>(json!({"value": -1.0, "unit": "day"})).is_err());
     assert!(
         serde_json::from_value::<Frequency>(json!({"value": 1.0, "per": "fortnight"})).is_err()
     );
@@ -1254,14 +1254,14 @@ proptest! {
         let f = ltv::from_frequency(
             m(price),
             Frequency::per_year(f64::from(per_year)).unwrap(),
-            Period::years(f64::from(years)).unwrap(),
+            Duration::years(f64::from(years)).unwrap(),
         ).unwrap();
         prop_assert_eq!(f, m(price * i64::from(per_year) * i64::from(years)));
         // price × percent / 100 × years, rounded half up (all >= 0)
         let p = ltv::from_annual_revenue(
             m(price),
             Rate::from_percent(f64::from(percent)).unwrap(),
-            Period::years(f64::from(years)).unwrap(),
+            Duration::years(f64::from(years)).unwrap(),
         ).unwrap();
         let exact = i128::from(price) * i128::from(percent) * i128::from(years);
         prop_assert_eq!(i128::from(p.minor_units()), (2 * exact + 100) / 200);

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::money::Money;
 
-use super::units::{Exact, Frequency, Period, Purchases, Rate, TimeUnit};
+use super::units::{Duration, Exact, Frequency, Purchases, Rate, TimeUnit};
 
 /// The error for a result beyond `i64` minor units.
 fn too_large(what: &'static str) -> Error {
@@ -38,17 +38,17 @@ fn finish(value: Exact) -> Result<Money> {
 /// The seed's worked example: ¥1,000,000 a year at a 30% margin for 4 years.
 ///
 /// ```
-/// use rfmkit::ltv::{self, Period, Rate};
+/// use rfmkit::ltv::{self, Duration, Rate};
 /// use rfmkit::Money;
 ///
-/// let value = ltv::from_annual_revenue(Money::new(1_000_000), Rate::new(0.30)?, Period::years(4.0)?)?;
+/// let value = ltv::from_annual_revenue(Money::new(1_000_000), Rate::new(0.30)?, Duration::years(4.0)?)?;
 /// assert_eq!(value, Money::new(1_200_000));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn from_annual_revenue(
     annual_revenue: Money,
     margin: Rate,
-    retention: Period,
+    retention: Duration,
 ) -> Result<Money> {
     let years = retention.in_unit(TimeUnit::Year);
     finish(
@@ -136,19 +136,19 @@ pub fn from_gross_profit(revenue: Money, cost_of_sales: Money, purchasers: u64) 
 /// and ¥150,000 every other year for 10 years (seed 003).
 ///
 /// ```
-/// use rfmkit::ltv::{self, Frequency, Period};
+/// use rfmkit::ltv::{self, Frequency, Duration};
 /// use rfmkit::Money;
 ///
-/// let ec = ltv::from_frequency(Money::new(5_000), Frequency::per_year(1.0)?, Period::years(3.0)?)?;
+/// let ec = ltv::from_frequency(Money::new(5_000), Frequency::per_year(1.0)?, Duration::years(3.0)?)?;
 /// assert_eq!(ec, Money::new(15_000));
-/// let b2b = ltv::from_frequency(Money::new(150_000), Frequency::per_year(0.5)?, Period::years(10.0)?)?;
+/// let b2b = ltv::from_frequency(Money::new(150_000), Frequency::per_year(0.5)?, Duration::years(10.0)?)?;
 /// assert_eq!(b2b, Money::new(750_000));
 /// // Units convert: twice a month for half a year is 12 purchases.
-/// let monthly = ltv::from_frequency(Money::new(1_000), Frequency::per_month(2.0)?, Period::years(0.5)?)?;
+/// let monthly = ltv::from_frequency(Money::new(1_000), Frequency::per_month(2.0)?, Duration::years(0.5)?)?;
 /// assert_eq!(monthly, Money::new(12_000));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn from_frequency(price: Money, frequency: Frequency, lifespan: Period) -> Result<Money> {
+pub fn from_frequency(price: Money, frequency: Frequency, lifespan: Duration) -> Result<Money> {
     finish(Exact::money(price).times(frequency.over(lifespan)))
 }
 
@@ -166,14 +166,14 @@ pub fn from_frequency(price: Money, frequency: Frequency, lifespan: Period) -> R
 /// year for 10 years.
 ///
 /// ```
-/// use rfmkit::ltv::{self, Frequency, Period, Rate};
+/// use rfmkit::ltv::{self, Frequency, Duration, Rate};
 /// use rfmkit::Money;
 ///
 /// let value = ltv::profit_from_frequency(
 ///     Money::new(150_000),
 ///     Rate::new(0.30)?,
 ///     Frequency::per_year(0.5)?,
-///     Period::years(10.0)?,
+///     Duration::years(10.0)?,
 /// )?;
 /// assert_eq!(value, Money::new(225_000));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -182,7 +182,7 @@ pub fn profit_from_frequency(
     price: Money,
     margin: Rate,
     frequency: Frequency,
-    lifespan: Period,
+    lifespan: Duration,
 ) -> Result<Money> {
     finish(
         Exact::money(price)

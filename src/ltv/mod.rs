@@ -7,11 +7,11 @@
 //!
 //! Every LTV formula of the seeds is a function with typed inputs: money in
 //! minor units ([`Money`](crate::Money)), fractions as [`Rate`] (validated `0..=1`),
-//! durations as [`Period`] and frequencies as [`Frequency`] (with a
+//! durations as [`Duration`] and frequencies as [`Frequency`] (with a
 //! [`TimeUnit`]; 1 year = 12 months = 365.2425 days, 1 week = 7 days).
 //! They compute exactly (factors keep 9 decimals, products are 128-bit
 //! integers) and round once to the nearest minor unit, halves away from
-//! zero; invalid inputs (a churn of 0, a rate above 1, a negative period,
+//! zero; invalid inputs (a churn of 0, a rate above 1, a negative duration,
 //! NaN) are [`Error::OutOfRange`](crate::Error::OutOfRange), never an
 //! infinity or NaN.
 //!
@@ -153,4 +153,4 @@ pub use kpi::{
 };
 pub use merge::{CustomerMap, Unmapped, merge_stores};
 pub use report::{DisplayReport, LtvReport};
-pub use units::{Frequency, MAX_FACTOR, Period, Purchases, Rate, TimeUnit};
+pub use units::{Duration, Frequency, MAX_FACTOR, Purchases, Rate, TimeUnit};

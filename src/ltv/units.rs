@@ -1,4 +1,4 @@
-//! Typed inputs of the LTV formulas: [`Rate`], [`Period`], [`Frequency`],
+//! Typed inputs of the LTV formulas: [`Rate`], [`Duration`], [`Frequency`],
 //! [`Purchases`], and the exact arithmetic behind them.
 //!
 //! Every factor is a decimal with at most 9 fractional digits, stored as an
@@ -17,7 +17,7 @@ use crate::money::Money;
 /// Billionths in one: the fixed-point scale of every factor.
 const SCALE: u64 = 1_000_000_000;
 
-/// The largest value a [`Period`], [`Frequency`] or [`Purchases`] accepts.
+/// The largest value a [`Duration`], [`Frequency`] or [`Purchases`] accepts.
 pub const MAX_FACTOR: f64 = 1e9;
 
 /// Rounds a finite `value` in `0..=max` to billionths, or reports it as out of
@@ -139,7 +139,7 @@ impl fmt::Display for Rate {
     }
 }
 
-/// A unit of time for [`Period`] and [`Frequency`].
+/// A unit of time for [`Duration`] and [`Frequency`].
 ///
 /// Units convert at fixed ratios: 1 week = 7 days, 1 year = 12 months =
 /// 365.2425 days (the mean Gregorian year), so 1 month = 30.436875 days.
@@ -210,94 +210,99 @@ impl fmt::Display for TimeUnit {
     }
 }
 
-/// A non-negative length of time with its unit: a customer lifespan, a
-/// retention period.
+/// A non-negative length of time with its unit, the "duration" of the LTV
+/// formulas: a customer lifespan, a retention period.
 ///
-/// The length keeps 9 decimals, so `Period::years(2.5)` is exact. Periods in
-/// different units convert at the ratios of [`TimeUnit`] ([`Period::to_days`],
-/// [`Period::to_years`]).
+/// Unlike the audience stage's calendar offsets
+/// ([`audience::Period`](crate::audience::Period): `-3m` is a calendar
+/// month back from a date), a `Duration` is an average length: a month is a
+/// twelfth of 365.2425 days.
+///
+/// The length keeps 9 decimals, so `Duration::years(2.5)` is exact. Durations in
+/// different units convert at the ratios of [`TimeUnit`] ([`Duration::to_days`],
+/// [`Duration::to_years`]).
 /// Serialized as `{"value": 4.0, "unit": "year"}`; deserializing validates
-/// like [`Period::new`].
+/// like [`Duration::new`].
 ///
 /// # Example
 ///
 /// ```
-/// use rfmkit::ltv::{Period, TimeUnit};
+/// use rfmkit::ltv::{Duration, TimeUnit};
 /// use rfmkit::Error;
 ///
-/// let lifespan = Period::years(3.0)?;
+/// let lifespan = Duration::years(3.0)?;
 /// assert_eq!((lifespan.value(), lifespan.unit()), (3.0, TimeUnit::Year));
-/// assert_eq!(Period::months(18.0)?.to_years(), 1.5);
-/// assert_eq!(Period::weeks(2.0)?.to_days(), 14.0);
+/// assert_eq!(Duration::months(18.0)?.to_years(), 1.5);
+/// assert_eq!(Duration::weeks(2.0)?.to_days(), 14.0);
 /// assert_eq!(lifespan.to_string(), "3 years");
-/// assert!(matches!(Period::days(-1.0), Err(Error::OutOfRange { what: "period", .. })));
+/// assert!(matches!(Duration::days(-1.0), Err(Error::OutOfRange { what: "duration", .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "RawPeriod", try_from = "RawPeriod")]
-pub struct Period {
+#[serde(into = "RawDuration", try_from = "RawDuration")]
+pub struct Duration {
     billionths: u64,
     unit: TimeUnit,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-struct RawPeriod {
+struct RawDuration {
     value: f64,
     unit: TimeUnit,
 }
 
-impl Period {
-    /// A period of `value` units, rounded to 9 decimals.
+impl Duration {
+    /// A duration of `value` units, rounded to 9 decimals.
     ///
     /// # Errors
     ///
-    /// [`Error::OutOfRange`] (what `period`) if `value` is NaN, infinite,
+    /// [`Error::OutOfRange`] (what `duration`) if `value` is NaN, infinite,
     /// negative or above [`MAX_FACTOR`].
-    pub fn new(value: f64, unit: TimeUnit) -> Result<Period> {
+    pub fn new(value: f64, unit: TimeUnit) -> Result<Duration> {
         let billionths = to_billionths(
             value,
             MAX_FACTOR,
-            "period",
+            "duration",
             "a length of time >= 0 (and at most 1e9 units)",
         )?;
-        Ok(Period { billionths, unit })
+        Ok(Duration { billionths, unit })
     }
 
-    /// `value` days. See [`Period::new`] for the errors.
+    /// `value` days. See [`Duration::new`] for the errors.
     ///
     /// # Errors
     ///
-    /// As [`Period::new`].
-    pub fn days(value: f64) -> Result<Period> {
-        Period::new(value, TimeUnit::Day)
+    /// As [`Duration::new`].
+    pub fn days(value: f64) -> Result<Duration> {
+        Duration::new(value, TimeUnit::Day)
     }
 
     /// `value` weeks.
     ///
     /// # Errors
     ///
-    /// As [`Period::new`].
-    pub fn weeks(value: f64) -> Result<Period> {
-        Period::new(value, TimeUnit::Week)
+    /// As [`Duration::new`].
+    pub fn weeks(value: f64) -> Result<Duration> {
+        Duration::new(value, TimeUnit::Week)
     }
 
     /// `value` months (twelfths of a year).
     ///
     /// # Errors
     ///
-    /// As [`Period::new`].
-    pub fn months(value: f64) -> Result<Period> {
-        Period::new(value, TimeUnit::Month)
+    /// As [`Duration::new`].
+    pub fn months(value: f64) -> Result<Duration> {
+        Duration::new(value, TimeUnit::Month)
     }
 
     /// `value` years of 365.2425 days.
     ///
     /// # Errors
     ///
-    /// As [`Period::new`].
-    pub fn years(value: f64) -> Result<Period> {
-        Period::new(value, TimeUnit::Year)
+    /// As [`Duration::new`].
+    pub fn years(value: f64) -> Result<Duration> {
+        Duration::new(value, TimeUnit::Year)
     }
 
     /// The length in its own unit.
@@ -333,23 +338,23 @@ impl Period {
     }
 }
 
-impl From<Period> for RawPeriod {
-    fn from(p: Period) -> RawPeriod {
-        RawPeriod {
+impl From<Duration> for RawDuration {
+    fn from(p: Duration) -> RawDuration {
+        RawDuration {
             value: p.value(),
             unit: p.unit,
         }
     }
 }
 
-impl TryFrom<RawPeriod> for Period {
+impl TryFrom<RawDuration> for Duration {
     type Error = Error;
-    fn try_from(raw: RawPeriod) -> Result<Period> {
-        Period::new(raw.value, raw.unit)
+    fn try_from(raw: RawDuration) -> Result<Duration> {
+        Duration::new(raw.value, raw.unit)
     }
 }
 
-impl fmt::Display for Period {
+impl fmt::Display for Duration {
     /// Writes `3 years`, `1 month`, `2.5 days`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.billionths == SCALE { "" } else { "s" };
@@ -454,7 +459,7 @@ impl Frequency {
     }
 
     /// The expected number of purchases over `period`, exactly.
-    pub(crate) fn over(self, period: Period) -> Exact {
+    pub(crate) fn over(self, period: Duration) -> Exact {
         period
             .in_unit(self.per)
             .scale(i128::from(self.billionths), i128::from(SCALE))
@@ -662,11 +667,11 @@ mod tests {
 
     #[test]
     fn unit_conversions_are_exact() {
-        let p = Period::months(18.0).unwrap();
+        let p = Duration::months(18.0).unwrap();
         assert_eq!(p.in_unit(TimeUnit::Year), Exact::integer(3).scale(1, 2));
         let f = Frequency::per_month(2.0).unwrap();
-        assert_eq!(f.over(Period::years(1.0).unwrap()), Exact::integer(24));
-        assert_eq!(f.over(Period::days(0.0).unwrap()), Exact::integer(0));
+        assert_eq!(f.over(Duration::years(1.0).unwrap()), Exact::integer(24));
+        assert_eq!(f.over(Duration::days(0.0).unwrap()), Exact::integer(0));
     }
 
     #[test]
