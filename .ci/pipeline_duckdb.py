@@ -16,7 +16,7 @@ t = time.perf_counter()
 con.execute(f"CREATE TABLE o AS SELECT customer_id, order_date::DATE AS d, CAST(round(amount*100) AS BIGINT) AS cents FROM read_csv_auto('{path}')")
 load = time.perf_counter() - t
 Q = """
-WITH g AS (SELECT customer_id, max(d) AS last, count(*) AS frequency, sum(cents) AS monetary FROM o GROUP BY customer_id),
+WITH g AS (SELECT customer_id, max(d) FILTER (WHERE cents >= 0) AS last, count(*) FILTER (WHERE cents >= 0) AS frequency, sum(cents) AS monetary FROM o GROUP BY customer_id HAVING count(*) FILTER (WHERE cents >= 0) > 0),
 s AS (SELECT *, DATE '2026-01-01' - last AS recency_days,
   CAST(ceil(5.0 * row_number() OVER (ORDER BY last, customer_id) / count(*) OVER ()) AS INT) AS R,
   CAST(ceil(5.0 * row_number() OVER (ORDER BY frequency, customer_id) / count(*) OVER ()) AS INT) AS F,

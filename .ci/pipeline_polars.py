@@ -17,7 +17,11 @@ df = df.with_columns((pl.col("amount") * 100).round(0).cast(pl.Int64).alias("cen
 load = time.perf_counter() - t
 as_of = datetime.date(2026, 1, 1)
 def run():
-    g = df.group_by("customer_id").agg(pl.col("order_date").max().alias("last"), pl.len().alias("frequency"), pl.col("cents").sum().alias("monetary"))
+    # rfmkit's status policy: a negative amount is a return, which nets
+    # monetary but is not a purchase; returns-only customers are not scored.
+    bought = pl.col("cents") >= 0
+    g = df.group_by("customer_id").agg(pl.col("order_date").filter(bought).max().alias("last"), bought.sum().alias("frequency"), pl.col("cents").sum().alias("monetary"))
+    g = g.filter(pl.col("frequency") > 0)
     g = g.with_columns((pl.lit(as_of) - pl.col("last")).dt.total_days().alias("recency_days"))
     n = g.height
     def score(key):
