@@ -1962,3 +1962,31 @@ fn clv_predictions_fill_profiles_by_id() {
     assert_eq!(select_q(&p, "p_alive > 0.5"), ["C04"]);
     assert_eq!(select_q(&p, "predicted_clv > 12.00"), ["C02"]);
 }
+
+/// Money beyond 32 bits (21,474,836.47 in cents) is compared exactly: a
+/// profile column that needs 64 bits selects the same customers as one
+/// that does not.
+#[test]
+fn rules_compare_amounts_beyond_32_bits_exactly() {
+    let o = |id: &str, c: &str, cents: i64| Order::new(id, c, ymd(2025, 6, 1), Money::new(cents));
+    let orders = vec![
+        o("1", "big", 3_000_000_000_000), // 30,000,000,000.00
+        o("2", "edge", 2_147_483_648),    // 21,474,836.48: one past i32
+        o("3", "small", 12_345),          // 123.45
+        o("4", "max32", 2_147_483_647),   // i32::MAX cents
+    ];
+    let p = build(&orders, d(12, 31), None, Prospects::Exclude);
+    assert_eq!(select_q(&p, "monetary > 21474836.47"), ["big", "edge"]);
+    assert_eq!(
+        select_q(&p, "monetary >= 21474836.47"),
+        ["big", "edge", "max32"]
+    );
+    assert_eq!(select_q(&p, "monetary < 200.00"), ["small"]);
+    assert_eq!(
+        select_q(&p, "monetary between 100.00 and 21474836.48"),
+        ["edge", "max32", "small"]
+    );
+    assert_eq!(select_q(&p, "monetary = 30000000000.00"), ["big"]);
+    let big = p.get("big").unwrap();
+    assert_eq!(big.monetary, Some(Money::new(3_000_000_000_000)));
+}

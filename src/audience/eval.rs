@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::CustomerId;
 
-use super::column::Bits;
+use super::column::{Bits, IntValues};
 use super::compile::{Cmp, CompiledRule, IntPred, Kernel, Op, later, lookup};
 use super::profile::Profiles;
 use super::rule::{Rule, Truth};
@@ -95,19 +95,38 @@ fn scan<T: Copy + Send + Sync>(values: &[T], valid: &Bits, pred: impl Fn(T) -> b
     }
 }
 
-fn scan_int(values: &[i64], valid: &Bits, pred: &IntPred, negate: bool) -> Tri {
-    // One monomorphized loop per predicate, so the comparison inlines.
+fn scan_int(values: &IntValues, valid: &Bits, pred: &IntPred, negate: bool) -> Tri {
+    match values {
+        IntValues::Narrow(v) => scan_int_as(v, valid, pred, negate),
+        IntValues::Wide(v) => scan_int_as(v, valid, pred, negate),
+    }
+}
+
+fn scan_int_as<T>(values: &[T], valid: &Bits, pred: &IntPred, negate: bool) -> Tri
+where
+    T: Copy + Send + Sync + Into<i64>,
+{
+    // One monomorphized loop per predicate and width, so the comparison
+    // inlines; `v` is widened to i64 in a register.
+    macro_rules! go {
+        ($v:ident => $test:expr) => {
+            scan(values, valid, |x: T| {
+                let $v: i64 = x.into();
+                ($test) != negate
+            })
+        };
+    }
     match pred {
-        IntPred::Cmp(Cmp::Eq, k) => scan(values, valid, |v| (v == *k) != negate),
-        IntPred::Cmp(Cmp::Lt, k) => scan(values, valid, |v| (v < *k) != negate),
-        IntPred::Cmp(Cmp::Le, k) => scan(values, valid, |v| (v <= *k) != negate),
-        IntPred::Cmp(Cmp::Gt, k) => scan(values, valid, |v| (v > *k) != negate),
-        IntPred::Cmp(Cmp::Ge, k) => scan(values, valid, |v| (v >= *k) != negate),
-        IntPred::Between(lo, hi) => scan(values, valid, |v| (*lo <= v && v <= *hi) != negate),
-        IntPred::In(set) if set.len() <= 8 => scan(values, valid, |v| set.contains(&v) != negate),
-        IntPred::In(set) => scan(values, valid, |v| set.binary_search(&v).is_ok() != negate),
-        IntPred::Table(table) => scan(values, valid, |v| lookup(table, v) != negate),
-        IntPred::Later(table) => scan(values, valid, |v| later(table, v) != negate),
+        IntPred::Cmp(Cmp::Eq, k) => go!(v => v == *k),
+        IntPred::Cmp(Cmp::Lt, k) => go!(v => v < *k),
+        IntPred::Cmp(Cmp::Le, k) => go!(v => v <= *k),
+        IntPred::Cmp(Cmp::Gt, k) => go!(v => v > *k),
+        IntPred::Cmp(Cmp::Ge, k) => go!(v => v >= *k),
+        IntPred::Between(lo, hi) => go!(v => *lo <= v && v <= *hi),
+        IntPred::In(set) if set.len() <= 8 => go!(v => set.contains(&v)),
+        IntPred::In(set) => go!(v => set.binary_search(&v).is_ok()),
+        IntPred::Table(table) => go!(v => lookup(table, v)),
+        IntPred::Later(table) => go!(v => later(table, v)),
     }
 }
 

@@ -554,22 +554,7 @@ fn average(total: i64, orders: u32) -> Option<i64> {
 /// An integer column of `n` rows from `f`, computed on all threads with
 /// `parallel`; rows where `f` gives `None` are missing.
 fn int_col(n: usize, f: impl Fn(usize) -> Option<i64> + Sync + Send) -> IntCol {
-    let mut missing = Vec::new();
-    let values = crate::par::column(n, |k| f(k).unwrap_or(i64::MIN));
-    for (k, &v) in values.iter().enumerate() {
-        if v == i64::MIN && f(k).is_none() {
-            missing.push(k);
-        }
-    }
-    let mut valid = Bits::ones(n);
-    for k in missing {
-        valid.set(k, false);
-    }
-    IntCol {
-        values,
-        valid,
-        dict: Vec::new(),
-    }
+    IntCol::from_fn(n, f)
 }
 
 /// One customer's profile from their parts.
