@@ -393,6 +393,30 @@ sys.exit(0 if j["checksums"] == j["baseline"]["checksums"] else 1)' "$work/out";
     fi
 fi
 
+# --- rfm_csv on real data ------------------------------------------------
+# The CDNOW sample as an order CSV: every customer's recency, frequency,
+# monetary and R, F, M under the default quantile method and under rank
+# must equal an independent computation of the documented rules
+# (.ci/rfm_reference.py; ids as text, "0001" < "0002").
+
+if [[ -f examples/rfm_csv.rs ]]; then
+    awk 'BEGIN { print "order_id,customer_id,order_date,amount" }
+        NF == 5 { gsub(/\r/, ""); printf "L%d,%s,%s-%s-%s,%s\n", NR, $2,
+            substr($3, 1, 4), substr($3, 5, 2), substr($3, 7, 2), $5 }' \
+        "$data/ltv_cdnow_sample.txt" >"$work/cdnow_rfm.csv"
+    for method in quantile rank; do
+        check="rfm_csv --method $method on CDNOW equals the documented rule, customer by customer"
+        run rfm_csv --input "$work/cdnow_rfm.csv" --as-of 1998-07-01 --method "$method" \
+            --output "$work/cdnow_scores.csv"
+        if [[ $rc -eq 0 ]] && python3 .ci/rfm_reference.py "$work/cdnow_rfm.csv" 1998-07-01 \
+            "$work/cdnow_scores.csv" --method "$method" >"$work/diff"; then
+            pass "$check ($(tail -n 1 "$work/diff"))"
+        else
+            fail "$check" "exit code $rc" "$(cat "$work/diff" "$work/err")"
+        fi
+    done
+fi
+
 # --- cdnow and clv_csv --------------------------------------------------
 # Predictive CLV on the CDNOW sample (tests/data/ltv_cdnow_sample.txt): the
 # published BG/NBD, Pareto/NBD and Gamma-Gamma fits (Fader, Hardie & Lee
