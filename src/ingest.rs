@@ -983,6 +983,102 @@ impl OrderLog {
         }
     }
 
+    /// The log as of an earlier date: each customer's rows dated on or
+    /// before `as_of`, and only the customers who have one, numbered in
+    /// the same id order. Everything built from it (summaries, scores,
+    /// cohorts, BTYD inputs) is what the pipeline would have given on that
+    /// date; [`skipped`](Self::skipped) and [`cancelled`](Self::cancelled)
+    /// are the whole input's, and rows keep their input positions.
+    ///
+    /// One pass over the rows (each customer's rows are sorted by date).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] (field `as_of`) if `as_of` is after the
+    /// log's own date: rows after that date were never kept, so a later
+    /// view would silently miss them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::IngestConfig;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::Money;
+    ///
+    /// let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let mut log = IngestConfig::new(day(6, 30)?).builder();
+    /// log.push("alice", day(1, 10)?, Money::new(500))?;
+    /// log.push("alice", day(5, 2)?, Money::new(700))?;
+    /// log.push("bob", day(4, 1)?, Money::new(900))?;
+    /// let log = log.build()?;
+    ///
+    /// let march = Summaries::from_log(&log.until(day(3, 31)?)?)?;
+    /// let alice = march.get("alice").ok_or("missing")?;
+    /// assert_eq!((march.len(), alice.orders(), alice.recency_days()), (1, 1, Some(80)));
+    /// assert!(log.until(day(7, 1)?).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn until(&self, as_of: NaiveDate) -> Result<OrderLog> {
+        if as_of > self.as_of() {
+            return Err(Error::config(
+                "as_of",
+                format!(
+                    "{as_of} is after the log's as-of date {}; rows after it were never kept",
+                    self.as_of()
+                ),
+            ));
+        }
+        let last = as_of.num_days_from_ce();
+        let mut ids = Vec::new();
+        let mut keep: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut first_orders = Vec::new();
+        for (c, id) in self.index.iter().enumerate() {
+            let range = self.range(c);
+            let days = self.day.get(range.clone()).unwrap_or_default();
+            let kept = days.partition_point(|&d| d <= last);
+            if kept == 0 {
+                continue;
+            }
+            ids.push(id.clone());
+            keep.push(range.start..range.start + kept);
+            if !self.first_orders.is_empty() {
+                let first = self.first_orders.get(c).cloned().flatten();
+                first_orders.push(first.filter(|f| f.date <= as_of));
+            }
+        }
+        let mut offsets = Vec::with_capacity(keep.len() + 1);
+        offsets.push(0_u32);
+        let mut at = 0_u32;
+        for r in &keep {
+            // Fewer rows than the log, whose counts fit in u32.
+            at = at.saturating_add(u32::try_from(r.len()).unwrap_or(u32::MAX));
+            offsets.push(at);
+        }
+        let mut config = self.config.clone();
+        config.as_of = as_of;
+        Ok(OrderLog {
+            config,
+            index: Arc::new(CustomerIndex {
+                ids,
+                id_order: self.index.id_order(),
+            }),
+            offsets,
+            day: gather(&self.day, &keep),
+            amount: gather(&self.amount, &keep),
+            position: gather(&self.position, &keep),
+            returned: gather(&self.returned, &keep),
+            cost: self.cost.as_ref().map(|c| gather(c, &keep)),
+            first_orders: if first_orders.iter().any(Option::is_some) {
+                first_orders
+            } else {
+                Vec::new()
+            },
+            skipped: self.skipped.clone(),
+            cancelled: self.cancelled,
+        })
+    }
+
     /// The config the log was ingested with.
     #[must_use]
     pub fn config(&self) -> &IngestConfig {
@@ -1071,6 +1167,15 @@ pub(crate) struct LogColumns<'a> {
     pub(crate) returned: &'a [bool],
     pub(crate) cost: Option<&'a [Option<i64>]>,
     pub(crate) first_orders: &'a [Option<FirstOrder>],
+}
+
+/// The rows of `column` in the ranges `keep`, in order.
+fn gather<T: Copy>(column: &[T], keep: &[std::ops::Range<usize>]) -> Vec<T> {
+    let mut out = Vec::with_capacity(keep.iter().map(ExactSizeIterator::len).sum());
+    for r in keep {
+        out.extend_from_slice(column.get(r.clone()).unwrap_or_default());
+    }
+    out
 }
 
 /// Reorders `column[start..start + perm.len()]` so that slot `i` takes the

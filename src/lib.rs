@@ -167,6 +167,7 @@ pub mod segment;
 pub mod sim;
 pub mod summary;
 mod table;
+pub mod timeline;
 pub mod tutorial;
 
 pub use error::{Error, Result};

@@ -22,3 +22,4 @@ mod serde;
 mod sim;
 mod sizes;
 mod summary;
+mod timeline;
