@@ -45,7 +45,11 @@
 //!   [`push`](LogBuilder::push) rows one at a time, for loaders that never
 //!   materialise [`Order`]s (a CSV or Arrow reader): `push(customer, date,
 //!   amount)` is a completed order, [`push_return`](LogBuilder::push_return)
-//!   a refund, [`push_order`](LogBuilder::push_order) a full [`Order`].
+//!   a refund, [`push_order`](LogBuilder::push_order) a full [`Order`],
+//!   and [`push_record`](LogBuilder::push_record) an [`OrderRecord`]: every
+//!   field of an [`Order`] (id, status, cost, channel, store) borrowed from
+//!   the loader's buffer, so a loader that reads a file allocates nothing
+//!   per row for them.
 //!
 //! # Example
 //!
@@ -82,7 +86,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Customers;
 use crate::error::{Error, Result};
-use crate::id::{CustomerId, OrderId};
+use crate::id::{Channel, CustomerId, OrderId, StoreId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::summary::FirstOrder;
@@ -532,9 +536,141 @@ impl IngestConfig {
 
 /// The best first-order candidate of a customer while pushing.
 #[derive(Debug, Clone)]
-struct FirstCandidate<'a> {
+struct FirstCandidate {
     day: i32,
-    order: &'a Order,
+    order: FirstOrder,
+}
+
+/// One order as a loader reads it, with every text field borrowed: the
+/// input of [`LogBuilder::push_record`].
+///
+/// It carries what an [`Order`] carries (customer, date, amount, and
+/// optionally an order id, a status, a cost, a channel and a store) without
+/// owning any of it, so a CSV or Arrow reader can push rows straight from
+/// its buffers. Built with [`OrderRecord::new`] (a completed order without
+/// an id) and the setters, which take and return the record.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::ingest::{IngestConfig, OrderRecord};
+/// use rfmkit::order::OrderStatus;
+/// use rfmkit::summary::Summaries;
+/// use rfmkit::Money;
+///
+/// let day = |d| NaiveDate::from_ymd_opt(2025, 1, d).ok_or("bad date");
+/// let line = String::from("A-1,alice,web"); // a loader's buffer
+/// let mut fields = line.split(',');
+/// let (id, customer, channel) = (fields.next(), fields.next(), fields.next());
+/// let (id, customer, channel) = (id.ok_or("id")?, customer.ok_or("customer")?, channel.ok_or("channel")?);
+///
+/// let mut log = IngestConfig::new(day(31)?).builder();
+/// log.push_record(OrderRecord::new(customer, day(3)?, Money::new(1_200)).order_id(id).channel(channel))?;
+/// log.push_record(
+///     OrderRecord::new(customer, day(9)?, Money::new(900))
+///         .order_id("A-2")
+///         .status(OrderStatus::Cancelled),
+/// )?;
+/// let log = log.build()?;
+/// assert_eq!((log.rows(), log.cancelled()), (1, 1));
+/// let alice = Summaries::from_log(&log)?.get("alice").ok_or("missing")?;
+/// assert_eq!(alice.first_channel().map(|c| c.as_str()), Some("web"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderRecord<'r> {
+    order_id: Option<&'r str>,
+    customer: &'r str,
+    date: NaiveDate,
+    amount: Money,
+    status: OrderStatus,
+    cost: Option<Money>,
+    channel: Option<&'r str>,
+    store: Option<&'r str>,
+}
+
+impl<'r> OrderRecord<'r> {
+    /// A completed order of `customer` on `date` for `amount`, without an
+    /// order id, cost, channel or store.
+    #[must_use]
+    pub fn new(customer: &'r str, date: NaiveDate, amount: Money) -> OrderRecord<'r> {
+        OrderRecord {
+            order_id: None,
+            customer,
+            date,
+            amount,
+            status: OrderStatus::Completed,
+            cost: None,
+            channel: None,
+            store: None,
+        }
+    }
+
+    /// The order's id (default none). Rows with an id are checked for
+    /// duplicates; rows without are not.
+    #[must_use]
+    pub fn order_id(mut self, id: &'r str) -> OrderRecord<'r> {
+        self.order_id = Some(id);
+        self
+    }
+
+    /// The order's status (default [`OrderStatus::Completed`]).
+    #[must_use]
+    pub fn status(mut self, status: OrderStatus) -> OrderRecord<'r> {
+        self.status = status;
+        self
+    }
+
+    /// The cost of goods sold (default unknown).
+    #[must_use]
+    pub fn cost(mut self, cost: Money) -> OrderRecord<'r> {
+        self.cost = Some(cost);
+        self
+    }
+
+    /// The sales channel (default none).
+    #[must_use]
+    pub fn channel(mut self, channel: &'r str) -> OrderRecord<'r> {
+        self.channel = Some(channel);
+        self
+    }
+
+    /// The store (default none).
+    #[must_use]
+    pub fn store(mut self, store: &'r str) -> OrderRecord<'r> {
+        self.store = Some(store);
+        self
+    }
+
+    /// The record of an [`Order`], borrowing its fields.
+    fn of(order: &'r Order) -> OrderRecord<'r> {
+        OrderRecord {
+            order_id: Some(order.id().as_str()),
+            customer: order.customer().as_str(),
+            date: order.date(),
+            amount: order.amount(),
+            status: order.status(),
+            cost: order.cost(),
+            channel: order.channel().map(Channel::as_str),
+            store: order.store().map(StoreId::as_str),
+        }
+    }
+
+    /// Whether the record says anything a [`FirstOrder`] keeps beyond the
+    /// date.
+    fn has_first_order_fields(&self) -> bool {
+        self.order_id.is_some() || self.channel.is_some() || self.store.is_some()
+    }
+
+    fn first_order(&self) -> FirstOrder {
+        FirstOrder {
+            date: self.date,
+            order_id: OrderId::new(self.order_id.unwrap_or("")),
+            channel: self.channel.map(Channel::new),
+            store: self.store.map(StoreId::new),
+        }
+    }
 }
 
 /// Builds an [`OrderLog`] row by row; made by [`IngestConfig::builder`].
@@ -550,7 +686,7 @@ pub struct LogBuilder<'a> {
     customers: Option<&'a Customers>,
     intern: FxHashMap<CompactString, u32>,
     names: Vec<CompactString>,
-    seen_ids: FxHashMap<&'a OrderId, usize>,
+    seen_ids: FxHashMap<OrderId, usize>,
     customer: Vec<u32>,
     day: Vec<i32>,
     amount: Vec<i64>,
@@ -558,9 +694,9 @@ pub struct LogBuilder<'a> {
     returned: Vec<bool>,
     /// Costs, once any row has one: `None` for rows without.
     cost: Option<Vec<Option<i64>>>,
-    /// First completed order candidates per interned customer, when rows
-    /// came from [`Order`]s.
-    first: Vec<Option<FirstCandidate<'a>>>,
+    /// First completed order candidates per interned customer, for rows
+    /// with an order id, a channel or a store.
+    first: Vec<Option<FirstCandidate>>,
     skipped: Vec<Skipped>,
     cancelled: usize,
     pushed: usize,
@@ -635,7 +771,7 @@ impl<'a> LogBuilder<'a> {
     /// amount, [`Error::UnknownCustomer`] with a customer list. Under
     /// [`Validation::Lenient`] these rows are skipped and listed instead.
     pub fn push(&mut self, customer: &str, date: NaiveDate, amount: Money) -> Result<()> {
-        self.push_row(None, customer, date, amount, OrderStatus::Completed, None)
+        self.push_row(&OrderRecord::new(customer, date, amount))
     }
 
     /// Adds a return without an order id: the refund is an amount `<= 0`.
@@ -645,7 +781,7 @@ impl<'a> LogBuilder<'a> {
     /// As [`push`](Self::push); [`Error::InvalidAmount`] for a positive
     /// amount.
     pub fn push_return(&mut self, customer: &str, date: NaiveDate, amount: Money) -> Result<()> {
-        self.push_row(None, customer, date, amount, OrderStatus::Returned, None)
+        self.push_row(&OrderRecord::new(customer, date, amount).status(OrderStatus::Returned))
     }
 
     /// Adds an [`Order`]: checked for a duplicate id, the as-of date, the
@@ -657,29 +793,45 @@ impl<'a> LogBuilder<'a> {
     /// Under [`Validation::Strict`], the order's problem:
     /// [`Error::DuplicateOrderId`], [`Error::OrderAfterAsOf`],
     /// [`Error::InvalidAmount`] or [`Error::UnknownCustomer`].
-    pub fn push_order(&mut self, order: &'a Order) -> Result<()> {
-        self.push_row(
-            Some(order),
-            order.customer().as_str(),
-            order.date(),
-            order.amount(),
-            order.status(),
-            order.cost(),
-        )
+    pub fn push_order(&mut self, order: &Order) -> Result<()> {
+        self.push_row(&OrderRecord::of(order))
     }
 
-    fn push_row(
-        &mut self,
-        order: Option<&'a Order>,
-        customer: &str,
-        date: NaiveDate,
-        amount: Money,
-        status: OrderStatus,
-        cost: Option<Money>,
-    ) -> Result<()> {
+    /// Adds an [`OrderRecord`]: the same checks and status policy as
+    /// [`push_order`](Self::push_order), from borrowed fields. Its order id
+    /// (if any) is checked for duplicates against every earlier row with an
+    /// id; its id, channel and store are kept for the customer's
+    /// [first order](crate::summary::FirstOrder) when it is the earliest
+    /// completed one by (date, order id), an absent id counting as empty.
+    ///
+    /// Nothing is allocated per row for the text fields, except the id of a
+    /// row with an order id longer than 24 bytes (kept for the duplicate
+    /// check) and a first-order candidate's fields.
+    ///
+    /// # Errors
+    ///
+    /// As [`push_order`](Self::push_order).
+    ///
+    /// # Example
+    ///
+    /// See [`OrderRecord`].
+    pub fn push_record(&mut self, record: OrderRecord<'_>) -> Result<()> {
+        self.push_row(&record)
+    }
+
+    fn push_row(&mut self, record: &OrderRecord<'_>) -> Result<()> {
+        let OrderRecord {
+            order_id,
+            customer,
+            date,
+            amount,
+            status,
+            cost,
+            ..
+        } = *record;
         let index = self.pushed;
         self.pushed = self.pushed.saturating_add(1);
-        if let Some(reason) = self.check(index, order, customer, date, amount, status) {
+        if let Some(reason) = self.check(index, order_id, customer, date, amount, status) {
             let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
                 && self.config.future_orders == FutureOrders::Ignore;
             if self.config.validation == Validation::Strict && !ignorable {
@@ -687,7 +839,7 @@ impl<'a> LogBuilder<'a> {
             }
             self.skipped.push(Skipped {
                 index,
-                order_id: order.map_or_else(|| OrderId::new(""), |o| o.id().clone()),
+                order_id: OrderId::new(order_id.unwrap_or("")),
                 reason,
             });
             return Ok(());
@@ -727,14 +879,17 @@ impl<'a> LogBuilder<'a> {
             }
             (None, None) => {}
         }
-        if let (Some(order), false) = (order, returned) {
+        if !returned && record.has_first_order_fields() {
             if let Some(best) = self.first.get_mut(crate::id::widen(slot)) {
                 let earlier = match best {
-                    Some(b) => (day, order.id()) < (b.day, b.order.id()),
+                    Some(b) => (day, order_id.unwrap_or("")) < (b.day, b.order.order_id.as_str()),
                     None => true,
                 };
                 if earlier {
-                    *best = Some(FirstCandidate { day, order });
+                    *best = Some(FirstCandidate {
+                        day,
+                        order: record.first_order(),
+                    });
                 }
             }
         }
@@ -745,22 +900,22 @@ impl<'a> LogBuilder<'a> {
     fn check(
         &mut self,
         index: usize,
-        order: Option<&'a Order>,
+        id: Option<&str>,
         customer: &str,
         date: NaiveDate,
         amount: Money,
         status: OrderStatus,
     ) -> Option<Error> {
-        let order_id = || order.map_or_else(|| OrderId::new(""), |o| o.id().clone());
-        if let Some(order) = order {
-            if let Some(&first_index) = self.seen_ids.get(order.id()) {
+        let order_id = || OrderId::new(id.unwrap_or(""));
+        if let Some(id) = id {
+            if let Some(&first_index) = self.seen_ids.get(id) {
                 return Some(Error::DuplicateOrderId {
                     index,
                     order_id: order_id(),
                     first_index,
                 });
             }
-            self.seen_ids.insert(order.id(), index);
+            self.seen_ids.insert(order_id(), index);
         }
         if date.num_days_from_ce() > self.as_of_day {
             return Some(Error::OrderAfterAsOf {
@@ -848,7 +1003,7 @@ impl<'a> LogBuilder<'a> {
                     self.first
                         .get(crate::id::widen(i))
                         .and_then(Option::as_ref)
-                        .map(|c| FirstOrder::of(c.order))
+                        .map(|c| c.order.clone())
                 })
                 .collect()
         } else {
@@ -1272,6 +1427,71 @@ mod tests {
             .ingest(Liar(orders.iter()))
             .unwrap();
         assert_eq!(log.rows(), 1);
+    }
+
+    #[test]
+    fn records_match_orders() {
+        let orders = [
+            Order::new("A-2", "b", d(1, 9), Money::new(10))
+                .with_channel("app")
+                .with_store("osaka")
+                .with_cost(Money::new(4)),
+            Order::new("A-1", "b", d(1, 9), Money::new(30)).with_channel("web"),
+            Order::new("A-3", "a", d(1, 5), Money::new(-20)).with_status(OrderStatus::Returned),
+            Order::new("A-4", "a", d(1, 6), Money::new(99)).with_status(OrderStatus::Cancelled),
+            Order::new("A-1", "c", d(1, 7), Money::new(5)), // duplicate id
+            Order::new("A-5", "c", d(3, 1), Money::new(5)), // after the as-of date
+        ];
+        let config = IngestConfig::new(d(2, 1)).validation(Validation::Lenient);
+        let from_orders = config.ingest(&orders).unwrap();
+        let mut builder = config.builder();
+        for o in &orders {
+            let mut record = OrderRecord::new(o.customer().as_str(), o.date(), o.amount())
+                .order_id(o.id().as_str())
+                .status(o.status());
+            if let Some(c) = o.cost() {
+                record = record.cost(c);
+            }
+            if let Some(c) = o.channel() {
+                record = record.channel(c.as_str());
+            }
+            if let Some(s) = o.store() {
+                record = record.store(s.as_str());
+            }
+            builder.push_record(record).unwrap();
+        }
+        let from_records = builder.build().unwrap();
+        assert_eq!(from_records, from_orders);
+        assert_eq!(from_records.rows(), 3);
+        assert_eq!(from_records.cancelled(), 1);
+        let skipped: Vec<(usize, &str)> = from_records
+            .skipped()
+            .iter()
+            .map(|s| (s.index, s.order_id.as_str()))
+            .collect();
+        assert_eq!(skipped, [(4, "A-1"), (5, "A-5")]);
+        // b's first order is A-1 (same day as A-2, smaller id), via web.
+        let b = from_records.index().position("b").unwrap();
+        let first = from_records.first_orders.get(b).cloned().flatten().unwrap();
+        assert_eq!(first.order_id.as_str(), "A-1");
+        assert_eq!(first.channel.unwrap().as_str(), "web");
+    }
+
+    #[test]
+    fn records_without_ids_keep_the_first_pushed_channel() {
+        let mut b = IngestConfig::new(d(2, 1)).builder();
+        b.push_record(OrderRecord::new("a", d(1, 3), Money::new(5)).channel("web"))
+            .unwrap();
+        b.push_record(OrderRecord::new("a", d(1, 3), Money::new(5)).channel("app"))
+            .unwrap();
+        b.push_record(OrderRecord::new("a", d(1, 2), Money::new(5)).store("tokyo"))
+            .unwrap();
+        let log = b.build().unwrap();
+        let first = log.first_orders.first().cloned().flatten().unwrap();
+        // The earliest date wins; it had a store and no channel.
+        assert_eq!((first.date, first.channel), (d(1, 2), None));
+        assert_eq!(first.store.unwrap().as_str(), "tokyo");
+        assert_eq!(first.order_id.as_str(), "");
     }
 
     #[test]

@@ -278,15 +278,6 @@ pub struct FirstOrder {
 }
 
 impl FirstOrder {
-    pub(crate) fn of(order: &Order) -> FirstOrder {
-        FirstOrder {
-            date: order.date(),
-            order_id: order.id().clone(),
-            channel: order.channel().cloned(),
-            store: order.store().cloned(),
-        }
-    }
-
     fn key(&self) -> (NaiveDate, &OrderId) {
         (self.date, &self.order_id)
     }

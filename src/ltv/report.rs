@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::id::{Channel, StoreId};
+use crate::ingest::OrderLog;
 use crate::order::Order;
 use crate::summary::{CustomerSummary, Skipped, SummaryConfig};
 
@@ -115,12 +116,49 @@ impl LtvReport {
         config: &KpiConfig,
     ) -> Result<(LtvReport, Vec<Skipped>)> {
         let log = summary.ingest_config().ingest(orders)?;
-        let summaries = &crate::summary::Summaries::from_log(&log)?;
-        let ledger = Ledger::new(summaries, &log)?;
+        let report = LtvReport::from_log(&log, config)?;
+        Ok((report, log.skipped().to_vec()))
+    }
+
+    /// The report of an ingested [`OrderLog`] as of its as-of date: what
+    /// [`build`](Self::build) computes after ingesting, for callers that
+    /// built the log themselves (a file loader pushing rows into a
+    /// [`LogBuilder`](crate::ingest::LogBuilder)). The orders the log left
+    /// out are in [`OrderLog::skipped`]. An empty log gives a report of
+    /// zeros.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if a customer's sums overflow;
+    /// [`Error::OutOfRange`] if a money total leaves `i64` minor units.
+    ///
+    /// [`Error::Overflow`]: crate::Error::Overflow
+    /// [`Error::OutOfRange`]: crate::Error::OutOfRange
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::{IngestConfig, OrderRecord};
+    /// use rfmkit::ltv::{KpiConfig, LtvReport};
+    /// use rfmkit::Money;
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let mut log = IngestConfig::new(d(3, 31)?).builder();
+    /// log.push_record(OrderRecord::new("alice", d(1, 5)?, Money::new(4_500)).channel("web"))?;
+    /// log.push_record(OrderRecord::new("bob", d(1, 9)?, Money::new(900)).channel("app"))?;
+    /// let report = LtvReport::from_log(&log.build()?, &KpiConfig::default())?;
+    /// assert_eq!(report.kpis.customers, 2);
+    /// assert_eq!(report.by_channel.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(log: &OrderLog, config: &KpiConfig) -> Result<LtvReport> {
+        let summaries = &crate::summary::Summaries::from_log(log)?;
+        let ledger = Ledger::new(summaries, log)?;
         let cohorts = ledger
             .tables(config, |_| None::<&()>)?
             .pop()
-            .map_or_else(|| CohortTable::empty(summary.as_of()), |g| g.value);
+            .map_or_else(|| CohortTable::empty(log.as_of()), |g| g.value);
         let channel_curves = ledger
             .tables(config, CustomerSummary::first_channel)?
             .into_iter()
@@ -129,16 +167,15 @@ impl LtvReport {
                 value: g.value.curve(),
             })
             .collect();
-        let report = LtvReport {
-            as_of: summary.as_of(),
+        Ok(LtvReport {
+            as_of: log.as_of(),
             config: config.clone(),
             kpis: Kpis::from_summaries(summaries, config)?,
             by_channel: Kpis::by_channel(summaries, config)?,
             by_store: Kpis::by_store(summaries, config)?,
             cohorts,
             channel_curves: Breakdown::from_groups(channel_curves),
-        };
-        Ok((report, log.skipped().to_vec()))
+        })
     }
 
     /// The KPIs, the per-channel and per-store tables and the cohort

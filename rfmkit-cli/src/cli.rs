@@ -1,0 +1,399 @@
+//! The command line (clap derive).
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::load::{ShopZone, parse_date};
+
+const ORDER_FORMAT: &str = "\
+ORDER FILE:
+  A CSV with a header row; columns by name, in any order (case-insensitive; BOM,
+  CRLF and quoted fields are fine). Required: customer_id, order_date, amount.
+  Optional: order_id, status (completed|returned|cancelled), channel, store, cost.
+  order_date is YYYY-MM-DD or a timestamp: '2025-01-05 10:00:00' (naive: taken as
+  already in the shop's zone) or '2025-01-05T23:30:00+09:00' / '...Z' (converted
+  to the shop's day with --timezone). Amounts are decimals with at most --scale
+  decimals; more is an error, never rounded.";
+
+/// RFM scores, segments, campaign audiences, LTV and predictive CLV from
+/// order files.
+#[derive(Debug, Parser)]
+#[command(name = "rfmkit", version, about, long_about = None, after_help = ORDER_FORMAT)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// RFM-score and segment every customer: one row per customer.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit score --input orders.csv --as-of 2025-12-31\n",
+        "  rfmkit score --input orders.csv --as-of 2025-12-31 --method rank --output scores.csv --report\n",
+        "  rfmkit score --input orders.csv --as-of 2025-12-31 --model-out model.json\n",
+        "  rfmkit score --input new.csv --as-of 2026-01-31 --model model.json --format table\n",
+        "  rfmkit score --input export.csv --as-of 2025-12-31 --timezone Asia/Tokyo --scale 0\n",
+        "\n",
+        "OUTPUT:\n",
+        "  customer_id,recency_days,frequency,monetary,r,f,m,segment, in customer-id order.\n",
+        "  recency_days = as-of date - last completed order; frequency = completed orders\n",
+        "  (or purchase days); monetary = revenue net of returns, with --scale decimals."
+    ))]
+    Score(ScoreArgs),
+    /// Select the customers an audience query picks, optionally with a
+    /// control group.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit audience --input orders.csv --as-of 2025-12-31 \\\n",
+        "      --query 'segment in (at_risk, cant_lose_them) and last_order < -90d'\n",
+        "  rfmkit audience --input orders.csv --as-of 2025-12-31 --customers customers.csv \\\n",
+        "      --query 'email_opt_in and tags contains vip' --control 0.1 --campaign winback-2025-12\n",
+        "  rfmkit audience --input orders.csv --as-of 2025-12-31 --query 'monetary >= 100.00' --explain C04\n",
+        "\n",
+        "The query language is documented in rfmkit::audience. A query that does not\n",
+        "parse fails before the orders are read, with a caret under the column."
+    ))]
+    Audience(AudienceArgs),
+    /// LTV and CRM KPIs: population, per channel and store, monthly cohorts.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit ltv --input orders.csv --as-of 2025-12-31\n",
+        "  rfmkit ltv --input orders.csv --as-of 2025-12-31 --f2-days 30 --format table\n",
+        "\n",
+        "JSON money is in integer minor units (cents with --scale 2); ratios are 0..=1\n",
+        "or null when undefined. Definitions are in the rfmkit::ltv docs."
+    ))]
+    Ltv(LtvArgs),
+    /// Predictive CLV: fit BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit clv --input orders.csv --calibration-end 1997-09-30 --observation-end 1998-06-30\n",
+        "  rfmkit clv --input orders.csv --calibration-end 2025-09-30 --horizon 52 \\\n",
+        "      --model bg_nbd --output predictions.csv\n",
+        "\n",
+        "Prints one JSON line per model (parameters, log_likelihood, converged, holdout\n",
+        "check); --output writes customer_id,x,t_x,T,p_alive,expected_purchases,\n",
+        "expected_spend,clv,holdout_purchases."
+    ))]
+    Clv(ClvArgs),
+    /// Time the whole pipeline (load, RFM, segments, one audience).
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit bench --customers 100000 --orders 1000000 --repeat 3\n",
+        "  rfmkit bench --input orders.csv --threads 2 --method rank\n",
+        "\n",
+        "Prints one JSON line: load and per-stage median seconds, peak memory and\n",
+        "checksums (segment counts, audience size, sums of recency, frequency, monetary)."
+    ))]
+    Bench(BenchArgs),
+}
+
+/// Parses `--as-of` and other dates: exactly `YYYY-MM-DD`.
+fn date_arg(text: &str) -> Result<NaiveDate, String> {
+    parse_date(text).ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Where the orders come from and how to read them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The order CSV.
+    #[arg(long, short, value_name = "ORDERS.csv")]
+    pub input: PathBuf,
+    /// Decimals of the currency: 0 for yen, 2 for cents.
+    #[arg(long, default_value_t = 2, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(rfmkit::money::MAX_SCALE)))]
+    pub scale: u32,
+    /// The shop's time zone, for timestamps with an offset: an IANA name
+    /// (Asia/Tokyo) or an offset (+09:00). Naive timestamps are taken as
+    /// already in the shop's zone.
+    #[arg(long, value_name = "ZONE", value_parser = |s: &str| s.parse::<ShopZone>())]
+    pub timezone: Option<ShopZone>,
+    /// Skip malformed rows and invalid orders, listing each (on stderr or in
+    /// --skipped) and counting them on stderr, instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// With --lenient: write the skipped rows to this CSV
+    /// (line,column,order_id,problem) instead of listing them on stderr.
+    #[arg(long, value_name = "FILE", requires = "lenient")]
+    pub skipped: Option<PathBuf>,
+}
+
+/// RFM scoring methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Empirical quantile cuts; equal values get equal scores.
+    Quantile,
+    /// Equal-count bins by rank, ties broken by customer id.
+    Rank,
+    /// Fixed cuts from --thresholds FILE.json.
+    Thresholds,
+}
+
+/// The frequency measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrequencyArg {
+    /// Completed orders.
+    Orders,
+    /// Distinct purchase days.
+    Days,
+}
+
+/// The customer id order (output order and rank tie-breaks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdOrderArg {
+    /// Byte-wise text: "C10" < "C9".
+    Text,
+    /// Integer ids by value: 9 < 10 < 100.
+    Numeric,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON document.
+    Json,
+    /// An aligned text table.
+    Table,
+}
+
+/// How customers are scored and segmented.
+#[derive(Debug, Args)]
+pub struct ScoringArgs {
+    /// The date to score as of; later orders are errors.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    /// Scoring method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Quantile, conflicts_with = "model")]
+    pub method: MethodArg,
+    /// With --method thresholds: the cuts, as JSON
+    /// {"recency_days":[30,90,180,365],"frequency":[2,3,5,10],"monetary":[5000,20000,50000,100000]}
+    /// (money in minor units).
+    #[arg(long, value_name = "FILE.json", conflicts_with = "model")]
+    pub thresholds: Option<PathBuf>,
+    /// Number of score bins, 2..=100 (the preset segment tables are for 5).
+    #[arg(long, default_value_t = 5, value_name = "N", conflicts_with = "model")]
+    pub bins: u8,
+    /// Frequency measure.
+    #[arg(long, value_enum, default_value_t = FrequencyArg::Orders, conflicts_with = "model")]
+    pub frequency: FrequencyArg,
+    /// Segment table: standard (11 segments), compact (5) or a JSON file of
+    /// an rfmkit SegmentTable.
+    #[arg(
+        long,
+        default_value = "standard",
+        value_name = "standard|compact|FILE.json"
+    )]
+    pub segments: String,
+    /// Customer id order: output order and rank tie-breaks.
+    #[arg(long, value_enum, default_value_t = IdOrderArg::Text)]
+    pub id_order: IdOrderArg,
+    /// Score against this saved model (from --model-out) instead of fitting
+    /// one: new data scored with frozen cuts.
+    #[arg(long, value_name = "MODEL.json")]
+    pub model: Option<PathBuf>,
+}
+
+/// `rfmkit score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// Write the scores there instead of stdout.
+    #[arg(long, short, value_name = "OUT.csv")]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Print the model's cuts and the per-segment report (to stdout when the
+    /// scores go to --output, else to stderr).
+    #[arg(long)]
+    pub report: bool,
+    /// Save the fitted model as JSON, to score later data with --model.
+    #[arg(long, value_name = "MODEL.json")]
+    pub model_out: Option<PathBuf>,
+    /// Write only the customers this audience query selects.
+    #[arg(long, value_name = "QUERY")]
+    pub audience: Option<String>,
+    /// With --audience: explain why this customer is or is not selected.
+    #[arg(long, value_name = "ID", requires = "audience")]
+    pub explain: Option<String>,
+}
+
+/// `rfmkit audience`.
+#[derive(Debug, Args)]
+pub struct AudienceArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// The audience query, e.g. "segment in (at_risk) and last_order < -90d".
+    #[arg(long, short, value_name = "QUERY")]
+    pub query: String,
+    /// A customers CSV (signup_date, birthday, opt-ins, tags, attr.*) for
+    /// rules on customer records.
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub customers: Option<PathBuf>,
+    /// Hold out this fraction (0..=1) as a control group; needs --campaign.
+    #[arg(long, value_name = "F", requires = "campaign")]
+    pub control: Option<f64>,
+    /// The campaign key: names the campaign and seeds its control group.
+    #[arg(long, value_name = "KEY")]
+    pub campaign: Option<String>,
+    /// Explain, clause by clause, why this customer is or is not selected.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
+    /// Write the audience there instead of stdout.
+    #[arg(long, short, value_name = "OUT.csv")]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+/// `rfmkit ltv`.
+#[derive(Debug, Args)]
+pub struct LtvArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The date to measure as of; later orders are errors.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    /// Days a first-time buyer has to buy again to count as an F2 conversion.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub f2_days: u32,
+    /// Length of the churn period in days.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub churn_days: u32,
+    /// Output format: json (money in minor units) or table.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// BTYD time units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnitArg {
+    /// Days.
+    Day,
+    /// Weeks (days / 7).
+    Week,
+}
+
+/// Transaction models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(clippy::enum_variant_names)] // the models' own names
+pub enum ModelArg {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    #[value(name = "bg_nbd")]
+    BgNbd,
+    /// MBG/NBD.
+    #[value(name = "mbg_nbd")]
+    MbgNbd,
+    /// Pareto/NBD.
+    #[value(name = "pareto_nbd")]
+    ParetoNbd,
+}
+
+/// `rfmkit clv`.
+#[derive(Debug, Args)]
+pub struct ClvArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Last day of the calibration period.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub calibration_end: NaiveDate,
+    /// Last day of the holdout period: holdout purchases are counted in
+    /// (calibration end, observation end].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub observation_end: Option<NaiveDate>,
+    /// Time unit of t_x, T, alpha and beta.
+    #[arg(long, value_enum, default_value_t = UnitArg::Week)]
+    pub unit: UnitArg,
+    /// Fit only this transaction model (and Gamma-Gamma), and use it for
+    /// --output (default: fit all three, bg_nbd for --output).
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// Expected purchases over N units (default: the holdout length;
+    /// required without --observation-end).
+    #[arg(long, value_name = "N", value_parser = non_negative)]
+    pub horizon: Option<f64>,
+    /// CLV horizon in months of 30.436875 days.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub months: u32,
+    /// Monthly discount rate for CLV.
+    #[arg(long, default_value_t = 0.01, value_name = "D", value_parser = non_negative)]
+    pub discount_rate: f64,
+    /// Share of revenue counted in CLV, 0..=1.
+    #[arg(long, default_value_t = 1.0, value_name = "M", value_parser = non_negative)]
+    pub margin: f64,
+    /// Write per-customer predictions to this CSV.
+    #[arg(long, short, value_name = "PREDICTIONS.csv")]
+    pub output: Option<PathBuf>,
+}
+
+fn non_negative(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("{text:?} is not a number >= 0"))
+}
+
+/// Id order for the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchIdOrder {
+    /// Numeric if every id is an integer, else text.
+    Auto,
+    /// Byte-wise text.
+    Text,
+    /// Integers by value.
+    Numeric,
+}
+
+/// `rfmkit bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// An order CSV to load (as `score` reads it); without it, a simulated shop.
+    #[arg(long, short, value_name = "ORDERS.csv", conflicts_with_all = ["customers", "orders"])]
+    pub input: Option<PathBuf>,
+    /// Decimals of the currency in --input.
+    #[arg(long, default_value_t = 2, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(rfmkit::money::MAX_SCALE)))]
+    pub scale: u32,
+    /// The shop's time zone for timestamps with an offset in --input.
+    #[arg(long, value_name = "ZONE", value_parser = |s: &str| s.parse::<ShopZone>())]
+    pub timezone: Option<ShopZone>,
+    /// Simulated customers (without --input).
+    #[arg(long, default_value_t = 1_000_000, value_name = "C")]
+    pub customers: usize,
+    /// Simulated orders (without --input).
+    #[arg(long, default_value_t = 10_000_000, value_name = "N")]
+    pub orders: usize,
+    /// Worker threads for the pipeline.
+    #[arg(long, default_value_t = 1, value_name = "T",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: u16,
+    /// Pipeline runs to time; the median is reported.
+    #[arg(long, default_value_t = 5, value_name = "K",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub repeat: u16,
+    /// The as-of date.
+    #[arg(long, default_value = "2026-01-01", value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    /// Rank tie-break order of ids.
+    #[arg(long, value_enum, default_value_t = BenchIdOrder::Auto)]
+    pub id_order: BenchIdOrder,
+    /// Scoring method (thresholds: recency 30/90/180/365 days, frequency
+    /// 2/3/5/10, monetary 50/200/500/1000.00).
+    #[arg(long, value_enum, default_value_t = MethodArg::Rank)]
+    pub method: MethodArg,
+}

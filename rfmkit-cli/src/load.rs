@@ -1,0 +1,882 @@
+//! Order files → the library's ingest stage.
+//!
+//! # Order CSV format
+//!
+//! A header row, then one order per row. Columns are found by header name
+//! (ASCII case-insensitive, surrounding spaces and a UTF-8 byte-order mark
+//! ignored), in any order; unknown columns are ignored, a known column
+//! named twice is an error. Rows may end in LF or CRLF; fields may be
+//! quoted (`"1,200.00"`, `"say ""hi"""`); cells are trimmed of surrounding
+//! spaces; blank lines are skipped and do not shift line numbers.
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `customer_id` | yes | the customer; must not be empty |
+//! | `order_date` | yes | a date `YYYY-MM-DD`, or a timestamp (see below) |
+//! | `amount` | yes | a decimal such as `29.33` or `-5.00`, at most `--scale` decimals (more is an error, never rounded) |
+//! | `order_id` | no | the order's id; ids must be unique; empty means none |
+//! | `status` | no | `completed`, `returned` or `cancelled` (any case); if absent or empty, a negative amount is a return and any other a completed order |
+//! | `channel` | no | the sales channel; empty means none |
+//! | `store` | no | the store; empty means none |
+//! | `cost` | no | the cost of goods sold, a decimal like `amount`; empty means unknown |
+//!
+//! # Timestamps and the shop's day
+//!
+//! `order_date` may be a timestamp: `2025-01-05 10:00`, `2025-01-05
+//! 10:00:00`, `2025-01-05T10:00:00.123`, optionally followed by `Z` or a
+//! UTC offset (`+09:00`, `+0900`, `+09`, `-05:00`). rfmkit counts days in
+//! the shop's calendar:
+//!
+//! - a timestamp **with** an offset or `Z` is converted to the shop's time
+//!   zone, given with `--timezone` (an IANA name such as `Asia/Tokyo`, or a
+//!   fixed offset such as `+09:00`), and its day there is the order's day:
+//!   `2025-01-05T23:30:00+09:00` is 5 January in Tokyo and 5 January 14:30
+//!   in UTC, `2025-01-05T15:30:00Z` is 6 January in Tokyo. Without
+//!   `--timezone` such a row is an error (the tool never guesses the shop's
+//!   zone);
+//! - a timestamp **without** an offset (a naive one) is taken as already
+//!   in the shop's time zone: its date is the day, whatever `--timezone`
+//!   says;
+//! - a date is the day.
+//!
+//! # Errors
+//!
+//! Every malformed row is an error naming the file, the line (the physical
+//! line where the row starts, 1-based, the header being line 1) and the
+//! column: `orders.csv line 4, column 3 (order_date): "2025-13-01" is not a
+//! date ...`. With `--lenient` such rows are skipped and listed instead.
+//!
+//! # Design
+//!
+//! [`parse_records`] reads rows from any [`csv::Reader`] and pushes them into
+//! a [`LogBuilder`] as borrowed [`OrderRecord`]s: nothing is allocated per
+//! row (the csv reader reuses one [`csv::ByteRecord`]; ids are interned by
+//! the library). [`parse_chunk`] runs it on a byte slice of whole rows with
+//! a known first line, the unit a parallel loader splits a file into.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context as _, Result};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset as _, TimeZone as _};
+use rfmkit::Money;
+use rfmkit::error::Location;
+use rfmkit::ingest::{IngestConfig, LogBuilder, OrderLog, OrderRecord};
+use rfmkit::order::OrderStatus;
+
+/// The shop's time zone, from `--timezone`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShopZone {
+    /// A fixed offset such as `+09:00` (or `UTC`).
+    Fixed(FixedOffset),
+    /// An IANA zone such as `Asia/Tokyo`, with its daylight-saving rules.
+    Named(chrono_tz::Tz),
+}
+
+impl FromStr for ShopZone {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ShopZone, String> {
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Ok(ShopZone::Fixed(FixedOffset::east_opt(0).ok_or("offset")?));
+        }
+        if text.starts_with(['+', '-']) {
+            return parse_offset(text.as_bytes())
+                .map(ShopZone::Fixed)
+                .ok_or_else(|| format!("{text:?} is not an offset; use +HH:MM such as +09:00"));
+        }
+        text.parse::<chrono_tz::Tz>().map(ShopZone::Named).map_err(|_| {
+            format!(
+                "{text:?} is not a time zone; use an IANA name such as Asia/Tokyo or an offset such as +09:00"
+            )
+        })
+    }
+}
+
+impl ShopZone {
+    /// The shop's calendar day of a UTC instant.
+    fn day_of(self, utc: NaiveDateTime) -> NaiveDate {
+        match self {
+            ShopZone::Fixed(offset) => offset.from_utc_datetime(&utc).date_naive(),
+            ShopZone::Named(tz) => tz.from_utc_datetime(&utc).date_naive(),
+        }
+    }
+}
+
+/// Parses `+HH:MM`, `+HHMM` or `+HH` (or `-`), at most ±23:59.
+fn parse_offset(text: &[u8]) -> Option<FixedOffset> {
+    let (sign, rest) = match text.split_first()? {
+        (b'+', rest) => (1, rest),
+        (b'-', rest) => (-1, rest),
+        _ => return None,
+    };
+    let (hours, minutes) = match rest {
+        [h1, h2] => (two(*h1, *h2)?, 0),
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(*h1, *h2)?, two(*m1, *m2)?),
+        _ => return None,
+    };
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * i32::try_from(hours * 3600 + minutes * 60).ok()?)
+}
+
+/// Two ASCII digits as a number.
+fn two(a: u8, b: u8) -> Option<u32> {
+    (a.is_ascii_digit() && b.is_ascii_digit())
+        .then(|| u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+}
+
+/// Parses a date written exactly `YYYY-MM-DD`, rejecting impossible dates
+/// such as `2025-02-30`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    match text.as_bytes() {
+        [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] => {
+            let year = two(*y1, *y2)? * 100 + two(*y3, *y4)?;
+            NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, two(*m1, *m2)?, two(*d1, *d2)?)
+        }
+        _ => None,
+    }
+}
+
+/// Parses `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff…` (fraction ignored).
+fn parse_time(text: &[u8]) -> Option<NaiveTime> {
+    let (hm, rest) = text.split_at_checked(5)?;
+    let (h, m) = match hm {
+        [h1, h2, b':', m1, m2] => (two(*h1, *h2)?, two(*m1, *m2)?),
+        _ => return None,
+    };
+    let s = match rest {
+        [] => 0,
+        [b':', s1, s2, fraction @ ..] => {
+            match fraction {
+                [] => {}
+                [b'.', digits @ ..]
+                    if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {}
+                _ => return None,
+            }
+            two(*s1, *s2)?
+        }
+        _ => return None,
+    };
+    NaiveTime::from_hms_opt(h, m, s)
+}
+
+/// The shop day of an `order_date` cell: a date, a naive timestamp (already
+/// in the shop's zone) or a timestamp with `Z` / an offset (converted to
+/// `zone`). The error is the problem, without the location.
+pub fn parse_order_date(text: &str, zone: Option<ShopZone>) -> Result<NaiveDate, String> {
+    let bad = || {
+        format!(
+            "{text:?} is not a date or timestamp; use YYYY-MM-DD, \"YYYY-MM-DD HH:MM:SS\" or \
+             YYYY-MM-DDTHH:MM:SS+09:00"
+        )
+    };
+    let bytes = text.as_bytes();
+    let (date_part, rest) = bytes.split_at_checked(10).unwrap_or((bytes, &[]));
+    let date = std::str::from_utf8(date_part)
+        .ok()
+        .and_then(parse_date)
+        .ok_or_else(bad)?;
+    let Some((sep, rest)) = rest.split_first() else {
+        return Ok(date);
+    };
+    if !matches!(sep, b' ' | b'T' | b't') {
+        return Err(bad());
+    }
+    // The time runs up to the offset: `Z`, `+`, `-` or a space before one.
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, b'Z' | b'z' | b'+' | b'-' | b' '))
+        .unwrap_or(rest.len());
+    let (time_part, offset_part) = rest.split_at(end);
+    let time = parse_time(time_part).ok_or_else(bad)?;
+    let offset_part = offset_part.strip_prefix(b" ").unwrap_or(offset_part);
+    let offset = match offset_part {
+        [] => return Ok(date),
+        [b'Z' | b'z'] => FixedOffset::east_opt(0).ok_or_else(bad)?,
+        _ => parse_offset(offset_part).ok_or_else(bad)?,
+    };
+    let Some(zone) = zone else {
+        return Err(format!(
+            "{text:?} has a UTC offset, so its day depends on the shop's time zone; \
+             pass --timezone (e.g. Asia/Tokyo or +09:00)"
+        ));
+    };
+    let utc = date.and_time(time) - offset.fix();
+    Ok(zone.day_of(utc))
+}
+
+/// How to read order cells.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// Currency decimals of `amount` and `cost`.
+    pub scale: u32,
+    /// The shop's zone for timestamps with an offset.
+    pub zone: Option<ShopZone>,
+    /// Skip malformed rows (listing them) instead of failing.
+    pub lenient: bool,
+}
+
+/// The known columns of an order file and where they are.
+#[derive(Debug, Clone)]
+pub struct OrderColumns {
+    customer_id: usize,
+    order_date: usize,
+    amount: usize,
+    order_id: Option<usize>,
+    status: Option<usize>,
+    channel: Option<usize>,
+    store: Option<usize>,
+    cost: Option<usize>,
+    /// The header's names, trimmed, for messages.
+    names: Vec<String>,
+}
+
+/// A header problem or an unreadable file.
+#[derive(Debug)]
+pub struct FileError(pub String);
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// Finds named columns in a header row: trimmed, ASCII case-insensitive, a
+/// leading byte-order mark ignored.
+#[derive(Debug)]
+pub struct Header {
+    names: Vec<String>,
+    path: PathBuf,
+}
+
+impl Header {
+    /// The header row of `path`.
+    pub fn new(path: &Path, record: &csv::ByteRecord) -> Result<Header, FileError> {
+        let mut names = Vec::with_capacity(record.len());
+        for (i, field) in record.iter().enumerate() {
+            let name = std::str::from_utf8(field).map_err(|_| {
+                FileError(format!(
+                    "{} line 1: header column {} is not valid UTF-8; save the file as UTF-8",
+                    path.display(),
+                    i + 1
+                ))
+            })?;
+            let name = if i == 0 {
+                name.trim_start_matches('\u{feff}')
+            } else {
+                name
+            };
+            names.push(name.trim().to_owned());
+        }
+        Ok(Header {
+            names,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The position of `column`, if present.
+    ///
+    /// # Errors
+    ///
+    /// If the column appears more than once.
+    pub fn position(&self, column: &str) -> Result<Option<usize>, FileError> {
+        let mut found = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| name.eq_ignore_ascii_case(column))
+            .map(|(i, _)| i);
+        let first = found.next();
+        if let Some(second) = found.next() {
+            return Err(FileError(format!(
+                "{} line 1: column {column:?} appears twice (columns {} and {}); keep one",
+                self.path.display(),
+                first.map_or(0, |i| i + 1),
+                second + 1
+            )));
+        }
+        Ok(first)
+    }
+
+    /// The position of a required column.
+    ///
+    /// # Errors
+    ///
+    /// If the column is missing or appears more than once.
+    pub fn required(&self, column: &str) -> Result<usize, FileError> {
+        self.position(column)?.ok_or_else(|| {
+            if self.names.iter().all(String::is_empty) {
+                FileError(format!(
+                    "{}: missing column {column:?} (the file has no header row)",
+                    self.path.display()
+                ))
+            } else {
+                FileError(format!(
+                    "{}: missing column {column:?} (header: {})",
+                    self.path.display(),
+                    self.names.join(",")
+                ))
+            }
+        })
+    }
+
+    /// The column names, trimmed.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+impl OrderColumns {
+    /// The order columns of a header row.
+    ///
+    /// # Errors
+    ///
+    /// A missing required column or a known column named twice.
+    pub fn find(path: &Path, record: &csv::ByteRecord) -> Result<OrderColumns, FileError> {
+        let header = Header::new(path, record)?;
+        Ok(OrderColumns {
+            customer_id: header.required("customer_id")?,
+            order_date: header.required("order_date")?,
+            amount: header.required("amount")?,
+            order_id: header.position("order_id")?,
+            status: header.position("status")?,
+            channel: header.position("channel")?,
+            store: header.position("store")?,
+            cost: header.position("cost")?,
+            names: header.names,
+        })
+    }
+
+    /// `column 3 (order_date)`.
+    fn describe(&self, i: usize) -> String {
+        match self.names.get(i) {
+            Some(name) => format!("column {} ({name})", i + 1),
+            None => format!("column {}", i + 1),
+        }
+    }
+}
+
+/// A malformed row: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// The 1-based line where the row starts.
+    pub line: u64,
+    /// `column 3 (order_date)`, when one cell is at fault.
+    pub column: Option<String>,
+    /// What is wrong, and how to fix it.
+    pub problem: String,
+}
+
+impl RowProblem {
+    /// `orders.csv line 4, column 3 (order_date): …`.
+    pub fn message(&self, path: &Path) -> String {
+        match &self.column {
+            Some(column) => format!(
+                "{} line {}, {column}: {}",
+                path.display(),
+                self.line,
+                self.problem
+            ),
+            None => format!("{} line {}: {}", path.display(), self.line, self.problem),
+        }
+    }
+}
+
+/// Maps push positions (the library's 0-based order `index`) back to lines,
+/// storing only the places where the next row is not on the next line
+/// (blank lines, multi-line fields, skipped rows).
+#[derive(Debug, Clone, Default)]
+pub struct LineMap {
+    /// (push index, line) where a run of consecutive lines starts.
+    jumps: Vec<(usize, u64)>,
+    next_index: usize,
+    next_line: u64,
+}
+
+impl LineMap {
+    fn record(&mut self, line: u64) {
+        if self.jumps.is_empty() || line != self.next_line {
+            self.jumps.push((self.next_index, line));
+        }
+        self.next_index += 1;
+        self.next_line = line + 1;
+    }
+
+    /// The line of the row pushed at `index`.
+    pub fn line(&self, index: usize) -> Option<u64> {
+        if index >= self.next_index {
+            return None;
+        }
+        let at = self.jumps.partition_point(|&(i, _)| i <= index);
+        let &(start, line) = self.jumps.get(at.checked_sub(1)?)?;
+        Some(line + u64::try_from(index - start).ok()?)
+    }
+}
+
+/// What loading gathered besides the rows themselves.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Push index → line.
+    pub lines: LineMap,
+    /// Malformed rows skipped under `--lenient`, in file order.
+    pub skipped: Vec<RowProblem>,
+    /// Data rows read (pushed or skipped).
+    pub rows: u64,
+}
+
+/// Parses rows from `reader` (positioned after the header) and pushes them
+/// into `builder`. `line_offset` is added to the reader's own line numbers
+/// (0 when the reader starts at the top of the file).
+///
+/// # Errors
+///
+/// Strict mode: the first malformed row, or the library's error for the
+/// first invalid order, each naming file and line. Both modes: a read error.
+pub fn parse_records<R: Read>(
+    path: &Path,
+    reader: &mut csv::Reader<R>,
+    line_offset: u64,
+    columns: &OrderColumns,
+    options: ParseOptions,
+    builder: &mut LogBuilder<'_>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let mut record = csv::ByteRecord::new();
+    let mut cache = DateCache::default();
+    loop {
+        let line_before = reader.position().line() + line_offset;
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let line = err
+                    .position()
+                    .map_or(line_before, |p| p.line() + line_offset);
+                if matches!(err.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(anyhow::Error::new(err))
+                        .with_context(|| format!("{}: cannot read", path.display()));
+                }
+                let problem = RowProblem {
+                    line,
+                    column: None,
+                    problem: err.to_string(),
+                };
+                skip_or_fail(path, options, loaded, problem)?;
+                continue;
+            }
+        }
+        let line = record
+            .position()
+            .map_or(line_before, |p| p.line() + line_offset);
+        loaded.rows += 1;
+        let parsed = columns.record(&record, line, options, &mut cache);
+        let order = match parsed {
+            Ok(order) => order,
+            Err(problem) => {
+                skip_or_fail(path, options, loaded, problem)?;
+                continue;
+            }
+        };
+        loaded.lines.record(line);
+        if let Err(err) = builder.push_record(order) {
+            return Err(FileError(library_message(path, &loaded.lines, &err)).into());
+        }
+    }
+    Ok(())
+}
+
+fn skip_or_fail(
+    path: &Path,
+    options: ParseOptions,
+    loaded: &mut Loaded,
+    problem: RowProblem,
+) -> Result<()> {
+    if options.lenient {
+        loaded.skipped.push(problem);
+        Ok(())
+    } else {
+        Err(FileError(problem.message(path)).into())
+    }
+}
+
+/// Parses a chunk of whole rows (no header) whose first row starts on line
+/// `first_line` of `path`: the unit of work of a chunked loader (the
+/// parallel loader of a later step splits a file at row boundaries and
+/// calls this per chunk; today only the tests do).
+///
+/// # Errors
+///
+/// As [`parse_records`].
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn parse_chunk(
+    path: &Path,
+    chunk: &[u8],
+    first_line: u64,
+    columns: &OrderColumns,
+    options: ParseOptions,
+    builder: &mut LogBuilder<'_>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    let mut reader = reader_builder().from_reader(chunk);
+    parse_records(
+        path,
+        &mut reader,
+        first_line.saturating_sub(1),
+        columns,
+        options,
+        builder,
+        loaded,
+    )
+}
+
+/// The csv reader settings of every order and customer file: no header
+/// handling (the first record is read as the header), trimmed cells, rows
+/// of any length (checked per row, so the message names the line).
+pub fn reader_builder() -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All);
+    builder
+}
+
+/// The last `order_date` text and its day: exports are usually sorted by
+/// time, so consecutive rows often share a date.
+#[derive(Debug, Default)]
+struct DateCache {
+    text: Vec<u8>,
+    day: Option<NaiveDate>,
+}
+
+impl OrderColumns {
+    /// The order in one data row, borrowing the row's cells.
+    fn record<'r>(
+        &self,
+        record: &'r csv::ByteRecord,
+        line: u64,
+        options: ParseOptions,
+        cache: &mut DateCache,
+    ) -> Result<OrderRecord<'r>, RowProblem> {
+        let problem = |column: Option<usize>, problem: String| RowProblem {
+            line,
+            column: column.map(|i| self.describe(i)),
+            problem,
+        };
+        if record.len() != self.names.len() {
+            let hint = if record.len() > self.names.len() {
+                "; quote values that contain a comma"
+            } else {
+                ""
+            };
+            return Err(problem(
+                None,
+                format!(
+                    "has {} fields but the header has {}{hint}",
+                    record.len(),
+                    self.names.len()
+                ),
+            ));
+        }
+        let cell = |i: usize| -> Result<&'r str, RowProblem> {
+            std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
+                problem(
+                    Some(i),
+                    "is not valid UTF-8; save the file as UTF-8".to_owned(),
+                )
+            })
+        };
+        let optional = |i: Option<usize>| -> Result<Option<&'r str>, RowProblem> {
+            match i {
+                Some(i) => cell(i).map(|s| Some(s).filter(|s| !s.is_empty())),
+                None => Ok(None),
+            }
+        };
+        let customer = cell(self.customer_id)?;
+        if customer.is_empty() {
+            return Err(problem(
+                Some(self.customer_id),
+                "customer_id is empty".to_owned(),
+            ));
+        }
+        let date_text = cell(self.order_date)?;
+        let day = if cache.day.is_some() && cache.text == date_text.as_bytes() {
+            cache.day
+        } else {
+            None
+        };
+        let day = match day {
+            Some(day) => day,
+            None => {
+                let day = parse_order_date(date_text, options.zone)
+                    .map_err(|p| problem(Some(self.order_date), p))?;
+                cache.text.clear();
+                cache.text.extend_from_slice(date_text.as_bytes());
+                cache.day = Some(day);
+                day
+            }
+        };
+        let amount = parse_money(cell(self.amount)?, options.scale)
+            .map_err(|p| problem(Some(self.amount), p))?;
+        let status = match optional(self.status)? {
+            Some(text) => parse_status(text).map_err(|p| problem(self.status, p))?,
+            None if amount.is_negative() => OrderStatus::Returned,
+            None => OrderStatus::Completed,
+        };
+        let mut order = OrderRecord::new(customer, day, amount).status(status);
+        if let Some(id) = optional(self.order_id)? {
+            order = order.order_id(id);
+        }
+        if let Some(channel) = optional(self.channel)? {
+            order = order.channel(channel);
+        }
+        if let Some(store) = optional(self.store)? {
+            order = order.store(store);
+        }
+        if let Some(cost) = optional(self.cost)? {
+            let cost = parse_money(cost, options.scale).map_err(|p| problem(self.cost, p))?;
+            order = order.cost(cost);
+        }
+        Ok(order)
+    }
+}
+
+/// A money cell through [`Money::parse_decimal`].
+pub fn parse_money(text: &str, scale: u32) -> Result<Money, String> {
+    Money::parse_decimal(text, scale).map_err(|err| match err {
+        rfmkit::Error::ParseMoney { reason, .. } => {
+            format!("{text:?} is not an amount with at most {scale} decimals: {reason}")
+        }
+        other => format!("{text:?}: {other}"),
+    })
+}
+
+fn parse_status(text: &str) -> Result<OrderStatus, String> {
+    [
+        OrderStatus::Completed,
+        OrderStatus::Returned,
+        OrderStatus::Cancelled,
+    ]
+    .into_iter()
+    .find(|status| text.eq_ignore_ascii_case(&status.to_string()))
+    .ok_or_else(|| format!("status {text:?} is unknown; use completed, returned or cancelled"))
+}
+
+/// A library error about pushed rows, located: `orders.csv line 9 (order
+/// A-7): …`, plus the line of the first occurrence of a duplicate id.
+pub fn library_message(path: &Path, lines: &LineMap, err: &rfmkit::Error) -> String {
+    let mut message = match err.location() {
+        Some(Location::Order { index, order_id }) => {
+            let order = if order_id.as_str().is_empty() {
+                String::new()
+            } else {
+                format!(" (order {order_id})")
+            };
+            match lines.line(index) {
+                Some(line) => format!("{} line {line}{order}: {err}", path.display()),
+                None => format!("{}{order}: {err}", path.display()),
+            }
+        }
+        _ => format!("{}: {err}", path.display()),
+    };
+    message.push_str(&first_line(lines, err));
+    message
+}
+
+/// ` (the first is on line N)` for a duplicate order id, else empty: the
+/// library names the first occurrence by its push index only.
+pub fn first_line(lines: &LineMap, err: &rfmkit::Error) -> String {
+    match err {
+        rfmkit::Error::DuplicateOrderId { first_index, .. } => {
+            lines.line(*first_index).map_or_else(String::new, |line| {
+                format!(" (the first is on line {line})")
+            })
+        }
+        _ => String::new(),
+    }
+}
+
+/// A progress bar over the bytes of a file, drawn on stderr only when it is
+/// a terminal (indicatif hides it otherwise).
+pub fn progress(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// An order file, loaded into the ingest stage.
+pub struct OrderFile {
+    /// The validated log.
+    pub log: OrderLog,
+    /// Lines and skipped rows.
+    pub loaded: Loaded,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Reads `path` into a log built with `config`; `adjust` may change the
+/// builder (its id order) once every row is pushed.
+///
+/// # Errors
+///
+/// The file cannot be read, a bad header, (strict mode) the first malformed
+/// row or invalid order; the library's errors when building the log.
+pub fn load_orders(
+    path: &Path,
+    config: &IngestConfig,
+    options: ParseOptions,
+    adjust: impl FnOnce(LogBuilder<'_>) -> LogBuilder<'_>,
+) -> Result<OrderFile> {
+    let file =
+        File::open(path).map_err(|e| FileError(format!("{}: cannot read: {e}", path.display())))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress(len, "loading");
+    let input = io::BufReader::with_capacity(1 << 20, bar.wrap_read(file));
+    let mut reader = reader_builder().from_reader(input);
+    let mut header = csv::ByteRecord::new();
+    let has_header = reader
+        .read_byte_record(&mut header)
+        .map_err(|e| FileError(format!("{}: cannot read the header: {e}", path.display())))?;
+    if !has_header {
+        header.clear();
+    }
+    let columns = OrderColumns::find(path, &header)?;
+    let mut builder = config.builder();
+    // A rough row count (~40 bytes a row) to reserve for; the library caps it.
+    builder.reserve(usize::try_from(len / 40).unwrap_or(0));
+    let mut loaded = Loaded::default();
+    parse_records(
+        path,
+        &mut reader,
+        0,
+        &columns,
+        options,
+        &mut builder,
+        &mut loaded,
+    )?;
+    bar.finish_and_clear();
+    let log = adjust(builder)
+        .build()
+        .map_err(|e| FileError(library_message(path, &loaded.lines, &e)))?;
+    Ok(OrderFile {
+        log,
+        loaded,
+        path: path.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn dates_and_timestamps() {
+        let tokyo: ShopZone = "Asia/Tokyo".parse().unwrap();
+        let utc: ShopZone = "UTC".parse().unwrap();
+        let ok = |text: &str, zone: Option<ShopZone>| parse_order_date(text, zone).unwrap();
+        assert_eq!(ok("2025-01-05", None), d(2025, 1, 5));
+        assert_eq!(ok("2025-01-05 10:00:00", None), d(2025, 1, 5));
+        assert_eq!(ok("2025-01-05 23:59", Some(utc)), d(2025, 1, 5));
+        assert_eq!(ok("2025-01-05T23:30:00+09:00", Some(tokyo)), d(2025, 1, 5));
+        assert_eq!(ok("2025-01-05T23:30:00+09:00", Some(utc)), d(2025, 1, 5));
+        assert_eq!(ok("2025-01-05T08:30:00+09:00", Some(utc)), d(2025, 1, 4));
+        assert_eq!(ok("2025-01-05T15:30:00Z", Some(tokyo)), d(2025, 1, 6));
+        assert_eq!(ok("2025-01-05T15:30:00.250Z", Some(tokyo)), d(2025, 1, 6));
+        assert_eq!(ok("2025-01-05 15:30:00 -0500", Some(tokyo)), d(2025, 1, 6));
+        let err = parse_order_date("2025-01-05T15:30:00Z", None).unwrap_err();
+        assert!(err.contains("--timezone"), "{err}");
+        for bad in [
+            "2025-13-01",
+            "2025-02-30",
+            "2025-1-05",
+            "2025-01-05 25:00",
+            "2025-01-05T10:00+24:00",
+            "2025-01-05x",
+            "",
+        ] {
+            assert!(parse_order_date(bad, Some(tokyo)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zones() {
+        let nine = FixedOffset::east_opt(9 * 3600).unwrap();
+        assert_eq!("+09:00".parse::<ShopZone>(), Ok(ShopZone::Fixed(nine)));
+        assert!("Mars/Olympus".parse::<ShopZone>().is_err());
+        assert!("+25:00".parse::<ShopZone>().is_err());
+    }
+
+    #[test]
+    fn a_chunk_parses_on_its_own_lines() {
+        let path = Path::new("orders.csv");
+        let mut header = csv::ByteRecord::new();
+        for name in ["order_id", "customer_id", "order_date", "amount"] {
+            header.push_field(name.as_bytes());
+        }
+        let columns = OrderColumns::find(path, &header).unwrap();
+        let options = ParseOptions {
+            scale: 2,
+            zone: None,
+            lenient: true,
+        };
+        let config = IngestConfig::new(d(2025, 12, 31));
+        let mut builder = config.builder();
+        let mut loaded = Loaded::default();
+        // A chunk starting on line 101: a good row, a bad date, a good row.
+        let chunk = b"A1,C1,2025-01-01,1.00\nA2,C1,2025-02-30,1.00\nA3,C2,2025-01-02,2.50\n";
+        parse_chunk(
+            path,
+            chunk,
+            101,
+            &columns,
+            options,
+            &mut builder,
+            &mut loaded,
+        )
+        .unwrap();
+        assert_eq!(loaded.rows, 3);
+        assert_eq!(loaded.skipped.len(), 1);
+        assert_eq!(loaded.skipped[0].line, 102);
+        assert_eq!(
+            loaded.skipped[0].column.as_deref(),
+            Some("column 3 (order_date)")
+        );
+        assert_eq!(
+            (loaded.lines.line(0), loaded.lines.line(1)),
+            (Some(101), Some(103))
+        );
+        assert_eq!(builder.build().unwrap().rows(), 2);
+    }
+
+    #[test]
+    fn line_map() {
+        let mut map = LineMap::default();
+        for line in [2, 3, 5, 6, 7, 10] {
+            map.record(line);
+        }
+        let lines: Vec<Option<u64>> = (0..7).map(|i| map.line(i)).collect();
+        assert_eq!(
+            lines,
+            [Some(2), Some(3), Some(5), Some(6), Some(7), Some(10), None]
+        );
+    }
+}

@@ -1,0 +1,1118 @@
+//! Tests of the `rfmkit` binary. Expected outputs are hand-computed (the
+//! fixtures in `tests/data/` with their `.expected.*` files, carried over
+//! from `.ci/examples.sh`) or derived in the comments next to them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use serde_json::Value;
+
+const AS_OF: &str = "2025-12-31";
+const HEADER: &str = "customer_id,recency_days,frequency,monetary,r,f,m,segment";
+const LAPSING: &str = "segment in (at_risk, cant_lose_them) and last_order < -90d";
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name)
+}
+
+fn expected(name: &str) -> String {
+    fs::read_to_string(data(name)).unwrap()
+}
+
+fn rfmkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rfmkit"))
+}
+
+/// A temporary directory with one file written into it.
+fn file(contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.csv");
+    fs::write(&path, contents).unwrap();
+    (dir, path)
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+// --- score: the hand-computed fixture ----------------------------------
+
+#[test]
+fn score_matches_the_hand_computed_fixture() {
+    let out = stdout_of(
+        rfmkit()
+            .args([
+                "score", "--as-of", AS_OF, "--method", "rank", "--bins", "5", "-i",
+            ])
+            .arg(data("orders_small.csv")),
+    );
+    assert_eq!(out, expected("orders_small.expected.csv"));
+}
+
+#[test]
+fn score_output_file_gets_the_csv_and_stdout_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("scores.csv");
+    rfmkit()
+        .args([
+            "score", "--as-of", AS_OF, "--method", "rank", "--report", "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("wrote 5 customers to").and(contains("RFM model as of 2025-12-31")))
+        .stdout(contains("segments (standard table)"));
+    assert_eq!(
+        fs::read_to_string(out).unwrap(),
+        expected("orders_small.expected.csv")
+    );
+}
+
+#[test]
+fn header_only_file_gives_just_the_header() {
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "-i"])
+            .arg(data("empty.csv")),
+    );
+    assert_eq!(out.trim_end(), HEADER);
+}
+
+#[test]
+fn json_and_table_formats_carry_the_same_scores() {
+    let out = stdout_of(
+        rfmkit()
+            .args([
+                "score", "--as-of", AS_OF, "--method", "rank", "--format", "json", "-i",
+            ])
+            .arg(data("orders_small.csv")),
+    );
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let c04 = &rows[3];
+    assert_eq!(c04["customer_id"], "C04");
+    assert_eq!(c04["recency_days"], 91);
+    assert_eq!(c04["frequency"], 2);
+    assert_eq!(c04["monetary"], "35.50");
+    assert_eq!(
+        (c04["r"].clone(), c04["f"].clone(), c04["m"].clone()),
+        (2.into(), 3.into(), 1.into())
+    );
+    assert_eq!(c04["segment"], "at_risk");
+    assert_eq!(rows.as_array().unwrap().len(), 5);
+
+    let table = stdout_of(
+        rfmkit()
+            .args([
+                "score", "--as-of", AS_OF, "--method", "rank", "--format", "table", "-i",
+            ])
+            .arg(data("orders_small.csv")),
+    );
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 6, "{table}");
+    let words: Vec<&str> = lines[4].split_whitespace().collect();
+    assert_eq!(words, ["C04", "91", "2", "35.50", "2", "3", "1", "at_risk"]);
+    // Aligned: every row has the segment column at the same offset.
+    let at = lines[0].find("segment").unwrap();
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.len() > at && l.as_bytes()[at - 1] == b' '),
+        "{table}"
+    );
+}
+
+#[test]
+fn saved_model_scores_the_same_data_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--method", "rank", "-i"])
+        .arg(data("orders_small.csv"))
+        .arg("--model-out")
+        .arg(&model)
+        .assert()
+        .success();
+    let json: Value = serde_json::from_str(&fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(json["as_of"], AS_OF);
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "-i"])
+            .arg(data("orders_small.csv"))
+            .arg("--model")
+            .arg(&model),
+    );
+    assert_eq!(out, expected("orders_small.expected.csv"));
+    // A frozen model fixes the method and bins: asking again is a usage error.
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--bins", "4", "-i"])
+        .arg(data("orders_small.csv"))
+        .arg("--model")
+        .arg(&model)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn bins_must_fit_the_segment_table() {
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--bins", "4", "-i"])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("segment table is for 5"));
+}
+
+// --- errors naming file, line and column -------------------------------
+
+#[test]
+fn malformed_fixtures_fail_naming_the_line() {
+    for (fixture, line) in [
+        ("bad_date.csv", 4),
+        ("bad_amount.csv", 3),
+        ("overflow_amount.csv", 5),
+        ("short_row.csv", 5),
+        ("after_as_of.csv", 8),
+    ] {
+        let pattern = format!(r"{fixture} line {line}[^0-9]");
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "-i"])
+            .arg(data(fixture))
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::is_match(&pattern).unwrap());
+    }
+}
+
+#[test]
+fn bad_cells_name_their_column() {
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(data("bad_date.csv"))
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "line 4, column 2 (order_date): \"2025-13-01\" is not a date",
+        ));
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(data("bad_amount.csv"))
+        .assert()
+        .code(1)
+        .stderr(contains("line 3, column 4 (amount): \"1e3\""));
+}
+
+#[test]
+fn missing_column_is_named() {
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(data("missing_column.csv"))
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "missing column \"amount\" (header: customer_id,order_date)",
+        ));
+}
+
+#[test]
+fn duplicated_column_is_an_error() {
+    let (_dir, path) = file(b"customer_id,order_date,amount,Amount\nC1,2025-01-01,1.00,2.00\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "line 1: column \"amount\" appears twice (columns 3 and 4)",
+        ));
+}
+
+#[test]
+fn more_decimals_than_the_scale_is_an_error_never_rounded() {
+    let (_dir, path) =
+        file(b"customer_id,order_date,amount\nC1,2025-01-01,10.00\nC1,2025-01-02,10.005\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "line 3, column 3 (amount): \"10.005\" is not an amount with at most 2 decimals",
+        ));
+    // Yen: scale 0 takes 1200 and rejects 1200.5.
+    let (_dir, yen) =
+        file(b"customer_id,order_date,amount\nC1,2025-12-01,1200\nC1,2025-12-21,800\n");
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+            .arg(&yen),
+    );
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("C1,10,2,2000,"),
+        "{out}"
+    );
+    let (_dir, bad) = file(b"customer_id,order_date,amount\nC1,2025-12-01,1200.5\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(contains("line 2, column 3 (amount)"));
+}
+
+#[test]
+fn unknown_status_is_an_error() {
+    let (_dir, path) = file(b"customer_id,order_date,amount,status\nC1,2025-01-01,1.00,completed\nC1,2025-01-02,2.00,shipped\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "line 3, column 4 (status): status \"shipped\" is unknown",
+        ));
+}
+
+#[test]
+fn duplicate_order_ids_name_both_lines() {
+    let (_dir, path) = file(b"order_id,customer_id,order_date,amount\nA,C1,2025-01-01,1.00\nB,C2,2025-01-01,1.00\nA,C3,2025-01-02,2.00\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("line 4 (order A)").and(contains("the first is on line 2")));
+}
+
+// --- shop exports: BOM, CRLF, quoting, column order, timestamps --------
+
+#[test]
+fn bom_crlf_quotes_and_reordered_columns_give_the_fixture() {
+    // orders_small.csv with the columns in another order, a byte-order
+    // mark, CRLF line ends, upper-case headers, quoted cells (some with
+    // commas and a quote) and a multi-line note.
+    let rows = [
+        (
+            "A-01",
+            "C01",
+            "2025-03-02",
+            "120.00",
+            "completed",
+            "\"web, desktop\"",
+        ),
+        (
+            "A-02",
+            "C03",
+            "2024-08-01",
+            "99.99",
+            "COMPLETED",
+            "\"first \"\"big\"\" order\"",
+        ),
+        ("A-03", "C04", "2025-07-07", "60.00", "completed", ""),
+        (
+            "A-04",
+            "C01",
+            "2025-06-15",
+            "\"89.90\"",
+            "completed",
+            "\"two\r\nlines\"",
+        ),
+        ("A-05", "C03", "2024-11-29", "130.00", "completed", ""),
+        ("A-06", "\"C05\"", "2025-11-15", " 45.00 ", "completed", ""),
+        ("A-07", "C04", "2025-10-01", "25.50", "completed", ""),
+        ("A-08", "C01", "2025-09-09", "45.10", "completed", ""),
+        ("A-09", "C03", "2025-02-14", "70.01", "completed", ""),
+        (
+            "A-10",
+            "C04",
+            "2025-11-20",
+            "-50.00",
+            "returned",
+            "\"refund, partial\"",
+        ),
+        ("A-11", "C02", "2025-12-20", "45.00", "completed", ""),
+        ("A-12", "C01", "2025-12-20", "150.00", "completed", ""),
+        (
+            "A-13",
+            "C02",
+            "2025-12-28",
+            "500.00",
+            "cancelled",
+            "\"cancelled, counts nowhere\"",
+        ),
+    ];
+    let mut text = String::from("\u{feff}Note,AMOUNT,Status,Order_Date,Customer_ID,order_id\r\n");
+    for (id, customer, date, amount, status, note) in rows {
+        text.push_str(&format!(
+            "{note},{amount},{status},{date},{customer},{id}\r\n"
+        ));
+    }
+    let (_dir, path) = file(text.as_bytes());
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "--method", "rank", "-i"])
+            .arg(&path),
+    );
+    assert_eq!(out, expected("orders_small.expected.csv"));
+}
+
+#[test]
+fn quoted_field_with_a_comma_in_the_amount_is_a_clear_error() {
+    let (_dir, path) = file(b"customer_id,order_date,amount\nC1,2025-01-01,\"1,200.00\"\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("line 2, column 3 (amount): \"1,200.00\""));
+}
+
+/// One customer per row; as of 2025-01-10, recency = 10 - day.
+const STAMPS: &[u8] = b"customer_id,order_date,amount\n\
+tokyo_late,2025-01-05T23:30:00+09:00,1.00\n\
+tokyo_early,2025-01-05T08:30:00+09:00,1.00\n\
+utc_late,2025-01-04T23:30:00Z,1.00\n\
+naive,2025-01-05 23:30:00,1.00\n\
+plain,2025-01-05,1.00\n";
+
+fn recencies(zone: &str) -> Vec<(String, String)> {
+    let (_dir, path) = file(STAMPS);
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", "2025-01-10", "--timezone", zone, "-i"])
+            .arg(&path),
+    );
+    out.lines()
+        .skip(1)
+        .map(|l| {
+            let mut cells = l.split(',');
+            (
+                cells.next().unwrap().to_owned(),
+                cells.next().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn timestamps_fall_on_the_shops_day() {
+    // Tokyo (UTC+9): 23:30+09 and 08:30+09 are 5 January; 23:30Z is 08:30
+    // on 5 January in Tokyo. Naive timestamps and dates are taken as is.
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    };
+    let tokyo = pairs(&[
+        ("naive", "5"),
+        ("plain", "5"),
+        ("tokyo_early", "5"),
+        ("tokyo_late", "5"),
+        ("utc_late", "5"),
+    ]);
+    assert_eq!(recencies("Asia/Tokyo"), tokyo);
+    assert_eq!(recencies("+09:00"), tokyo);
+    // UTC: 08:30+09 is 23:30 on 4 January; 23:30Z stays on 4 January.
+    let utc = pairs(&[
+        ("naive", "5"),
+        ("plain", "5"),
+        ("tokyo_early", "6"),
+        ("tokyo_late", "5"),
+        ("utc_late", "6"),
+    ]);
+    assert_eq!(recencies("UTC"), utc);
+    // New York (UTC-5 in January): 23:30+09 is 09:30 on 5 January;
+    // 08:30+09 is 18:30 on 4 January; 23:30Z is 18:30 on 4 January.
+    let ny = pairs(&[
+        ("naive", "5"),
+        ("plain", "5"),
+        ("tokyo_early", "6"),
+        ("tokyo_late", "5"),
+        ("utc_late", "6"),
+    ]);
+    assert_eq!(recencies("America/New_York"), ny);
+}
+
+#[test]
+fn offsets_need_a_timezone() {
+    let (_dir, path) = file(STAMPS);
+    rfmkit()
+        .args(["score", "--as-of", "2025-01-10", "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("line 2, column 2 (order_date)").and(contains("pass --timezone")));
+    rfmkit()
+        .args([
+            "score",
+            "--as-of",
+            "2025-01-10",
+            "--timezone",
+            "Mars/Olympus",
+            "-i",
+        ])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains("not a time zone"));
+}
+
+// --- --lenient ---------------------------------------------------------
+
+#[test]
+fn lenient_fixtures_skip_and_list_the_line() {
+    for (fixture, line) in [("bad_date.csv", 4), ("after_as_of.csv", 8)] {
+        let pattern = format!(r"(?m)^skipped .* line {line}[^0-9]");
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "--lenient", "-i"])
+            .arg(data(fixture))
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(HEADER))
+            .stderr(
+                predicate::str::is_match(&pattern)
+                    .unwrap()
+                    .and(contains("skipped 1 of ")),
+            );
+    }
+}
+
+/// Eight rows, five of them bad in five ways; one row spans two lines.
+const MESSY: &[u8] = b"order_id,customer_id,order_date,amount,status,note\n\
+A1,C1,2025-01-01,10.00,completed,\n\
+A2,C1,2025-02-30,10.00,completed,\n\
+A3,C2,2025-01-03,10.00,completed,\"two\nlines\"\n\
+A4,C2,2025-01-04,10.00,shipped,\n\
+A5,C3,2025-01-05,10.001,completed,\n\
+A1,C3,2025-01-06,10.00,completed,\n\
+A7,C4,2026-02-01,10.00,completed,\n\
+A8,C4,2025-01-08,10.00,completed,\n";
+
+#[test]
+fn lenient_lists_every_skipped_row_with_line_and_column() {
+    let (dir, path) = file(MESSY);
+    // Lines: 1 header, 2 A1, 3 A2 (30 February), 4-5 A3 (two-line note),
+    // 6 A4 (unknown status), 7 A5 (three decimals), 8 duplicate id A1,
+    // 9 A7 (after the as-of date), 10 A8.
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--lenient", "-i"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stderr(
+            contains("line 3, column 3 (order_date)")
+                .and(contains("line 6, column 5 (status)"))
+                .and(contains("line 7, column 4 (amount)"))
+                .and(contains("line 8 (order A1)"))
+                .and(contains("line 9 (order A7)"))
+                .and(contains("(the first is on line 2)"))
+                .and(contains("skipped 5 of 8 rows (--lenient)")),
+        );
+    let report = dir.path().join("skipped.csv");
+    let out = stdout_of(
+        rfmkit()
+            .args(["score", "--as-of", AS_OF, "--lenient", "-i"])
+            .arg(&path)
+            .arg("--skipped")
+            .arg(&report),
+    );
+    // C1 (A1), C2 (A3), C4 (A8) are scored; C3's only good row was a duplicate.
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["C1", "C2", "C4"]);
+    let listed = fs::read_to_string(report).unwrap();
+    let lines: Vec<&str> = listed
+        .lines()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(lines, ["line", "3", "6", "7", "8", "9"]);
+    assert!(listed.contains("8,,A1,"), "{listed}");
+}
+
+#[test]
+fn skipped_needs_lenient() {
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--skipped", "x.csv", "-i"])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .code(2);
+}
+
+// --- audiences ---------------------------------------------------------
+
+#[test]
+fn audience_matches_the_fixture() {
+    rfmkit()
+        .args([
+            "audience", "--as-of", AS_OF, "--method", "rank", "--query", LAPSING, "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .success()
+        .stdout(expected("audience_small.expected.csv"))
+        .stderr(contains(format!(
+            "audience: 2 of 5 customers selected by {LAPSING}"
+        )));
+    // The same through score --audience.
+    rfmkit()
+        .args([
+            "score",
+            "--as-of",
+            AS_OF,
+            "--method",
+            "rank",
+            "--audience",
+            LAPSING,
+            "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .success()
+        .stdout(expected("audience_small.expected.csv"));
+}
+
+#[test]
+fn explain_prints_each_clause() {
+    let query = format!("{LAPSING} and monetary >= 100.00");
+    rfmkit()
+        .args(["audience", "--as-of", AS_OF, "--method", "rank", "--explain", "C04", "--query", &query, "-i"])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::is_match(r"(?m)^customer C04: not selected \(the rule is false\)").unwrap()
+                .and(predicate::str::is_match(r"(?m)^  true     last_order < -90d  \[last_order = 2025-10-01; -90d is 2025-10-02\]").unwrap())
+                .and(predicate::str::is_match(r"(?m)^  false    monetary >= 100.00  \[monetary = 35.50\]").unwrap()),
+        );
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--explain", "C04", "-i"])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .code(2);
+    rfmkit()
+        .args([
+            "audience",
+            "--as-of",
+            AS_OF,
+            "--query",
+            "r >= 1",
+            "--explain",
+            "C99",
+            "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("explain C99: no scored customer"));
+}
+
+#[test]
+fn query_errors_name_the_column_with_a_caret() {
+    for (query, message, caret) in [
+        (
+            "segment in (at_risk) and monetary >= abc",
+            "column 38: expected a number after '>=', found 'abc'",
+            38,
+        ),
+        (
+            "segment = at_rsik",
+            "column 11: unknown segment 'at_rsik'; did you mean 'at_risk'?",
+            11,
+        ),
+        (
+            "monetory > 1",
+            "column 1: unknown field 'monetory'; did you mean 'monetary'?",
+            1,
+        ),
+        (
+            "(frequency > 1",
+            "column 15: expected ')' to close the '(' at column 1, found end of query",
+            15,
+        ),
+    ] {
+        let assert = rfmkit()
+            .args(["audience", "--as-of", AS_OF, "--query", query, "-i"])
+            .arg(data("orders_small.csv"))
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(contains(format!("error: --query: {message}")));
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines[1], format!("  {query}"));
+        assert_eq!(lines[2], format!("  {}^", " ".repeat(caret - 1)));
+    }
+}
+
+#[test]
+fn query_errors_come_before_reading_the_orders() {
+    rfmkit()
+        .args([
+            "audience",
+            "--as-of",
+            AS_OF,
+            "--query",
+            "monetory > 1",
+            "-i",
+            "does-not-exist.csv",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("unknown field 'monetory'"));
+}
+
+const CUSTOMERS: &[u8] =
+    b"\xef\xbb\xbfcustomer_id,email_opt_in,tags,attr.points,signup_date,birthday\r\n\
+C01,yes,vip;newsletter,150,2024-01-01,07-14\r\n\
+C02,no,vip,500,,\r\n\
+C03,true,,90,,1990-02-28\r\n\
+C04,1,vip,120,,\r\n\
+C05,,vip,200,,\r\n";
+
+#[test]
+fn customers_file_feeds_record_rules_and_control_groups() {
+    let (dir, _) = file(b"");
+    let customers = dir.path().join("customers.csv");
+    fs::write(&customers, CUSTOMERS).unwrap();
+    // Opted in, tagged vip and more than 100 points: C01 and C04 (C02 is
+    // opted out, C03 has no tag and 90 points, C05's opt-in is empty).
+    let query = "email_opt_in and tags contains vip and attr.points > 100";
+    let out = stdout_of(
+        rfmkit()
+            .args([
+                "audience", "--as-of", AS_OF, "--method", "rank", "--query", query, "-i",
+            ])
+            .arg(data("orders_small.csv"))
+            .arg("--customers")
+            .arg(&customers),
+    );
+    assert_eq!(
+        out,
+        format!("{HEADER}\nC01,11,4,405.00,4,5,5,champions\nC04,91,2,35.50,2,3,1,at_risk\n")
+    );
+    // A control group splits the same two customers into target and control.
+    let assert = rfmkit()
+        .args([
+            "audience",
+            "--as-of",
+            AS_OF,
+            "--method",
+            "rank",
+            "--query",
+            query,
+            "--control",
+            "0.5",
+            "--campaign",
+            "test-1",
+            "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .arg("--customers")
+        .arg(&customers)
+        .assert()
+        .success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let rows: Vec<(&str, &str)> = out
+        .lines()
+        .skip(1)
+        .map(|l| (l.split(',').next().unwrap(), l.rsplit(',').next().unwrap()))
+        .collect();
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), ["C01", "C04"]);
+    let targets = rows.iter().filter(|r| r.1 == "target").count();
+    let controls = rows.iter().filter(|r| r.1 == "control").count();
+    assert_eq!(targets + controls, 2, "{out}");
+    assert!(
+        stderr.contains(&format!(
+            "campaign test-1: 2 matched, {targets} target + {controls} control"
+        )),
+        "{stderr}"
+    );
+    // --control without --campaign is a usage error.
+    rfmkit()
+        .args([
+            "audience",
+            "--as-of",
+            AS_OF,
+            "--query",
+            query,
+            "--control",
+            "0.5",
+            "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn bad_customers_cell_names_line_and_column() {
+    let (dir, _) = file(b"");
+    let customers = dir.path().join("customers.csv");
+    fs::write(&customers, "customer_id,email_opt_in\nC01,yes\nC02,maybe\n").unwrap();
+    rfmkit()
+        .args([
+            "audience",
+            "--as-of",
+            AS_OF,
+            "--query",
+            "email_opt_in",
+            "-i",
+        ])
+        .arg(data("orders_small.csv"))
+        .arg("--customers")
+        .arg(&customers)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "customers.csv line 3, column 2 (email_opt_in): \"maybe\" is not true or false",
+        ));
+}
+
+// --- ltv ---------------------------------------------------------------
+
+fn ltv_json(extra: &[&str], fixture: &str) -> Value {
+    let out = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF])
+            .args(extra)
+            .arg("-i")
+            .arg(data(fixture)),
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn ltv_matches_the_hand_computed_kpis() {
+    // tests/ltv.rs (ltv_small_fixture_by_hand): 5 customers, 9 completed
+    // orders, net 655.00 - 40.00 = 615.00, AOV 61500 / 9 = 6833.33.
+    let j = ltv_json(&[], "ltv_small.csv");
+    let k = &j["kpis"];
+    assert_eq!(j["scale"], 2);
+    assert_eq!(
+        (k["customers"].clone(), k["orders"].clone()),
+        (5.into(), 9.into())
+    );
+    assert_eq!(k["net_revenue"], 61500);
+    assert_eq!(k["margin"], 24000);
+    assert_eq!(k["average_order_value"], 6833);
+    assert_eq!(k["repeat_rate"], 0.4);
+    assert_eq!(
+        k["f2"],
+        serde_json::json!({"days": 90, "eligible": 4, "converted": 2, "rate": 0.5})
+    );
+    assert_eq!(
+        (k["churn"]["active"].clone(), k["churn"]["churned"].clone()),
+        (1.into(), 1.into())
+    );
+    assert_eq!(
+        (k["ltv"].clone(), k["margin_ltv"].clone()),
+        (12300.into(), 4800.into())
+    );
+    let groups = |key: &str| -> Vec<(Value, Value)> {
+        j[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["key"].clone(), g["value"]["customers"].clone()))
+            .collect()
+    };
+    assert_eq!(
+        groups("by_channel"),
+        [
+            ("app".into(), 2.into()),
+            ("web".into(), 2.into()),
+            (Value::Null, 1.into())
+        ]
+    );
+    assert_eq!(
+        groups("by_store"),
+        [
+            ("online".into(), 1.into()),
+            ("osaka".into(), 2.into()),
+            ("tokyo".into(), 2.into())
+        ]
+    );
+    let cohorts = j["cohorts"]["cohorts"].as_array().unwrap();
+    let months: Vec<&str> = cohorts
+        .iter()
+        .map(|c| c["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        months,
+        ["2024-12", "2025-01", "2025-03", "2025-06", "2025-12"]
+    );
+    let active: Vec<&Value> = cohorts[3]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["active"])
+        .collect();
+    assert_eq!(active, [1, 0, 1, 0, 0, 0, 0]);
+    let last = cohorts[1]["cells"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["cumulative_revenue_per_customer"], 23000);
+}
+
+#[test]
+fn ltv_options_errors_and_empty_input() {
+    // --f2-days 30: C05 (first order 30 days before the as-of date) becomes
+    // eligible; C01 came back after 36 days, C03 after 70: no conversion.
+    let j = ltv_json(&["--f2-days", "30"], "ltv_small.csv");
+    assert_eq!(
+        j["kpis"]["f2"],
+        serde_json::json!({"days": 30, "eligible": 5, "converted": 0, "rate": 0.0})
+    );
+    rfmkit()
+        .args(["ltv", "--as-of", AS_OF, "-i"])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::is_match("line 8[^0-9]").unwrap());
+    let lenient = rfmkit()
+        .args(["ltv", "--as-of", AS_OF, "--lenient", "-i"])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match("(?m)^skipped .* line 8[^0-9]").unwrap());
+    let j: Value = serde_json::from_slice(&lenient.get_output().stdout).unwrap();
+    assert_eq!(j["kpis"]["customers"], 4);
+    let j = ltv_json(&[], "empty.csv");
+    assert_eq!(j["kpis"]["customers"], 0);
+    assert_eq!(j["kpis"]["repeat_rate"], Value::Null);
+    assert_eq!(j["by_channel"], serde_json::json!([]));
+    rfmkit()
+        .args(["ltv", "--as-of", AS_OF, "--f2-days", "0", "-i"])
+        .arg(data("ltv_small.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("--f2-days"));
+    let table = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--format", "table", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    assert!(table.contains("61") && table.lines().count() > 5, "{table}");
+}
+
+// --- clv ---------------------------------------------------------------
+
+/// The CDNOW sample (id, YYYYMMDD, count, amount) as an order CSV.
+fn cdnow_csv(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string(data("ltv_cdnow_sample.txt")).unwrap();
+    let mut csv = String::from("order_id,customer_id,order_date,amount\n");
+    for (n, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 5 {
+            let d = f[2];
+            csv.push_str(&format!(
+                "L{},{},{}-{}-{},{}\n",
+                n + 1,
+                f[1],
+                &d[..4],
+                &d[4..6],
+                &d[6..],
+                f[4]
+            ));
+        }
+    }
+    let path = dir.join("cdnow.csv");
+    fs::write(&path, csv).unwrap();
+    path
+}
+
+/// Rounds to three significant digits.
+fn sig3(v: f64) -> f64 {
+    let scale = 10f64.powi(2 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
+#[test]
+fn clv_reproduces_the_published_bg_nbd_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = cdnow_csv(dir.path());
+    let predictions = dir.path().join("pred.csv");
+    let out = stdout_of(
+        rfmkit()
+            .args([
+                "clv",
+                "--calibration-end",
+                "1997-09-30",
+                "--observation-end",
+                "1998-06-30",
+                "--model",
+                "bg_nbd",
+                "-i",
+            ])
+            .arg(&input)
+            .arg("--output")
+            .arg(&predictions),
+    );
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bg = &lines[0];
+    assert_eq!(bg["model"], "bg_nbd");
+    let params: Vec<f64> = ["r", "alpha", "a", "b"]
+        .iter()
+        .map(|k| sig3(bg[k].as_f64().unwrap()))
+        .collect();
+    assert_eq!(params, [0.243, 4.41, 0.793, 2.43]);
+    assert!((bg["log_likelihood"].as_f64().unwrap() + 9582.4).abs() <= 0.1);
+    assert_eq!(bg["holdout_actual"], 1882);
+    let gg = &lines[1];
+    assert_eq!(gg["model"], "gamma_gamma");
+    assert_eq!(gg["customers"], 946);
+    // Customer 0001: x = 2, t_x = 213/7, T = 272/7 weeks, one holdout
+    // purchase day; lifetimes gives P(alive) 0.72662, 1.22599 purchases.
+    let text = fs::read_to_string(predictions).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "customer_id,x,t_x,T,p_alive,expected_purchases,expected_spend,clv,holdout_purchases"
+    );
+    let first: Vec<&str> = rows.next().unwrap().split(',').collect();
+    assert_eq!((first[0], first[1], first[8]), ("0001", "2", "1"));
+    assert!((first[4].parse::<f64>().unwrap() - 0.72662).abs() < 1e-5);
+    assert!((first[5].parse::<f64>().unwrap() - 1.22599).abs() < 1e-5);
+    assert_eq!(text.lines().count(), 2358);
+}
+
+#[test]
+fn clv_errors() {
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "2025-06-30",
+            "--horizon",
+            "52",
+            "-i",
+        ])
+        .arg(data("clv_no_repeat.csv"))
+        .assert()
+        .code(1)
+        .stderr(contains("no customer made a repeat purchase"));
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "2025-06-30",
+            "--observation-end",
+            AS_OF,
+            "-i",
+        ])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::is_match("line 8[^0-9]").unwrap());
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "2025-06-30",
+            "--unit",
+            "month",
+            "-i",
+        ])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .code(2);
+    rfmkit()
+        .args(["clv", "--calibration-end", "2025-06-30", "-i"])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("--horizon is required"));
+}
+
+// --- bench -------------------------------------------------------------
+
+#[test]
+fn bench_on_the_fixture_reports_its_sums() {
+    let out = stdout_of(
+        rfmkit()
+            .args(["bench", "--repeat", "1", "--as-of", AS_OF, "-i"])
+            .arg(data("orders_small.csv")),
+    );
+    let j: Value = serde_json::from_str(&out).unwrap();
+    // 11 completed orders and 1 return kept (A-13 is cancelled).
+    assert_eq!(
+        (j["orders"].clone(), j["customers"].clone()),
+        (12.into(), 5.into())
+    );
+    // From orders_small.expected.csv: recency 11+11+320+91+46, frequency
+    // 4+1+3+2+1, monetary 405.00+45.00+300.00+35.50+45.00.
+    let c = &j["checksums"];
+    assert_eq!(c["sum_recency_days"], 479);
+    assert_eq!(c["sum_frequency"], 11);
+    assert_eq!(c["sum_monetary"], 83050);
+    let segments: i64 = c["segments"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(segments, 5);
+}
+
+#[test]
+fn bench_simulates_a_small_shop() {
+    let out = stdout_of(rfmkit().args([
+        "bench",
+        "--customers",
+        "300",
+        "--orders",
+        "3000",
+        "--repeat",
+        "2",
+        "--threads",
+        "2",
+    ]));
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["threads"], 2);
+    assert_eq!(j["pipeline_seconds"].as_array().unwrap().len(), 2);
+    let customers = j["customers"].as_u64().unwrap();
+    assert!(customers > 0 && customers <= 300);
+    let segments: u64 = j["checksums"]["segments"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(segments <= customers && segments > 0);
+    assert!(j["checksums"]["audience"].as_u64().unwrap() <= segments);
+}
+
+// --- help --------------------------------------------------------------
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    for sub in ["score", "audience", "ltv", "clv", "bench"] {
+        rfmkit()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .stdout(contains("EXAMPLES:").and(contains(format!("rfmkit {sub} "))));
+    }
+    rfmkit()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("ORDER FILE:"));
+    rfmkit().assert().code(2);
+}
