@@ -62,6 +62,15 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // `rfmkit ... | head`: the reader has gone, nothing to report.
+            let broken_pipe = err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             if let Some(usage) = err.downcast_ref::<UsageError>() {
                 write_stderr(&format!(
                     "error: {usage}\n\nFor more information, try '--help'."
