@@ -399,13 +399,13 @@ pub struct Skipped {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct IngestConfig {
-    as_of: NaiveDate,
+    pub(crate) as_of: NaiveDate,
     #[serde(default)]
     future_orders: FutureOrders,
     #[serde(default)]
     validation: Validation,
     #[serde(default)]
-    id_order: IdOrder,
+    pub(crate) id_order: IdOrder,
 }
 
 impl IngestConfig {
@@ -580,12 +580,12 @@ struct FirstCandidate {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderRecord<'r> {
-    order_id: Option<&'r str>,
-    customer: &'r str,
-    date: NaiveDate,
-    amount: Money,
-    status: OrderStatus,
-    cost: Option<Money>,
+    pub(crate) order_id: Option<&'r str>,
+    pub(crate) customer: &'r str,
+    pub(crate) date: NaiveDate,
+    pub(crate) amount: Money,
+    pub(crate) status: OrderStatus,
+    pub(crate) cost: Option<Money>,
     channel: Option<&'r str>,
     store: Option<&'r str>,
 }
@@ -644,7 +644,7 @@ impl<'r> OrderRecord<'r> {
     }
 
     /// The record of an [`Order`], borrowing its fields.
-    fn of(order: &'r Order) -> OrderRecord<'r> {
+    pub(crate) fn of(order: &'r Order) -> OrderRecord<'r> {
         OrderRecord {
             order_id: Some(order.id().as_str()),
             customer: order.customer().as_str(),
@@ -659,17 +659,187 @@ impl<'r> OrderRecord<'r> {
 
     /// Whether the record says anything a [`FirstOrder`] keeps beyond the
     /// date.
-    fn has_first_order_fields(&self) -> bool {
+    pub(crate) fn has_first_order_fields(&self) -> bool {
         self.order_id.is_some() || self.channel.is_some() || self.store.is_some()
     }
 
-    fn first_order(&self) -> FirstOrder {
+    pub(crate) fn first_order(&self) -> FirstOrder {
         FirstOrder {
             date: self.date,
             order_id: OrderId::new(self.order_id.unwrap_or("")),
             channel: self.channel.map(Channel::new),
             store: self.store.map(StoreId::new),
         }
+    }
+}
+
+/// The checks every order passes on its way into the pipeline, shared by
+/// the bulk [`LogBuilder`] and incremental updates
+/// ([`LiveSummaries`](crate::summary::LiveSummaries)): duplicate ids, the
+/// as-of date, the amount's sign for the status, the customer list; the
+/// validation and future-order policies; the skip report and the count of
+/// cancelled orders. Positions (the `index` in errors) count every record.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate<'a> {
+    pub(crate) config: IngestConfig,
+    customers: Option<&'a Customers>,
+    seen_ids: FxHashMap<OrderId, usize>,
+    as_of_day: i32,
+    pub(crate) pushed: usize,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) cancelled: usize,
+}
+
+/// What the [`Gate`] says of a record.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// A completed order or a return: it counts, at this input position.
+    Count(usize),
+    /// Left out: a cancellation, or a problem skipped by policy.
+    Drop(Option<Skipped>),
+}
+
+impl<'a> Gate<'a> {
+    pub(crate) fn new(config: IngestConfig, customers: Option<&'a Customers>) -> Gate<'a> {
+        Gate {
+            as_of_day: config.as_of.num_days_from_ce(),
+            config,
+            customers,
+            seen_ids: FxHashMap::default(),
+            pushed: 0,
+            skipped: Vec::new(),
+            cancelled: 0,
+        }
+    }
+
+    /// Moves the as-of date (for incremental updates; never backwards,
+    /// which the caller checks).
+    pub(crate) fn set_as_of(&mut self, as_of: NaiveDate) {
+        self.config.as_of = as_of;
+        self.as_of_day = as_of.num_days_from_ce();
+    }
+
+    /// The verdict on `record` without recording anything: under strict
+    /// validation a problem is an `Err`.
+    pub(crate) fn judge(&self, record: &OrderRecord<'_>) -> Result<Verdict> {
+        let index = self.pushed;
+        if let Some(reason) = self.check(index, record) {
+            let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
+                && self.config.future_orders == FutureOrders::Ignore;
+            if self.config.validation == Validation::Strict && !ignorable {
+                return Err(reason);
+            }
+            return Ok(Verdict::Drop(Some(Skipped {
+                index,
+                order_id: OrderId::new(record.order_id.unwrap_or("")),
+                reason,
+            })));
+        }
+        if record.status.counts_amount() {
+            Ok(Verdict::Count(index))
+        } else {
+            Ok(Verdict::Drop(None))
+        }
+    }
+
+    /// Records a verdict of [`judge`](Self::judge) on the same record: its
+    /// position, its id as seen (unless skipped), the skip or the
+    /// cancellation.
+    pub(crate) fn commit(&mut self, record: &OrderRecord<'_>, verdict: Verdict) -> Option<usize> {
+        self.pushed = self.pushed.saturating_add(1);
+        match verdict {
+            Verdict::Drop(Some(skipped)) => {
+                // A duplicate keeps the first index; other skipped rows
+                // still claim their id, as the bulk path always did.
+                if !matches!(skipped.reason, Error::DuplicateOrderId { .. }) {
+                    self.see(record, skipped.index);
+                }
+                self.skipped.push(skipped);
+                None
+            }
+            Verdict::Drop(None) => {
+                self.see(record, self.pushed - 1);
+                self.cancelled = self.cancelled.saturating_add(1);
+                None
+            }
+            Verdict::Count(index) => {
+                self.see(record, index);
+                Some(index)
+            }
+        }
+    }
+
+    /// [`judge`](Self::judge) then [`commit`](Self::commit): the input
+    /// position of a record that counts, `None` for one left out.
+    pub(crate) fn admit(&mut self, record: &OrderRecord<'_>) -> Result<Option<usize>> {
+        match self.judge(record) {
+            Ok(v) => Ok(self.commit(record, v)),
+            Err(e) => {
+                self.reject(record);
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a record that [`judge`](Self::judge) rejected under strict
+    /// validation: it still takes its position and claims its id.
+    pub(crate) fn reject(&mut self, record: &OrderRecord<'_>) {
+        self.pushed = self.pushed.saturating_add(1);
+        self.see(record, self.pushed - 1);
+    }
+
+    fn see(&mut self, record: &OrderRecord<'_>, index: usize) {
+        if let Some(id) = record.order_id {
+            self.seen_ids.entry(OrderId::new(id)).or_insert(index);
+        }
+    }
+
+    /// The first problem with a record, if any.
+    fn check(&self, index: usize, record: &OrderRecord<'_>) -> Option<Error> {
+        let OrderRecord {
+            order_id: id,
+            customer,
+            date,
+            amount,
+            status,
+            ..
+        } = *record;
+        let order_id = || OrderId::new(id.unwrap_or(""));
+        if let Some(id) = id {
+            if let Some(&first_index) = self.seen_ids.get(id) {
+                return Some(Error::DuplicateOrderId {
+                    index,
+                    order_id: order_id(),
+                    first_index,
+                });
+            }
+        }
+        if date.num_days_from_ce() > self.as_of_day {
+            return Some(Error::OrderAfterAsOf {
+                index,
+                order_id: order_id(),
+                date,
+                as_of: self.config.as_of,
+            });
+        }
+        if !status.allows_amount(amount) {
+            return Some(Error::InvalidAmount {
+                index,
+                order_id: order_id(),
+                amount,
+                status,
+            });
+        }
+        if let Some(list) = self.customers {
+            if !list.contains(customer) {
+                return Some(Error::UnknownCustomer {
+                    index,
+                    order_id: order_id(),
+                    customer: CustomerId::from(customer),
+                });
+            }
+        }
+        None
     }
 }
 
@@ -682,11 +852,9 @@ impl<'r> OrderRecord<'r> {
 /// `index` in errors) count every push, 0-based.
 #[derive(Debug, Clone)]
 pub struct LogBuilder<'a> {
-    config: IngestConfig,
-    customers: Option<&'a Customers>,
+    gate: Gate<'a>,
     intern: FxHashMap<CompactString, u32>,
     names: Vec<CompactString>,
-    seen_ids: FxHashMap<OrderId, usize>,
     customer: Vec<u32>,
     day: Vec<i32>,
     amount: Vec<i64>,
@@ -697,23 +865,16 @@ pub struct LogBuilder<'a> {
     /// First completed order candidates per interned customer, for rows
     /// with an order id, a channel or a store.
     first: Vec<Option<FirstCandidate>>,
-    skipped: Vec<Skipped>,
-    cancelled: usize,
-    pushed: usize,
-    as_of_day: i32,
     /// A row count beyond [`MAX_ROWS`] was reached.
     overfull: bool,
 }
 
 impl<'a> LogBuilder<'a> {
     fn new(config: IngestConfig, customers: Option<&'a Customers>) -> LogBuilder<'a> {
-        let as_of_day = config.as_of.num_days_from_ce();
         LogBuilder {
-            config,
-            customers,
+            gate: Gate::new(config, customers),
             intern: FxHashMap::default(),
             names: Vec::new(),
-            seen_ids: FxHashMap::default(),
             customer: Vec::new(),
             day: Vec::new(),
             amount: Vec::new(),
@@ -721,10 +882,6 @@ impl<'a> LogBuilder<'a> {
             returned: Vec::new(),
             cost: None,
             first: Vec::new(),
-            skipped: Vec::new(),
-            cancelled: 0,
-            pushed: 0,
-            as_of_day,
             overfull: false,
         }
     }
@@ -745,7 +902,7 @@ impl<'a> LogBuilder<'a> {
     /// [`customer_ids`](Self::customer_ids).
     #[must_use]
     pub fn id_order(mut self, id_order: IdOrder) -> Self {
-        self.config.id_order = id_order;
+        self.gate.config.id_order = id_order;
         self
     }
 
@@ -758,7 +915,7 @@ impl<'a> LogBuilder<'a> {
     /// The number of rows pushed so far, kept or not.
     #[must_use]
     pub fn pushed(&self) -> usize {
-        self.pushed
+        self.gate.pushed
     }
 
     /// Adds a completed order without an order id: a customer, a date and
@@ -829,25 +986,9 @@ impl<'a> LogBuilder<'a> {
             cost,
             ..
         } = *record;
-        let index = self.pushed;
-        self.pushed = self.pushed.saturating_add(1);
-        if let Some(reason) = self.check(index, order_id, customer, date, amount, status) {
-            let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
-                && self.config.future_orders == FutureOrders::Ignore;
-            if self.config.validation == Validation::Strict && !ignorable {
-                return Err(reason);
-            }
-            self.skipped.push(Skipped {
-                index,
-                order_id: OrderId::new(order_id.unwrap_or("")),
-                reason,
-            });
+        let Some(index) = self.gate.admit(record)? else {
             return Ok(());
-        }
-        if !status.counts_amount() {
-            self.cancelled = self.cancelled.saturating_add(1);
-            return Ok(());
-        }
+        };
         if self.customer.len() >= MAX_ROWS || index >= MAX_ROWS {
             self.overfull = true;
             return Ok(());
@@ -896,55 +1037,6 @@ impl<'a> LogBuilder<'a> {
         Ok(())
     }
 
-    /// The first problem with a row, if any; records its id as seen.
-    fn check(
-        &mut self,
-        index: usize,
-        id: Option<&str>,
-        customer: &str,
-        date: NaiveDate,
-        amount: Money,
-        status: OrderStatus,
-    ) -> Option<Error> {
-        let order_id = || OrderId::new(id.unwrap_or(""));
-        if let Some(id) = id {
-            if let Some(&first_index) = self.seen_ids.get(id) {
-                return Some(Error::DuplicateOrderId {
-                    index,
-                    order_id: order_id(),
-                    first_index,
-                });
-            }
-            self.seen_ids.insert(order_id(), index);
-        }
-        if date.num_days_from_ce() > self.as_of_day {
-            return Some(Error::OrderAfterAsOf {
-                index,
-                order_id: order_id(),
-                date,
-                as_of: self.config.as_of,
-            });
-        }
-        if !status.allows_amount(amount) {
-            return Some(Error::InvalidAmount {
-                index,
-                order_id: order_id(),
-                amount,
-                status,
-            });
-        }
-        if let Some(list) = self.customers {
-            if !list.contains(customer) {
-                return Some(Error::UnknownCustomer {
-                    index,
-                    order_id: order_id(),
-                    customer: CustomerId::from(customer),
-                });
-            }
-        }
-        None
-    }
-
     /// Numbers the customers in the id order, groups the rows by customer
     /// and freezes the log.
     ///
@@ -957,7 +1049,7 @@ impl<'a> LogBuilder<'a> {
         if self.overfull {
             return Err(too_many());
         }
-        let id_order = self.config.id_order;
+        let id_order = self.gate.config.id_order;
         // Number the customers in id order: rank[slot] = position.
         let mut by_id: Vec<u32> = (0..self.names.len())
             .filter_map(|i| u32::try_from(i).ok())
@@ -1044,7 +1136,7 @@ impl<'a> LogBuilder<'a> {
         let cost = self.cost.map(|c| scatter(&dest, c));
         drop(dest);
         let mut log = OrderLog {
-            config: self.config,
+            config: self.gate.config,
             index: Arc::new(CustomerIndex { ids, id_order }),
             offsets,
             day,
@@ -1053,8 +1145,8 @@ impl<'a> LogBuilder<'a> {
             returned,
             cost,
             first_orders,
-            skipped: self.skipped,
-            cancelled: self.cancelled,
+            skipped: self.gate.skipped,
+            cancelled: self.gate.cancelled,
         };
         log.sort_days();
         Ok(log)

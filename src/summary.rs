@@ -61,6 +61,9 @@ pub use crate::ingest::{FutureOrders, Skipped, Validation};
 use crate::money::Money;
 use crate::order::Order;
 
+mod live;
+pub use live::LiveSummaries;
+
 /// Orders to summaries in one step: the [ingest stage](crate::ingest) and
 /// [`Summaries::from_log`] together, keeping the skip report.
 ///

@@ -306,3 +306,145 @@ fn merging_with_empty_is_identity() {
     );
     assert_eq!(Summaries::empty(as_of()).merge(s.clone()).unwrap(), s);
 }
+
+/// Incremental updates (`LiveSummaries`, issue 12): a stream split into a
+/// first batch and later updates gives what bulk ingestion of the whole
+/// stream gives.
+mod live {
+    use proptest::prelude::*;
+    use rfmkit::ingest::{IngestConfig, Validation};
+    use rfmkit::order::OrderStatus;
+    use rfmkit::summary::{LiveSummaries, Summaries};
+    use rfmkit::{Error, Money, Order};
+
+    use crate::common::{buy, cancel, d, refund};
+    use crate::props::strategies::{as_of, messy_orders, valid_orders};
+
+    /// The shop as bulk summaries and as live ones, applied one by one.
+    #[test]
+    fn applying_the_shop_one_order_at_a_time_equals_bulk() {
+        let orders = super::shop();
+        let mut live = LiveSummaries::new(IngestConfig::new(d(3, 31)));
+        for o in &orders {
+            live.apply_order(o).unwrap();
+        }
+        assert_eq!(
+            live.summaries().unwrap(),
+            Summaries::from_orders(&orders, d(3, 31)).unwrap()
+        );
+        // alice (5 Jan ×2, 1 Mar, a return, a cancellation): 3 orders on 2
+        // days, 1 return; the cancellation counts nowhere; dave's too.
+        let alice = live.get("alice").unwrap();
+        assert_eq!(
+            (alice.orders(), alice.purchase_days(), alice.returns()),
+            (3, 2, 1)
+        );
+        assert_eq!(live.cancelled(), 2);
+        assert!(live.get("dave").is_none());
+    }
+
+    #[test]
+    fn advancing_moves_recency_and_the_future_limit_only() {
+        let mut live = LiveSummaries::new(IngestConfig::new(d(3, 31)));
+        live.apply_order(&buy("1", "a", d(3, 1), 500)).unwrap();
+        // 1 April is after the as-of date: rejected, nothing applied.
+        let early = buy("2", "a", d(4, 1), 700);
+        assert!(matches!(
+            live.apply_order(&early),
+            Err(Error::OrderAfterAsOf { index: 1, .. })
+        ));
+        assert_eq!(live.get("a").unwrap().orders(), 1);
+        live.advance(d(4, 30)).unwrap();
+        // 30 days to 31 March + 30 = 60 days.
+        assert_eq!(live.get("a").unwrap().recency_days(), Some(60));
+        // Its id was claimed by the rejected record, as in a bulk file.
+        assert!(matches!(
+            live.apply_order(&early),
+            Err(Error::DuplicateOrderId {
+                index: 2,
+                first_index: 1,
+                ..
+            })
+        ));
+        live.apply_order(&buy("3", "a", d(4, 1), 700)).unwrap();
+        assert_eq!(live.get("a").unwrap().monetary(), Money::new(1_200));
+        assert!(matches!(
+            live.advance(d(4, 29)),
+            Err(Error::InvalidConfig { ref field, .. }) if field == "as_of"
+        ));
+    }
+
+    #[test]
+    fn an_overflowing_order_is_an_error_and_changes_nothing() {
+        let mut live = LiveSummaries::new(IngestConfig::new(d(3, 31)));
+        live.apply_order(&buy("1", "a", d(3, 1), i64::MAX - 5))
+            .unwrap();
+        let before = live.get("a").unwrap();
+        let err = live.apply_order(&buy("2", "a", d(3, 2), 6)).unwrap_err();
+        assert!(matches!(err, Error::Overflow { ref customer } if customer.as_str() == "a"));
+        assert_eq!(live.get("a").unwrap(), before);
+        // Not counted as applied: the next record takes position 1.
+        assert_eq!(live.applied(), 1);
+        // A refund and a cancellation still go through.
+        live.apply_order(&refund("3", "a", d(3, 3), -10)).unwrap();
+        live.apply_order(&cancel("4", "a", d(3, 3), 10)).unwrap();
+        assert_eq!(live.get("a").unwrap().monetary(), Money::new(i64::MAX - 15));
+    }
+
+    /// Bulk ingestion of everything, as summaries and skip report.
+    fn bulk(orders: &[Order], config: &IngestConfig) -> Option<(Summaries, Vec<usize>, usize)> {
+        let log = config.ingest(orders).ok()?;
+        let skipped = log.skipped().iter().map(|s| s.index).collect();
+        Some((Summaries::from_log(&log).ok()?, skipped, log.cancelled()))
+    }
+
+    proptest! {
+        /// At any point of the stream the live summaries are bulk
+        /// ingestion of the prefix, and the end is bulk of the whole.
+        #[test]
+        fn any_split_equals_bulk(orders in valid_orders(60), split in 0usize..61) {
+            let config = IngestConfig::new(as_of());
+            let split = split.min(orders.len());
+            let (first, rest) = orders.split_at(split);
+            let mut live = LiveSummaries::new(config.clone());
+            for o in first {
+                live.apply_order(o).unwrap();
+            }
+            let (prefix, _, _) = bulk(first, &config).unwrap();
+            prop_assert_eq!(live.summaries().unwrap(), prefix);
+            for o in rest {
+                let touched = live.apply_order(o).unwrap().cloned();
+                // The touched customer is the order's, unless cancelled.
+                prop_assert_eq!(touched.is_some(), o.status() != OrderStatus::Cancelled);
+            }
+            let (expected, _, cancelled) = bulk(&orders, &config).unwrap();
+            prop_assert_eq!(live.summaries().unwrap(), expected);
+            prop_assert_eq!(live.cancelled(), cancelled);
+        }
+
+        /// Lenient validation: the same rows skipped, at the same
+        /// positions, and the same summaries.
+        #[test]
+        fn messy_streams_skip_what_bulk_skips(orders in messy_orders(60)) {
+            let config = IngestConfig::new(as_of()).validation(Validation::Lenient);
+            let mut live = LiveSummaries::new(config.clone());
+            for o in &orders {
+                live.apply_order(o).unwrap();
+            }
+            let (expected, skipped, cancelled) = bulk(&orders, &config).unwrap();
+            let got: Vec<usize> = live.skipped().iter().map(|s| s.index).collect();
+            prop_assert_eq!(got, skipped);
+            prop_assert_eq!(live.summaries().unwrap(), expected);
+            prop_assert_eq!(live.cancelled(), cancelled);
+        }
+
+        /// Strict validation: the first error is bulk ingestion's error.
+        #[test]
+        fn strict_streams_fail_where_bulk_fails(orders in messy_orders(60)) {
+            let config = IngestConfig::new(as_of());
+            let mut live = LiveSummaries::new(config.clone());
+            let first_error = orders.iter().find_map(|o| live.apply_order(o).err());
+            prop_assert_eq!(first_error, config.ingest(&orders).err());
+        }
+    }
+}
