@@ -49,7 +49,7 @@
 //! let bob = segments.get("bob").ok_or("bob missing")?;
 //! assert_eq!((bob.scored.score.to_string().as_str(), bob.segment.as_str()), ("2-2-2", "dormant"));
 //! println!("{}", model.display_table(2)); // the cuts the model uses
-//! println!("{}", segments.report().display_table(2)); // customers and revenue per segment
+//! println!("{}", segments.report()?.display_table(2)); // customers and revenue per segment
 //!
 //! // segments -> a campaign audience, from a query a marketer can type
 //! let profiles = Profiles::builder(&segments, &summaries).build()?;

@@ -51,7 +51,6 @@
 //! with the fewest orders (usually one): see the
 //! [tie rules](crate::rfm#heavy-ties).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
@@ -1044,8 +1043,12 @@ impl Segmentation {
     }
 
     /// The per-segment report.
-    #[must_use]
-    pub fn report(&self) -> SegmentReport {
+    ///
+    /// # Errors
+    ///
+    /// As [`SegmentReport::new`]: [`Error::SegmentOverflow`] or
+    /// [`Error::OutOfRange`] if a revenue sum leaves `i64` minor units.
+    pub fn report(&self) -> Result<SegmentReport> {
         SegmentReport::new(self)
     }
 }
@@ -1130,7 +1133,7 @@ pub struct SegmentRow {
 /// ];
 /// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
 /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
-/// let report = SegmentTable::standard().segment_all(&scores)?.report();
+/// let report = SegmentTable::standard().segment_all(&scores)?.report()?;
 /// let row = report.rows().iter().find(|r| r.segment.as_str() == "cant_lose_them").ok_or("no row")?;
 /// assert_eq!((row.customers, row.revenue), (1, Money::new(7500)));
 /// assert_eq!(row.revenue_share, Some(7500.0 / 9600.0));
@@ -1157,39 +1160,43 @@ struct RowAcc {
 impl SegmentReport {
     /// The report of a segmentation.
     ///
-    /// Revenue sums are exact (accumulated in 128 bits) and saturate at the
-    /// `Money` range, which needs over 92 quadrillion minor units.
-    #[must_use]
-    pub fn new(segmentation: &Segmentation) -> SegmentReport {
+    /// Revenue sums are exact (accumulated in 128 bits) and checked: a
+    /// segment's revenue, or the revenue of all segments, must fit in
+    /// `i64` minor units (over 92 quadrillion).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::SegmentOverflow`] naming the first segment (in table
+    ///   order) whose revenue leaves `i64` minor units;
+    /// - [`Error::OutOfRange`] (what `total revenue`) if every segment's
+    ///   revenue fits but their sum does not.
+    pub fn new(segmentation: &Segmentation) -> Result<SegmentReport> {
         let table = &segmentation.table;
-        let mut by_name: BTreeMap<&Segment, usize> = BTreeMap::new();
-        for (i, s) in table.segments().enumerate() {
-            by_name.insert(s, i);
-        }
         let mut accs: Vec<RowAcc> = table.segments().map(|_| RowAcc::default()).collect();
         let (mut total_customers, mut total_revenue) = (0_usize, 0_i128);
-        for c in segmentation {
-            let Some(acc) = by_name.get(&c.segment).and_then(|&i| accs.get_mut(i)) else {
+        for (k, &s) in segmentation.segment.iter().enumerate() {
+            let (Some(acc), Some(c)) = (accs.get_mut(usize::from(s)), segmentation.scores.row(k))
+            else {
                 continue;
             };
             acc.customers += 1;
-            acc.revenue += i128::from(c.scored.monetary.minor_units());
-            acc.recency += i128::from(c.scored.recency_days);
-            acc.frequency += u128::from(c.scored.frequency);
+            acc.revenue += i128::from(c.monetary.minor_units());
+            acc.recency += i128::from(c.recency_days);
+            acc.frequency += u128::from(c.frequency);
             total_customers += 1;
-            total_revenue += i128::from(c.scored.monetary.minor_units());
+            total_revenue += i128::from(c.monetary.minor_units());
         }
-        let money = |v: i128| {
-            Money::new(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
-        };
         #[allow(clippy::cast_precision_loss)]
         let rows = table
             .segments()
             .zip(accs)
             .map(|(segment, acc)| {
+                let revenue = i64::try_from(acc.revenue).map_err(|_| Error::SegmentOverflow {
+                    segment: segment.to_string(),
+                })?;
                 let n = acc.customers as f64;
                 let mean = |sum: f64| (acc.customers > 0).then(|| sum / n);
-                SegmentRow {
+                Ok(SegmentRow {
                     segment: segment.clone(),
                     customers: acc.customers,
                     customer_share: if total_customers == 0 {
@@ -1197,20 +1204,20 @@ impl SegmentReport {
                     } else {
                         n / total_customers as f64
                     },
-                    revenue: money(acc.revenue),
+                    revenue: Money::new(revenue),
                     revenue_share: (total_revenue > 0)
                         .then(|| acc.revenue as f64 / total_revenue as f64),
                     mean_recency_days: mean(acc.recency as f64),
                     mean_frequency: mean(acc.frequency as f64),
                     mean_monetary: mean(acc.revenue as f64),
-                }
+                })
             })
-            .collect();
-        SegmentReport {
+            .collect::<Result<Vec<SegmentRow>>>()?;
+        Ok(SegmentReport {
             customers: total_customers,
-            revenue: money(total_revenue),
+            revenue: crate::money::total(total_revenue, "total revenue")?,
             rows,
-        }
+        })
     }
 
     /// The rows, in table order.

@@ -14,7 +14,8 @@ use crate::money::Money;
 use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
 
-use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio, total};
+use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio};
+use crate::money::total;
 use super::units::div_round;
 use crate::table::{self, Cells, Style};
 

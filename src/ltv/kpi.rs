@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{Channel, StoreId};
-use crate::money::Money;
+use crate::money::{Money, total};
 use crate::summary::{CustomerSummary, Summaries};
 
 use super::units::div_round;
@@ -526,8 +526,15 @@ impl Acc {
         let net = self.revenue + self.refunds;
         let net_revenue = total(net, "total net revenue")?;
         let margin = self.margin.map(|m| total(m, "total margin")).transpose()?;
-        let orders = u64::try_from(self.orders).unwrap_or(u64::MAX);
-        let purchase_days = u64::try_from(self.purchase_days).unwrap_or(u64::MAX);
+        let count = |n: u128, what: &'static str| {
+            u64::try_from(n).map_err(|_| Error::OutOfRange {
+                what,
+                value: n.to_string(),
+                expected: "a count within u64".to_owned(),
+            })
+        };
+        let orders = count(self.orders, "total orders")?;
+        let purchase_days = count(self.purchase_days, "total purchase days")?;
         let customers = i128::from(self.customers);
         let per = |sum: i128, n: i128| div_round(sum, n).and_then(|v| i64::try_from(v).ok());
         let churn_rate = ratio(self.churned, self.churn_active);
@@ -543,7 +550,7 @@ impl Acc {
             refunds,
             net_revenue,
             margin,
-            average_order_value: per(net, i128::try_from(self.orders).unwrap_or(i128::MAX))
+            average_order_value: per(net, i128::from(orders))
                 .map(Money::new),
             orders_per_customer: (self.customers > 0)
                 .then(|| self.orders as f64 / self.customers as f64),
@@ -579,17 +586,6 @@ impl Acc {
 #[allow(clippy::cast_precision_loss)]
 pub(crate) fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
-}
-
-/// An exact sum as [`Money`], or an error naming it if it leaves `i64`.
-pub(crate) fn total(sum: i128, what: &'static str) -> Result<Money> {
-    i64::try_from(sum)
-        .map(Money::new)
-        .map_err(|_| Error::OutOfRange {
-            what,
-            value: sum.to_string(),
-            expected: "a total within i64 minor units (about ±9.2e18)".to_owned(),
-        })
 }
 
 impl Kpis {

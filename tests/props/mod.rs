@@ -413,7 +413,7 @@ fn check_segmentation(table: &SegmentTable, scores: &Scores) -> Result<(), TestC
             .count();
         prop_assert_eq!(memberships, 1);
     }
-    let report = seg.report();
+    let report = seg.report().unwrap();
     prop_assert_eq!(report.rows().len(), table.len());
     prop_assert_eq!(report.customers(), scores.len());
     prop_assert_eq!(
