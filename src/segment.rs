@@ -231,7 +231,7 @@ impl fmt::Display for ScoreRange {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct SegmentRule {
     name: Segment,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -368,7 +368,7 @@ pub struct SegmentTable {
 ///
 /// A fallback is mandatory: [`build`](Self::build) fails without one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[must_use]
 pub struct SegmentTableBuilder {
     bins: u8,
@@ -830,6 +830,7 @@ impl fmt::Display for SegmentTable {
 
 /// A scored customer and their segment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SegmentedCustomer {
     /// The customer's R, F, M values and scores.
@@ -1087,6 +1088,7 @@ impl<'a> IntoIterator for &'a Segmentation {
 
 /// One row of a [`SegmentReport`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SegmentRow {
     /// The segment.
@@ -1142,7 +1144,7 @@ pub struct SegmentRow {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct SegmentReport {
     customers: usize,
     revenue: Money,

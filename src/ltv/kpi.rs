@@ -259,7 +259,7 @@ impl KpiConfigBuilder {
 ///
 /// See the [module docs](super#definitions) for who is eligible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct F2 {
     /// The window in days.
@@ -278,7 +278,7 @@ pub struct F2 {
 ///
 /// See the [module docs](super#definitions) for the definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Churn {
     /// The period length in days.
@@ -342,7 +342,7 @@ pub struct Churn {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Kpis {
     /// The as-of date of the summaries.
@@ -356,6 +356,14 @@ pub struct Kpis {
     /// acquisition date and are left out of every other KPI (always 0 under
     /// an acquisition window).
     pub returns_only_customers: u64,
+    /// Sum of the refunds of the `returns_only_customers` (`<= 0`): money
+    /// paid back to customers who bought nothing in the data (their
+    /// purchases predate it). Not part of `refunds`, `net_revenue` or `ltv`,
+    /// which are over `customers`; subtract it too for the shop's whole net
+    /// cash flow. Always 0 under an acquisition window. Absent from JSON
+    /// written before it existed, and then 0.
+    #[serde(default)]
+    pub returns_only_refunds: Money,
     /// Completed orders.
     pub orders: u64,
     /// Distinct (customer, day) pairs with a completed order.
@@ -433,6 +441,7 @@ impl Bounds {
 struct Acc {
     customers: u64,
     returns_only: u64,
+    returns_only_refunds: i128,
     orders: u128,
     purchase_days: u128,
     revenue: i128,
@@ -452,6 +461,7 @@ impl Default for Acc {
         Acc {
             customers: 0,
             returns_only: 0,
+            returns_only_refunds: 0,
             orders: 0,
             purchase_days: 0,
             revenue: 0,
@@ -475,6 +485,7 @@ impl Acc {
         let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
             if s.orders() == 0 && bounds.config.acquired.is_none() {
                 self.returns_only += 1;
+                self.returns_only_refunds += i128::from(s.refunds().minor_units());
             }
             return;
         };
@@ -544,6 +555,7 @@ impl Acc {
             acquired: bounds.config.acquired,
             customers: self.customers,
             returns_only_customers: self.returns_only,
+            returns_only_refunds: total(self.returns_only_refunds, "returns-only refunds")?,
             orders,
             purchase_days,
             revenue,
@@ -722,7 +734,7 @@ impl<K: Ord> Ord for GroupKey<K> {
 
 /// One group of a [`Breakdown`]: its key (`None` for "unknown") and value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Group<K, V> {
     /// The channel or store; `None` for customers without one.
@@ -888,6 +900,19 @@ impl fmt::Display for DisplayKpis<'_> {
             ("as of", k.as_of.to_string()),
             ("population", window),
             ("customers", k.customers.to_string()),
+        ]
+        .into_iter()
+        .chain((k.returns_only_customers > 0).then(|| {
+            (
+                "returns-only customers",
+                format!(
+                    "{} (refunds {})",
+                    k.returns_only_customers,
+                    c.money(Some(k.returns_only_refunds))
+                ),
+            )
+        }))
+        .chain([
             ("orders", k.orders.to_string()),
             ("revenue", c.money(Some(k.revenue))),
             ("refunds", c.money(Some(k.refunds))),
@@ -925,8 +950,7 @@ impl fmt::Display for DisplayKpis<'_> {
             ),
             ("ltv (net revenue)", c.money(k.ltv)),
             ("ltv (margin)", c.money(k.margin_ltv)),
-        ]
-        .into_iter()
+        ])
         .map(|(name, value)| vec![name.to_owned(), value])
         .collect();
         table::write(f, &rows, Style::left(1))
