@@ -217,6 +217,11 @@ impl fmt::Display for ScoreRange {
     }
 }
 
+/// The most rules a [`SegmentTable`] takes: 65,534 (segment indices are
+/// stored in 16 bits, the fallback's included). A table needs far fewer:
+/// every rule must win a cell, and 5 bins have 125 cells.
+pub const MAX_RULES: usize = 65_534;
+
 /// One rule of a [`SegmentTable`]: a segment name and the R, F, M score
 /// ranges it takes (a range left out takes any score).
 ///
@@ -402,6 +407,7 @@ impl SegmentTableBuilder {
     ///   outside `1..=bins`;
     /// - `rules[i].name` if a name repeats an earlier rule's or the
     ///   fallback's;
+    /// - `rules` if there are more than [`MAX_RULES`] rules;
     /// - `rules[i]` if the rule is shadowed: every cell it takes is taken by
     ///   an earlier rule, so it could never be assigned.
     pub fn build(self) -> Result<SegmentTable> {
@@ -424,6 +430,17 @@ impl SegmentTableBuilder {
                 format!("name {fallback_name:?} is not a snake_case identifier such as \"other\""),
             )
         })?;
+        if self.rules.len() > MAX_RULES {
+            return Err(Error::config(
+                "rules",
+                format!(
+                    "{} rules; a table has at most {} (each rule must win a cell of its own)",
+                    self.rules.len(),
+                    MAX_RULES
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.rules.len());
         for (i, rule) in self.rules.iter().enumerate() {
             for (dim, range) in ["r", "f", "m"].into_iter().zip(rule.ranges()) {
                 let Some(range) = range else { continue };
@@ -446,8 +463,7 @@ impl SegmentTableBuilder {
                     ));
                 }
             }
-            let earlier = self.rules.iter().take(i).map(SegmentRule::name);
-            if rule.name == fallback || earlier.clone().any(|n| *n == rule.name) {
+            if rule.name == fallback || !seen.insert(&rule.name) {
                 return Err(Error::config(
                     format!("rules[{i}].name"),
                     format!("segment {} appears twice; names must be unique", rule.name),
@@ -459,8 +475,7 @@ impl SegmentTableBuilder {
             rules: self.rules,
             fallback,
         };
-        let wins = table.cell_counts();
-        if let Some(i) = wins.iter().take(table.rules.len()).position(|&n| n == 0) {
+        if let Err(i) = table.paint() {
             let name = table
                 .rules
                 .get(i)
@@ -720,14 +735,74 @@ impl SegmentTable {
 
     /// How many cells each segment wins, in [`segments`](Self::segments)
     /// order.
+    #[cfg(test)]
     fn cell_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.len()];
-        for cell in all_cells(self.bins) {
-            if let Some(c) = counts.get_mut(self.index_of(cell)) {
+        for &s in &self.lookup() {
+            if let Some(c) = counts.get_mut(usize::from(s)) {
                 *c += 1;
             }
         }
         counts
+    }
+
+    /// The segment index (in [`segments`](Self::segments) order) of every
+    /// cell, at `((r − 1)·bins + (f − 1))·bins + (m − 1)`; `Err(i)` if rule
+    /// `i` wins no cell (it is shadowed).
+    ///
+    /// Paints the rules in order, each taking the cells of its box that no
+    /// earlier rule took: one 128-bit mask of taken M scores per (R, F)
+    /// pair (bins <= 100), so the cost is the (R, F) area of the rules plus
+    /// one step per cell, not `rules × bins³`. Stops at the first shadowed
+    /// rule.
+    fn paint(&self) -> std::result::Result<Vec<u16>, usize> {
+        let b = usize::from(self.bins);
+        let fallback = u16::try_from(self.rules.len()).unwrap_or(u16::MAX);
+        let mut lut = vec![fallback; b * b * b];
+        let mut taken = vec![0_u128; b * b];
+        let span = |range: Option<ScoreRange>| {
+            let (lo, hi) = range.map_or((1, self.bins), |r| (r.min, r.max));
+            (usize::from(lo.max(1)), usize::from(hi.min(self.bins)))
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            let [r, f, m] = rule.ranges().map(span);
+            // Bits m.0 − 1 ..= m.1 − 1; at most 100 of 128.
+            let width = m.1.saturating_sub(m.0) + 1;
+            let mask = u128::MAX
+                .checked_shr(u32::try_from(128 - width.min(128)).unwrap_or(0))
+                .unwrap_or(0)
+                .checked_shl(u32::try_from(m.0.saturating_sub(1)).unwrap_or(0))
+                .unwrap_or(0);
+            let index = u16::try_from(i).unwrap_or(u16::MAX);
+            let mut won = false;
+            for rr in r.0..=r.1 {
+                for ff in f.0..=f.1 {
+                    let row = (rr - 1) * b + (ff - 1);
+                    let Some(t) = taken.get_mut(row) else {
+                        continue;
+                    };
+                    let mut new = mask & !*t;
+                    *t |= mask;
+                    won |= new != 0;
+                    while new != 0 {
+                        let mm = usize::try_from(new.trailing_zeros()).unwrap_or(0);
+                        new &= new - 1;
+                        if let Some(slot) = lut.get_mut(row * b + mm) {
+                            *slot = index;
+                        }
+                    }
+                }
+            }
+            if !won {
+                return Err(i);
+            }
+        }
+        Ok(lut)
+    }
+
+    /// [`paint`](Self::paint) of a built table, whose rules all win.
+    fn lookup(&self) -> Vec<u16> {
+        self.paint().unwrap_or_default()
     }
 
     /// Every cell with its segment, in (r, f, m) order: the whole table
@@ -743,12 +818,18 @@ impl SegmentTable {
     /// assert_eq!(champions, 8);
     /// ```
     pub fn cells(&self) -> impl Iterator<Item = (RfmScore, &Segment)> {
-        all_cells(self.bins).map(|cell| (cell, self.segment_at(self.index_of(cell))))
+        all_cells(self.bins)
+            .zip(self.lookup())
+            .map(|(cell, s)| (cell, self.segment_at(usize::from(s))))
     }
 
     /// The cells no rule takes, which go to the fallback.
     pub fn fallback_cells(&self) -> impl Iterator<Item = RfmScore> + '_ {
-        all_cells(self.bins).filter(|&cell| self.index_of(cell) == self.rules.len())
+        let fallback = self.rules.len();
+        all_cells(self.bins)
+            .zip(self.lookup())
+            .filter(move |&(_, s)| usize::from(s) == fallback)
+            .map(|(cell, _)| cell)
     }
 
     /// Assigns every scored customer a segment, in customer-id order.
@@ -807,14 +888,6 @@ impl SegmentTable {
             scores: scores.clone(),
             segment,
         })
-    }
-
-    /// The segment index (in [`segments`](Self::segments) order) of every
-    /// cell, at `((r − 1)·bins + (f − 1))·bins + (m − 1)`.
-    fn lookup(&self) -> Vec<u16> {
-        all_cells(self.bins)
-            .map(|cell| u16::try_from(self.index_of(cell)).unwrap_or(u16::MAX))
-            .collect()
     }
 }
 
@@ -929,13 +1002,27 @@ impl<'de> Deserialize<'de> for Segmentation {
 impl Segmentation {
     fn from_raw(raw: RawSegmentation) -> Result<Segmentation> {
         let table = raw.table;
+        let lut = table.lookup();
+        let bins = usize::from(table.bins);
         for (i, c) in raw.customers.iter().enumerate() {
-            let expected = table.assign(c.scored.score).map_err(|e| {
-                Error::config(
-                    format!("customers[{i}].score"),
-                    format!("customer {}: {e}", c.scored.customer),
-                )
-            })?;
+            let score = c.scored.score;
+            let [r, f, m] =
+                [score.r, score.f, score.m].map(|s| usize::from(s.get()).saturating_sub(1));
+            let expected = (score.r.get() <= table.bins
+                && score.f.get() <= table.bins
+                && score.m.get() <= table.bins)
+                .then(|| lut.get((r * bins + f) * bins + m))
+                .flatten()
+                .map(|&s| table.segment_at(usize::from(s)))
+                .ok_or_else(|| {
+                    Error::config(
+                        format!("customers[{i}].score"),
+                        format!(
+                            "customer {}: score {score} is out of range; this segment table takes scores 1..={}",
+                            c.scored.customer, table.bins
+                        ),
+                    )
+                })?;
             if *expected != c.segment {
                 return Err(Error::config(
                     format!("customers[{i}].segment"),
@@ -1319,6 +1406,32 @@ impl fmt::Display for DisplayReport<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Painting rules in order gives every cell the first rule that takes
+    /// it, as trying the rules cell by cell does (overlapping rules, a
+    /// rule taking any score, and edge ranges at 1 and `bins`).
+    #[test]
+    fn painting_agrees_with_first_match() {
+        let overlapping = SegmentTable::builder(7)
+            .rule(SegmentRule::new("a").unwrap().r(7..=7))
+            .rule(SegmentRule::new("b").unwrap().f(1..=3).m(5..=7))
+            .rule(SegmentRule::new("c").unwrap().r(1..=7).f(2..=6).m(1..=1))
+            .rule(SegmentRule::new("d").unwrap())
+            .fallback("z")
+            .build()
+            .unwrap();
+        for table in [
+            SegmentTable::standard(),
+            SegmentTable::compact(),
+            overlapping,
+        ] {
+            let lut = table.lookup();
+            assert_eq!(lut.len(), usize::from(table.bins).pow(3));
+            for (cell, s) in all_cells(table.bins).zip(lut) {
+                assert_eq!(usize::from(s), table.index_of(cell), "{cell}");
+            }
+        }
+    }
 
     fn cell(r: u8, f: u8, m: u8) -> RfmScore {
         RfmScore::new(

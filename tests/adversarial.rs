@@ -8,6 +8,7 @@ use ::serde::Serialize;
 use ::serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use rfmkit::Order;
 use rfmkit::audience::{Rule, StoredRule};
 use rfmkit::campaign::Campaign;
 use rfmkit::clv::{
@@ -15,11 +16,10 @@ use rfmkit::clv::{
     simulate,
 };
 use rfmkit::ltv::{KpiConfig, LtvReport};
-use rfmkit::rfm::{RfmModel, ScoringConfig, Scores};
+use rfmkit::rfm::{RfmModel, Scores, ScoringConfig};
 use rfmkit::segment::{SegmentTable, Segmentation};
 use rfmkit::sim::SimConfig;
 use rfmkit::summary::{Summaries, SummaryConfig};
-use rfmkit::Order;
 
 use crate::common::{buy, d, refund};
 
@@ -185,5 +185,73 @@ fn a_segment_rule_with_a_capital_r_is_an_error() {
     });
     let table = load::<SegmentTable>(&ok).unwrap();
     // 2 recency scores of 5, times 5 × 5 F and M cells: 50 cells.
-    assert_eq!(table.cells().filter(|(_, s)| s.as_str() == "recent").count(), 50);
+    assert_eq!(
+        table
+            .cells()
+            .filter(|(_, s)| s.as_str() == "recent")
+            .count(),
+        50
+    );
+}
+
+/// A 100-bin table of 20,000 one-cell rules: rule `k` takes the cell
+/// r = k / 10000 + 1, f = (k / 100) % 100 + 1, m = k % 100 + 1.
+fn big_table_json(extra: Option<Value>) -> String {
+    let mut rules: Vec<Value> = (0..20_000_u32)
+        .map(|k| {
+            let (r, f, m) = (k / 10_000 + 1, (k / 100) % 100 + 1, k % 100 + 1);
+            json!({"name": format!("s{k}"), "r": [r, r], "f": [f, f], "m": [m, m]})
+        })
+        .collect();
+    rules.extend(extra);
+    serde_json::to_string(&json!({"bins": 100, "rules": rules, "fallback": "other"})).unwrap()
+}
+
+/// Issue 17 point 6: a ~1 MB table loads with validation linear in its
+/// size. Checking shadowed rules cell by cell (10^6 cells × up to 20,000
+/// rules) or duplicate names pairwise (2·10^8 comparisons) would not
+/// finish in a test run.
+#[test]
+fn a_one_megabyte_segment_table_loads_and_validates() {
+    let text = big_table_json(None);
+    assert!(text.len() > 1_000_000, "{} bytes", text.len());
+    let table: SegmentTable = serde_json::from_str(&text).unwrap();
+    assert_eq!(table.len(), 20_001); // 20,000 rules + the fallback
+    let name = |r, f, m| {
+        table
+            .assign(crate::common::cell(r, f, m))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(name(1, 1, 1), "s0");
+    assert_eq!(name(2, 1, 1), "s10000"); // k = 10000
+    assert_eq!(name(2, 100, 100), "s19999");
+    assert_eq!(name(1, 3, 7), "s206"); // (3 − 1)·100 + (7 − 1)
+    assert_eq!(name(3, 1, 1), "other");
+    // 10^6 cells, 20,000 taken by rules.
+    assert_eq!(table.fallback_cells().count(), 1_000_000 - 20_000);
+
+    // The same table plus a rule for cell 2-100-100, already taken by s19999.
+    let shadowed = big_table_json(Some(
+        json!({"name": "late", "r": [2, 2], "f": [100, 100], "m": [100, 100]}),
+    ));
+    let err = serde_json::from_str::<SegmentTable>(&shadowed)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config rules[20000]: segment late is never assigned"),
+        "{err}"
+    );
+
+    // The same table plus a second rule named s5 (on a free cell).
+    let repeated = big_table_json(Some(
+        json!({"name": "s5", "r": [9, 9], "f": [9, 9], "m": [9, 9]}),
+    ));
+    let err = serde_json::from_str::<SegmentTable>(&repeated)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config rules[20000].name: segment s5 appears twice"),
+        "{err}"
+    );
 }

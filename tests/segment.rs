@@ -464,7 +464,10 @@ fn report_overflow_names_the_segment() {
     ];
     let s = Summaries::from_orders(&orders, d(1, 31)).unwrap();
     let scores = RfmModel::fit(&ScoringConfig::default(), &s).score_all(&s);
-    let table = SegmentTable::builder(5).fallback("everyone").build().unwrap();
+    let table = SegmentTable::builder(5)
+        .fallback("everyone")
+        .build()
+        .unwrap();
     let err = table.segment_all(&scores).unwrap().report().unwrap_err();
     assert_eq!(
         err,

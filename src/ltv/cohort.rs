@@ -15,8 +15,8 @@ use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
 
 use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio};
-use crate::money::total;
 use super::units::div_round;
+use crate::money::total;
 use crate::table::{self, Cells, Style};
 
 /// A calendar month, such as `2025-03`.

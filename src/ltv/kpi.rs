@@ -562,8 +562,7 @@ impl Acc {
             refunds,
             net_revenue,
             margin,
-            average_order_value: per(net, i128::from(orders))
-                .map(Money::new),
+            average_order_value: per(net, i128::from(orders)).map(Money::new),
             orders_per_customer: (self.customers > 0)
                 .then(|| self.orders as f64 / self.customers as f64),
             purchase_frequency_per_year: (self.exposure_days > 0).then(|| {
