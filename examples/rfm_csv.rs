@@ -19,7 +19,7 @@
 //! `cancelled`), `channel`, `store` and `cost`. Columns may come in any
 //! order and extra columns are ignored. Without a `status` column a negative
 //! amount is a return and any other a completed order; without `order_id`
-//! an order is named after its line (`line-7`). The full format is in
+//! an order is named after its line (`<line 7>`, a form real ids may not take). The full format is in
 //! `examples/common/mod.rs`.
 //!
 //! ```text
