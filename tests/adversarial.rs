@@ -8,7 +8,6 @@ use ::serde::Serialize;
 use ::serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use rfmkit::Order;
 use rfmkit::audience::{Rule, StoredRule};
 use rfmkit::campaign::Campaign;
 use rfmkit::clv::{
@@ -20,6 +19,7 @@ use rfmkit::rfm::{RfmModel, Scores, ScoringConfig};
 use rfmkit::segment::{SegmentTable, Segmentation};
 use rfmkit::sim::SimConfig;
 use rfmkit::summary::{Summaries, SummaryConfig};
+use rfmkit::{Money, Order};
 
 use crate::common::{buy, d, refund};
 
@@ -253,5 +253,212 @@ fn a_one_megabyte_segment_table_loads_and_validates() {
     assert!(
         err.starts_with("config rules[20000].name: segment s5 appears twice"),
         "{err}"
+    );
+}
+
+/// `doc` with `edit` applied does not load as a `T`; the message has every
+/// needle (the field path, the customer, the constraint).
+#[track_caller]
+fn tampered<T: DeserializeOwned + std::fmt::Debug>(
+    doc: &Value,
+    edit: impl FnOnce(&mut Value),
+    needles: &[&str],
+) {
+    let mut t = doc.clone();
+    edit(&mut t);
+    let err = load::<T>(&t).unwrap_err();
+    for n in needles {
+        assert!(err.contains(n), "{err:?} lacks {n:?}");
+    }
+}
+
+/// Issue 16: each tampered summaries document of the issue is an error
+/// naming the row's field and the customer. Rows: alice [0] (2 orders,
+/// revenue 7500), bob [1] (1 order 1200, 1 return -200), carol [2].
+#[test]
+fn tampered_summaries_name_the_field_and_customer() {
+    let doc = value(&summaries());
+    assert_eq!(doc["customers"][1]["customer"], json!("bob"));
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["purchase_dates"][1] = json!("2029-03-31"),
+        &[
+            "customers[0].purchase_dates",
+            "alice",
+            "after the as-of date",
+        ],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["purchase_dates"] = json!(["2025-03-20", "2025-01-05"]),
+        &["customers[0].purchase_dates", "alice", "ascending"],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["orders"] = json!(0),
+        &["customers[0].orders", "alice"],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["orders"] = json!(u64::MAX),
+        &["customers[0].orders", "alice", "at most 4294967295"],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][1]["returns"] = json!(u64::MAX),
+        &["customers[1].returns", "bob"],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["revenue"] = json!(i64::MIN),
+        &["customers[0].revenue", "alice", "negative"],
+    );
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][1]["refunds"] = json!(i64::MAX),
+        &["customers[1].refunds", "bob", "positive"],
+    );
+    // Refunds on alice, who returned nothing.
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][0]["refunds"] = json!(-5),
+        &["customers[0].refunds", "alice", "without a returned order"],
+    );
+    // A returns-only customer with revenue.
+    tampered::<Summaries>(
+        &doc,
+        |t| {
+            t["customers"][1]["orders"] = json!(0);
+            t["customers"][1]["purchase_dates"] = json!([]);
+            t["customers"][1]["first_order"] = Value::Null;
+        },
+        &["customers[1].revenue", "bob", "without a completed order"],
+    );
+    // A year past chrono's range is refused by the date parser itself.
+    tampered::<Summaries>(
+        &doc,
+        |t| t["customers"][2]["purchase_dates"][0] = json!("+262143-01-01"),
+        &["out of range"],
+    );
+}
+
+/// The earliest date chrono represents is a date an order may carry, so a
+/// purchase then loads (the crate could have produced it) and its recency
+/// is exact.
+#[test]
+fn the_earliest_representable_date_loads_with_an_exact_recency() {
+    let mut doc = value(&summaries());
+    doc["customers"][1]["purchase_dates"] = json!(["-262143-01-01"]);
+    doc["customers"][1]["first_order"] = Value::Null;
+    let s: Summaries = serde_json::from_value(doc).unwrap();
+    let bob = s.get("bob").unwrap();
+    // Days from -262143-01-01 to 2025-03-31 in the proleptic Gregorian
+    // calendar, by Hinnant's days-from-civil (146097 days per 400 years),
+    // worked out separately: 96,485,470.
+    let expected = 96_485_470;
+    assert_eq!(bob.recency_days(), Some(expected));
+    // Scoring and segmenting it works and puts bob lowest on recency.
+    let scores = RfmModel::fit(&ScoringConfig::default(), &s).score_all(&s);
+    assert_eq!(scores.get("bob").unwrap().score.r.get(), 1);
+}
+
+/// Issue 16: a score of 99 in a 5-bin document and a segment that is not
+/// the table's are errors naming the row and the customer.
+#[test]
+fn tampered_scores_and_segmentations_are_rejected() {
+    let doc = value(&scores());
+    tampered::<Scores>(
+        &doc,
+        |t| t["scored"][0]["score"]["m"] = json!(99),
+        &["scored[0].score.m", "alice", "above the 5 bins"],
+    );
+    let doc = value(&segmentation());
+    tampered::<Segmentation>(
+        &doc,
+        |t| t["customers"][2]["segment"] = json!("martians"),
+        &["customers[2].segment", "carol", "the table assigns"],
+    );
+    tampered::<Segmentation>(
+        &doc,
+        |t| t["customers"][2]["score"]["r"] = json!(99),
+        &["customers[2].score", "carol"],
+    );
+    // A table whose rule range leaves the bins.
+    tampered::<SegmentTable>(
+        &value(&SegmentTable::standard()),
+        |t| t["rules"][0]["r"] = json!([4, 6]),
+        &["rules[0].r", "leaves the scores 1..=5"],
+    );
+}
+
+/// Tampered CLV fits and campaigns: a fit claiming convergence with a
+/// large gradient, more groups than customers, negative parameters, a
+/// control share above 1 and an unknown format version.
+#[test]
+fn tampered_fits_and_campaigns_are_rejected() {
+    let bg = TransactionModel::from(BgNbd::new(0.25, 4.4, 0.8, 2.4).unwrap());
+    let sim = SimulationConfig::builder()
+        .customers(300)
+        .seed(7)
+        .build()
+        .unwrap();
+    let fit = BgNbd::fit(&simulate(&bg, &sim).unwrap()).unwrap();
+    let doc = value(&fit);
+    tampered::<rfmkit::clv::TransactionFit>(
+        &doc,
+        |t| {
+            t["diagnostics"]["converged"] = json!(true);
+            t["diagnostics"]["gradient_norm"] = json!(0.5);
+        },
+        &["diagnostics.converged", "0.5"],
+    );
+    tampered::<rfmkit::clv::TransactionFit>(
+        &doc,
+        |t| t["diagnostics"]["groups"] = json!(301),
+        &["diagnostics.groups", "301 distinct histories among 300"],
+    );
+    tampered::<rfmkit::clv::TransactionFit>(&doc, |t| t["model"]["alpha"] = json!(-1.0), &[]);
+    let campaign = Campaign::builder("spring", Rule::everyone())
+        .control(0.1)
+        .build()
+        .unwrap();
+    let doc = value(&campaign);
+    tampered::<Campaign>(&doc, |t| t["control"] = json!(1.5), &["control"]);
+    tampered::<Campaign>(
+        &doc,
+        |t| t["version"] = json!(2),
+        &["version 2 is not supported"],
+    );
+}
+
+/// Extreme amounts: the largest and smallest `i64` amounts print and parse
+/// back exactly at every scale, and a sum past `i64` is an error naming the
+/// customer.
+#[test]
+fn extreme_amounts() {
+    for x in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX] {
+        for scale in [0, 2, 3, 18] {
+            let text = Money::new(x).display_decimal(scale).to_string();
+            assert_eq!(
+                Money::parse_decimal(&text, scale),
+                Ok(Money::new(x)),
+                "{text}"
+            );
+        }
+    }
+    // i64::MIN at scale 2 is -92233720368547758.08.
+    assert_eq!(
+        Money::new(i64::MIN).display_decimal(2).to_string(),
+        "-92233720368547758.08"
+    );
+    let orders = [
+        buy("1", "zed", d(1, 1), i64::MAX),
+        buy("2", "zed", d(1, 2), 1),
+    ];
+    assert_eq!(
+        Summaries::from_orders(&orders, d(1, 31)).unwrap_err(),
+        rfmkit::Error::Overflow {
+            customer: "zed".into()
+        }
     );
 }
