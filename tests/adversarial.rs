@@ -462,3 +462,72 @@ fn extreme_amounts() {
         }
     );
 }
+
+#[path = "../fuzz/checks.rs"]
+mod fuzz_checks;
+
+/// `seed` and its mutations: every truncation at a stride, and bytes
+/// replaced by JSON-significant ones.
+fn mutations(seed: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![seed.to_vec()];
+    for i in (0..seed.len()).step_by(3) {
+        out.push(seed[..i].to_vec());
+        for b in [b'0', b'9', b'-', b'"', b'}', b']', b'e', b' '] {
+            let mut m = seed.to_vec();
+            m[i] = b;
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Issue 16 item 3: the fuzz targets' checks (never panic; whatever loads
+/// prints, saves and loads back) over a fixed corpus of mutated documents,
+/// so every CI run exercises them even without a nightly toolchain.
+#[test]
+fn fuzz_checks_hold_on_a_mutated_corpus() {
+    let schema = rfmkit::audience::Schema::default();
+    let queries = [
+        r#"segment in (champions, loyal) and monetary >= 1000.00"#,
+        r#"attr."and" = 1 or not (attr."" in ()) and birthday within 7d"#,
+        r#"last_order between -90d and 2025-12-31 and tags contains vip"#,
+    ];
+    let mut rules = 0;
+    for q in queries {
+        let rule = Rule::parse(q, &schema).unwrap();
+        for m in mutations(q.as_bytes()) {
+            fuzz_checks::query_text(&m);
+        }
+        let json = serde_json::to_vec(&StoredRule::new(rule)).unwrap();
+        for m in mutations(&json) {
+            fuzz_checks::rule_json(&m);
+            rules += usize::from(serde_json::from_slice::<StoredRule>(&m).is_ok());
+        }
+    }
+    // At least the three unmutated documents load.
+    assert!(rules >= 3, "{rules}");
+
+    let bg = TransactionModel::from(BgNbd::new(0.25, 4.4, 0.8, 2.4).unwrap());
+    let sim = SimulationConfig::builder()
+        .customers(300)
+        .seed(7)
+        .build()
+        .unwrap();
+    let fit = BgNbd::fit(&simulate(&bg, &sim).unwrap()).unwrap();
+    let seeds: [(u8, Vec<u8>); 3] = [
+        (0, serde_json::to_vec(&model()).unwrap()),
+        (1, serde_json::to_vec(&SegmentTable::compact()).unwrap()),
+        (2, serde_json::to_vec(&fit).unwrap()),
+    ];
+    // The unmutated seeds load (so the checks run on real values too).
+    assert!(serde_json::from_slice::<RfmModel>(&seeds[0].1).is_ok());
+    assert!(serde_json::from_slice::<SegmentTable>(&seeds[1].1).is_ok());
+    assert!(serde_json::from_slice::<rfmkit::clv::TransactionFit>(&seeds[2].1).is_ok());
+    for (which, seed) in seeds {
+        for m in mutations(&seed) {
+            let mut data = vec![which];
+            data.extend_from_slice(&m);
+            fuzz_checks::model_json(&data);
+        }
+    }
+}
