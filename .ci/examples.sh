@@ -79,6 +79,8 @@ if [[ -f examples/rfm_csv.rs ]]; then
         overflow_amount:5 \
         short_row:5 \
         after_as_of:8 \
+        reserved_id:3 \
+        'overflow_total:revenue overflows i64' \
         'missing_column:missing column "amount"'; do
         fixture="${case%%:*}"
         expect="${case#*:}"
@@ -97,6 +99,18 @@ if [[ -f examples/rfm_csv.rs ]]; then
             fail "$check" "exit code $rc" "stderr: $(cat "$work/err")"
         fi
     done
+
+    # Rows without an order id get "<line N>", which no real id can equal:
+    # real ids "line-2" and "line-3" next to id-less rows on lines 3 and 5
+    # are no duplicates. C01 has 2 orders (10.00 + 1.00 = 11.00).
+    check="rfm_csv missing_ids.csv: invented ids never collide with real ones"
+    run "$rfm" --input "$data/missing_ids.csv" --as-of "$as_of"
+    if [[ $rc -eq 0 ]] && grep -q '^C01,[0-9]*,2,11.00,' "$work/out" \
+        && [[ "$(grep -c '^C0' "$work/out")" == 3 ]]; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "stdout: $(cat "$work/out")" "stderr: $(cat "$work/err")"
+    fi
 
     check="rfm_csv empty.csv (header only) prints exactly the header"
     run "$rfm" --input "$data/empty.csv" --as-of "$as_of"

@@ -344,7 +344,7 @@ fn pipeline(
     let audience = profiles.compile(&rule)?.tally().selected;
     lap(4);
     let counts = segmentation
-        .report()
+        .report()?
         .rows()
         .iter()
         .map(|r| (r.segment.to_string(), r.customers))

@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Money is in cents: print it with 2 decimals.
     println!("{}\n", model.display_table(2));
-    println!("{}\n", segments.report().display_table(2));
+    println!("{}\n", segments.report()?.display_table(2));
 
     if let Some(example) = segments.iter().find(|c| c.segment.as_str() == "at_risk") {
         println!(

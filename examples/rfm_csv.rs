@@ -19,7 +19,7 @@
 //! `cancelled`), `channel`, `store` and `cost`. Columns may come in any
 //! order and extra columns are ignored. Without a `status` column a negative
 //! amount is a return and any other a completed order; without `order_id`
-//! an order is named after its line (`line-7`). The full format is in
+//! an order is named after its line (`<line 7>`, a form real ids may not take). The full format is in
 //! `examples/common/mod.rs`.
 //!
 //! ```text
@@ -297,8 +297,11 @@ fn run(options: &Options) -> Result<(), Failure> {
             .map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
         Failure::Run(format!("cannot write {target}: {err}"))
     };
-    // The output file is created only once the pipeline has succeeded, so a
-    // failed run leaves no truncated file behind.
+    // The report (whose totals are checked) is made first and the output
+    // file is created only once the pipeline has succeeded, so a failed run
+    // leaves no truncated file behind.
+    let mut report = report(options, &model, &segmentation)
+        .map_err(|err| Failure::Run(format!("{}: {err}", options.input.display())))?;
     let sink: Box<dyn Write> = match &options.output {
         Some(out) => Box::new(File::create(out).map_err(|e| output_error(&e))?),
         None => Box::new(io::stdout().lock()),
@@ -330,7 +333,6 @@ fn run(options: &Options) -> Result<(), Failure> {
     let written = selection
         .as_ref()
         .map_or(segmentation.len(), |s| s.audience.len());
-    let mut report = report(options, &model, &segmentation);
     if let Some(selection) = &selection {
         report.push_str(&selection.summary(segmentation.len()));
     }
@@ -439,13 +441,17 @@ fn score(
 }
 
 /// The model's cuts and the per-segment report, for humans.
-fn report(options: &Options, model: &RfmModel, segmentation: &Segmentation) -> String {
-    format!(
+fn report(
+    options: &Options,
+    model: &RfmModel,
+    segmentation: &Segmentation,
+) -> Result<String, rfmkit::Error> {
+    Ok(format!(
         "{}\n\nsegments ({} table):\n{}",
         model.display_table(options.scale),
         options.segments_name,
-        segmentation.report().display_table(options.scale)
-    )
+        segmentation.report()?.display_table(options.scale)
+    ))
 }
 
 fn main() -> ExitCode {

@@ -705,6 +705,7 @@ impl CampaignBuilder {
 /// `control`, `over_limit` and `suppressed` are disjoint and together are
 /// the customers the rule matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CampaignRun {
     /// The campaign key.

@@ -41,6 +41,7 @@ pub struct Birthday {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBirthday {
     month: u8,
     day: u8,
@@ -208,7 +209,7 @@ pub struct Customer {
 /// The JSON form of a [`Customer`] (the field layout before records were
 /// packed, kept so that the wire format does not change).
 #[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct WireCustomer {
     id: CustomerId,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -178,6 +178,20 @@ pub enum Error {
         customer: CustomerId,
     },
 
+    /// The revenue of one segment of a
+    /// [`SegmentReport`](crate::segment::SegmentReport) leaves the range of
+    /// `i64` minor units.
+    ///
+    /// A sum beyond 92 quadrillion minor units nearly always means corrupted
+    /// monetary values: check the customers of that segment.
+    #[error(
+        "segment {segment}: revenue overflows i64 minor units; check the monetary values of its customers"
+    )]
+    SegmentOverflow {
+        /// The segment whose revenue overflowed.
+        segment: String,
+    },
+
     /// Two collections that must share an as-of date do not.
     ///
     /// Summaries merge only when both were built as of the same date. Fix:
@@ -449,13 +463,16 @@ pub enum Location {
     Field(String),
     /// A position in an audience query.
     Query(QueryPosition),
+    /// A segment, by name.
+    Segment(String),
 }
 
 impl Error {
     /// The location the error names, if it names one.
     ///
     /// Order errors give [`Location::Order`], customer errors
-    /// [`Location::Customer`], configuration errors [`Location::Field`] and
+    /// [`Location::Customer`], configuration errors [`Location::Field`],
+    /// segment totals [`Location::Segment`] and
     /// audience query errors [`Location::Query`] (when the rule came from
     /// query text); BTYD input and numerical errors give
     /// [`Location::Customer`] when they name one; errors about a value, a
@@ -492,6 +509,7 @@ impl Error {
             | Error::Overflow { customer }
             | Error::NoPurchase { customer } => Some(Location::Customer(customer.clone())),
             Error::InvalidConfig { field, .. } => Some(Location::Field(field.clone())),
+            Error::SegmentOverflow { segment } => Some(Location::Segment(segment.clone())),
             Error::QueryParse { position, .. } => Some(Location::Query(*position)),
             Error::UnknownField { position, .. }
             | Error::UnknownSegment { position, .. }

@@ -49,7 +49,7 @@
 //! let bob = segments.get("bob").ok_or("bob missing")?;
 //! assert_eq!((bob.scored.score.to_string().as_str(), bob.segment.as_str()), ("2-2-2", "dormant"));
 //! println!("{}", model.display_table(2)); // the cuts the model uses
-//! println!("{}", segments.report().display_table(2)); // customers and revenue per segment
+//! println!("{}", segments.report()?.display_table(2)); // customers and revenue per segment
 //!
 //! // segments -> a campaign audience, from a query a marketer can type
 //! let profiles = Profiles::builder(&segments, &summaries).build()?;
@@ -115,6 +115,29 @@
 //! ([`order::shop_date`] converts a UTC timestamp); recency is
 //! `as_of − last order date` in days. Amounts are [`Money`]: `i64` minor
 //! units, summed with overflow checks; the crate does not track currencies.
+//!
+//! # Stored JSON
+//!
+//! Every type with `Deserialize` is a trust boundary: a document read back
+//! from a database or a file may have been edited by hand, by another
+//! service or by an attacker. Loading therefore
+//!
+//! - goes through the type's checked constructor, so an invalid value is an
+//!   [`Error`] naming the field (a path such as `customers[3].orders`) and
+//!   the customer, never a silently wrong result (each type's docs list its
+//!   invariants);
+//! - rejects keys the type does not know (`unknown field "R", expected one
+//!   of "name", "r", ...`), so a typo is an error rather than a default.
+//!
+//! **Adding fields later.** A field added in a later rfmkit release is
+//! optional on load (`#[serde(default)]`, with the value that means "as
+//! before"), so documents written by older releases keep loading; documents
+//! written by a newer release that carry a field this release does not know
+//! are rejected, by name, rather than half-read. A change that is not
+//! additive bumps the format version of the types that carry one
+//! ([`audience::StoredRule::VERSION`], also used by
+//! [`campaign::Campaign`]); a reader refuses a version it does not know
+//! with [`Error::UnsupportedVersion`].
 //!
 //! # Crate features
 //!

@@ -343,6 +343,19 @@ impl fmt::Display for DisplayDecimal {
     }
 }
 
+/// An exact sum as [`Money`], or [`Error::OutOfRange`] naming it (`what`)
+/// if it leaves `i64` minor units: the one check every report total goes
+/// through, so no total saturates silently.
+pub(crate) fn total(sum: i128, what: &'static str) -> Result<Money> {
+    i64::try_from(sum)
+        .map(Money::new)
+        .map_err(|_| Error::OutOfRange {
+            what,
+            value: sum.to_string(),
+            expected: "a total within i64 minor units (about ±9.2e18)".to_owned(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

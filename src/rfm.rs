@@ -192,6 +192,7 @@ impl fmt::Display for Score {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RfmScore {
     /// Recency score.
     pub r: Score,
@@ -266,6 +267,7 @@ pub struct Thresholds {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawThresholds {
     recency_days: Vec<u32>,
     frequency: Vec<u64>,
@@ -471,7 +473,7 @@ impl ScoringConfig {
 /// assert_eq!(err.to_string(), "config bins: is 1; use 2..=100 bins");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", default)]
+#[serde(rename_all = "snake_case", default, deny_unknown_fields)]
 #[must_use]
 pub struct ScoringConfigBuilder {
     bins: u8,
@@ -630,6 +632,7 @@ impl fmt::Display for Dimension {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Cut {
     /// The score this cut opens, `2..=bins`.
@@ -690,7 +693,7 @@ pub struct RfmModel {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawModel {
     config: ScoringConfig,
     as_of: NaiveDate,
@@ -1364,6 +1367,7 @@ impl fmt::Display for RfmModel {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ScoredCustomer {
     /// The customer.

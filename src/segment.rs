@@ -51,7 +51,6 @@
 //! with the fewest orders (usually one): see the
 //! [tie rules](crate::rfm#heavy-ties).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 
@@ -218,6 +217,11 @@ impl fmt::Display for ScoreRange {
     }
 }
 
+/// The most rules a [`SegmentTable`] takes: 65,534 (segment indices are
+/// stored in 16 bits, the fallback's included). A table needs far fewer:
+/// every rule must win a cell, and 5 bins have 125 cells.
+pub const MAX_RULES: usize = 65_534;
+
 /// One rule of a [`SegmentTable`]: a segment name and the R, F, M score
 /// ranges it takes (a range left out takes any score).
 ///
@@ -232,7 +236,7 @@ impl fmt::Display for ScoreRange {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct SegmentRule {
     name: Segment,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -369,7 +373,7 @@ pub struct SegmentTable {
 ///
 /// A fallback is mandatory: [`build`](Self::build) fails without one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[must_use]
 pub struct SegmentTableBuilder {
     bins: u8,
@@ -403,6 +407,7 @@ impl SegmentTableBuilder {
     ///   outside `1..=bins`;
     /// - `rules[i].name` if a name repeats an earlier rule's or the
     ///   fallback's;
+    /// - `rules` if there are more than [`MAX_RULES`] rules;
     /// - `rules[i]` if the rule is shadowed: every cell it takes is taken by
     ///   an earlier rule, so it could never be assigned.
     pub fn build(self) -> Result<SegmentTable> {
@@ -425,6 +430,17 @@ impl SegmentTableBuilder {
                 format!("name {fallback_name:?} is not a snake_case identifier such as \"other\""),
             )
         })?;
+        if self.rules.len() > MAX_RULES {
+            return Err(Error::config(
+                "rules",
+                format!(
+                    "{} rules; a table has at most {} (each rule must win a cell of its own)",
+                    self.rules.len(),
+                    MAX_RULES
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.rules.len());
         for (i, rule) in self.rules.iter().enumerate() {
             for (dim, range) in ["r", "f", "m"].into_iter().zip(rule.ranges()) {
                 let Some(range) = range else { continue };
@@ -447,8 +463,7 @@ impl SegmentTableBuilder {
                     ));
                 }
             }
-            let earlier = self.rules.iter().take(i).map(SegmentRule::name);
-            if rule.name == fallback || earlier.clone().any(|n| *n == rule.name) {
+            if rule.name == fallback || !seen.insert(&rule.name) {
                 return Err(Error::config(
                     format!("rules[{i}].name"),
                     format!("segment {} appears twice; names must be unique", rule.name),
@@ -460,8 +475,7 @@ impl SegmentTableBuilder {
             rules: self.rules,
             fallback,
         };
-        let wins = table.cell_counts();
-        if let Some(i) = wins.iter().take(table.rules.len()).position(|&n| n == 0) {
+        if let Err(i) = table.paint() {
             let name = table
                 .rules
                 .get(i)
@@ -721,14 +735,74 @@ impl SegmentTable {
 
     /// How many cells each segment wins, in [`segments`](Self::segments)
     /// order.
+    #[cfg(test)]
     fn cell_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.len()];
-        for cell in all_cells(self.bins) {
-            if let Some(c) = counts.get_mut(self.index_of(cell)) {
+        for &s in &self.lookup() {
+            if let Some(c) = counts.get_mut(usize::from(s)) {
                 *c += 1;
             }
         }
         counts
+    }
+
+    /// The segment index (in [`segments`](Self::segments) order) of every
+    /// cell, at `((r − 1)·bins + (f − 1))·bins + (m − 1)`; `Err(i)` if rule
+    /// `i` wins no cell (it is shadowed).
+    ///
+    /// Paints the rules in order, each taking the cells of its box that no
+    /// earlier rule took: one 128-bit mask of taken M scores per (R, F)
+    /// pair (bins <= 100), so the cost is the (R, F) area of the rules plus
+    /// one step per cell, not `rules × bins³`. Stops at the first shadowed
+    /// rule.
+    fn paint(&self) -> std::result::Result<Vec<u16>, usize> {
+        let b = usize::from(self.bins);
+        let fallback = u16::try_from(self.rules.len()).unwrap_or(u16::MAX);
+        let mut lut = vec![fallback; b * b * b];
+        let mut taken = vec![0_u128; b * b];
+        let span = |range: Option<ScoreRange>| {
+            let (lo, hi) = range.map_or((1, self.bins), |r| (r.min, r.max));
+            (usize::from(lo.max(1)), usize::from(hi.min(self.bins)))
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            let [r, f, m] = rule.ranges().map(span);
+            // Bits m.0 − 1 ..= m.1 − 1; at most 100 of 128.
+            let width = m.1.saturating_sub(m.0) + 1;
+            let mask = u128::MAX
+                .checked_shr(u32::try_from(128 - width.min(128)).unwrap_or(0))
+                .unwrap_or(0)
+                .checked_shl(u32::try_from(m.0.saturating_sub(1)).unwrap_or(0))
+                .unwrap_or(0);
+            let index = u16::try_from(i).unwrap_or(u16::MAX);
+            let mut won = false;
+            for rr in r.0..=r.1 {
+                for ff in f.0..=f.1 {
+                    let row = (rr - 1) * b + (ff - 1);
+                    let Some(t) = taken.get_mut(row) else {
+                        continue;
+                    };
+                    let mut new = mask & !*t;
+                    *t |= mask;
+                    won |= new != 0;
+                    while new != 0 {
+                        let mm = usize::try_from(new.trailing_zeros()).unwrap_or(0);
+                        new &= new - 1;
+                        if let Some(slot) = lut.get_mut(row * b + mm) {
+                            *slot = index;
+                        }
+                    }
+                }
+            }
+            if !won {
+                return Err(i);
+            }
+        }
+        Ok(lut)
+    }
+
+    /// [`paint`](Self::paint) of a built table, whose rules all win.
+    fn lookup(&self) -> Vec<u16> {
+        self.paint().unwrap_or_default()
     }
 
     /// Every cell with its segment, in (r, f, m) order: the whole table
@@ -744,12 +818,18 @@ impl SegmentTable {
     /// assert_eq!(champions, 8);
     /// ```
     pub fn cells(&self) -> impl Iterator<Item = (RfmScore, &Segment)> {
-        all_cells(self.bins).map(|cell| (cell, self.segment_at(self.index_of(cell))))
+        all_cells(self.bins)
+            .zip(self.lookup())
+            .map(|(cell, s)| (cell, self.segment_at(usize::from(s))))
     }
 
     /// The cells no rule takes, which go to the fallback.
     pub fn fallback_cells(&self) -> impl Iterator<Item = RfmScore> + '_ {
-        all_cells(self.bins).filter(|&cell| self.index_of(cell) == self.rules.len())
+        let fallback = self.rules.len();
+        all_cells(self.bins)
+            .zip(self.lookup())
+            .filter(move |&(_, s)| usize::from(s) == fallback)
+            .map(|(cell, _)| cell)
     }
 
     /// Assigns every scored customer a segment, in customer-id order.
@@ -809,14 +889,6 @@ impl SegmentTable {
             segment,
         })
     }
-
-    /// The segment index (in [`segments`](Self::segments) order) of every
-    /// cell, at `((r − 1)·bins + (f − 1))·bins + (m − 1)`.
-    fn lookup(&self) -> Vec<u16> {
-        all_cells(self.bins)
-            .map(|cell| u16::try_from(self.index_of(cell)).unwrap_or(u16::MAX))
-            .collect()
-    }
 }
 
 impl fmt::Display for SegmentTable {
@@ -831,6 +903,7 @@ impl fmt::Display for SegmentTable {
 
 /// A scored customer and their segment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SegmentedCustomer {
     /// The customer's R, F, M values and scores.
@@ -929,13 +1002,27 @@ impl<'de> Deserialize<'de> for Segmentation {
 impl Segmentation {
     fn from_raw(raw: RawSegmentation) -> Result<Segmentation> {
         let table = raw.table;
+        let lut = table.lookup();
+        let bins = usize::from(table.bins);
         for (i, c) in raw.customers.iter().enumerate() {
-            let expected = table.assign(c.scored.score).map_err(|e| {
-                Error::config(
-                    format!("customers[{i}].score"),
-                    format!("customer {}: {e}", c.scored.customer),
-                )
-            })?;
+            let score = c.scored.score;
+            let [r, f, m] =
+                [score.r, score.f, score.m].map(|s| usize::from(s.get()).saturating_sub(1));
+            let expected = (score.r.get() <= table.bins
+                && score.f.get() <= table.bins
+                && score.m.get() <= table.bins)
+                .then(|| lut.get((r * bins + f) * bins + m))
+                .flatten()
+                .map(|&s| table.segment_at(usize::from(s)))
+                .ok_or_else(|| {
+                    Error::config(
+                        format!("customers[{i}].score"),
+                        format!(
+                            "customer {}: score {score} is out of range; this segment table takes scores 1..={}",
+                            c.scored.customer, table.bins
+                        ),
+                    )
+                })?;
             if *expected != c.segment {
                 return Err(Error::config(
                     format!("customers[{i}].segment"),
@@ -1044,8 +1131,12 @@ impl Segmentation {
     }
 
     /// The per-segment report.
-    #[must_use]
-    pub fn report(&self) -> SegmentReport {
+    ///
+    /// # Errors
+    ///
+    /// As [`SegmentReport::new`]: [`Error::SegmentOverflow`] or
+    /// [`Error::OutOfRange`] if a revenue sum leaves `i64` minor units.
+    pub fn report(&self) -> Result<SegmentReport> {
         SegmentReport::new(self)
     }
 }
@@ -1084,6 +1175,7 @@ impl<'a> IntoIterator for &'a Segmentation {
 
 /// One row of a [`SegmentReport`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SegmentRow {
     /// The segment.
@@ -1130,7 +1222,7 @@ pub struct SegmentRow {
 /// ];
 /// let summaries = Summaries::from_orders(&orders, d(3, 31)?)?;
 /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
-/// let report = SegmentTable::standard().segment_all(&scores)?.report();
+/// let report = SegmentTable::standard().segment_all(&scores)?.report()?;
 /// let row = report.rows().iter().find(|r| r.segment.as_str() == "cant_lose_them").ok_or("no row")?;
 /// assert_eq!((row.customers, row.revenue), (1, Money::new(7500)));
 /// assert_eq!(row.revenue_share, Some(7500.0 / 9600.0));
@@ -1139,7 +1231,7 @@ pub struct SegmentRow {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct SegmentReport {
     customers: usize,
     revenue: Money,
@@ -1157,39 +1249,43 @@ struct RowAcc {
 impl SegmentReport {
     /// The report of a segmentation.
     ///
-    /// Revenue sums are exact (accumulated in 128 bits) and saturate at the
-    /// `Money` range, which needs over 92 quadrillion minor units.
-    #[must_use]
-    pub fn new(segmentation: &Segmentation) -> SegmentReport {
+    /// Revenue sums are exact (accumulated in 128 bits) and checked: a
+    /// segment's revenue, or the revenue of all segments, must fit in
+    /// `i64` minor units (over 92 quadrillion).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::SegmentOverflow`] naming the first segment (in table
+    ///   order) whose revenue leaves `i64` minor units;
+    /// - [`Error::OutOfRange`] (what `total revenue`) if every segment's
+    ///   revenue fits but their sum does not.
+    pub fn new(segmentation: &Segmentation) -> Result<SegmentReport> {
         let table = &segmentation.table;
-        let mut by_name: BTreeMap<&Segment, usize> = BTreeMap::new();
-        for (i, s) in table.segments().enumerate() {
-            by_name.insert(s, i);
-        }
         let mut accs: Vec<RowAcc> = table.segments().map(|_| RowAcc::default()).collect();
         let (mut total_customers, mut total_revenue) = (0_usize, 0_i128);
-        for c in segmentation {
-            let Some(acc) = by_name.get(&c.segment).and_then(|&i| accs.get_mut(i)) else {
+        for (k, &s) in segmentation.segment.iter().enumerate() {
+            let (Some(acc), Some(c)) = (accs.get_mut(usize::from(s)), segmentation.scores.row(k))
+            else {
                 continue;
             };
             acc.customers += 1;
-            acc.revenue += i128::from(c.scored.monetary.minor_units());
-            acc.recency += i128::from(c.scored.recency_days);
-            acc.frequency += u128::from(c.scored.frequency);
+            acc.revenue += i128::from(c.monetary.minor_units());
+            acc.recency += i128::from(c.recency_days);
+            acc.frequency += u128::from(c.frequency);
             total_customers += 1;
-            total_revenue += i128::from(c.scored.monetary.minor_units());
+            total_revenue += i128::from(c.monetary.minor_units());
         }
-        let money = |v: i128| {
-            Money::new(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
-        };
         #[allow(clippy::cast_precision_loss)]
         let rows = table
             .segments()
             .zip(accs)
             .map(|(segment, acc)| {
+                let revenue = i64::try_from(acc.revenue).map_err(|_| Error::SegmentOverflow {
+                    segment: segment.to_string(),
+                })?;
                 let n = acc.customers as f64;
                 let mean = |sum: f64| (acc.customers > 0).then(|| sum / n);
-                SegmentRow {
+                Ok(SegmentRow {
                     segment: segment.clone(),
                     customers: acc.customers,
                     customer_share: if total_customers == 0 {
@@ -1197,20 +1293,20 @@ impl SegmentReport {
                     } else {
                         n / total_customers as f64
                     },
-                    revenue: money(acc.revenue),
+                    revenue: Money::new(revenue),
                     revenue_share: (total_revenue > 0)
                         .then(|| acc.revenue as f64 / total_revenue as f64),
                     mean_recency_days: mean(acc.recency as f64),
                     mean_frequency: mean(acc.frequency as f64),
                     mean_monetary: mean(acc.revenue as f64),
-                }
+                })
             })
-            .collect();
-        SegmentReport {
+            .collect::<Result<Vec<SegmentRow>>>()?;
+        Ok(SegmentReport {
             customers: total_customers,
-            revenue: money(total_revenue),
+            revenue: crate::money::total(total_revenue, "total revenue")?,
             rows,
-        }
+        })
     }
 
     /// The rows, in table order.
@@ -1310,6 +1406,32 @@ impl fmt::Display for DisplayReport<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Painting rules in order gives every cell the first rule that takes
+    /// it, as trying the rules cell by cell does (overlapping rules, a
+    /// rule taking any score, and edge ranges at 1 and `bins`).
+    #[test]
+    fn painting_agrees_with_first_match() {
+        let overlapping = SegmentTable::builder(7)
+            .rule(SegmentRule::new("a").unwrap().r(7..=7))
+            .rule(SegmentRule::new("b").unwrap().f(1..=3).m(5..=7))
+            .rule(SegmentRule::new("c").unwrap().r(1..=7).f(2..=6).m(1..=1))
+            .rule(SegmentRule::new("d").unwrap())
+            .fallback("z")
+            .build()
+            .unwrap();
+        for table in [
+            SegmentTable::standard(),
+            SegmentTable::compact(),
+            overlapping,
+        ] {
+            let lut = table.lookup();
+            assert_eq!(lut.len(), usize::from(table.bins).pow(3));
+            for (cell, s) in all_cells(table.bins).zip(lut) {
+                assert_eq!(usize::from(s), table.index_of(cell), "{cell}");
+            }
+        }
+    }
 
     fn cell(r: u8, f: u8, m: u8) -> RfmScore {
         RfmScore::new(

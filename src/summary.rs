@@ -267,7 +267,7 @@ impl Summarized {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FirstOrder {
     /// The order's date.
@@ -325,7 +325,7 @@ impl FirstOrder {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct CustomerSummary {
     customer: CustomerId,
     as_of: NaiveDate,
@@ -556,8 +556,17 @@ impl CustomerSummary {
 ///
 /// Serialized as `{"as_of": …, "customers": [CustomerSummary, …]}` (plus
 /// `"id_order": "numeric"` for numeric id order); deserializing checks
-/// every invariant the crate keeps (sorted unique ids, purchase dates sorted,
-/// distinct and not after the as-of date, counts and signs consistent).
+/// every invariant the crate keeps, naming the row (`customers[i].field`)
+/// and the customer when one breaks:
+///
+/// - ids sorted (in the `id_order`) and unique; every row as of `as_of`;
+/// - purchase dates ascending, distinct and not after `as_of` (any date
+///   chrono represents is allowed before it, as orders may carry one);
+/// - `orders >= purchase days`, `orders == 0` exactly when there are no
+///   purchase dates, and at least one order or return; `orders` and
+///   `returns` at most `u32::MAX`;
+/// - `revenue >= 0`, and 0 without orders; `refunds <= 0`, and 0 without
+///   returns; the first order, if given, on the first purchase date.
 ///
 /// # Example
 ///
@@ -904,6 +913,29 @@ fn check_row(i: usize, as_of: NaiveDate, row: &CustomerSummary) -> Result<()> {
             "a summary needs a completed order or a return".into(),
         );
     }
+    for (field, count) in [("orders", row.orders), ("returns", row.returns)] {
+        if u32::try_from(count).is_err() {
+            return bad(
+                field,
+                format!(
+                    "{count} is more than a summary counts (at most {})",
+                    u32::MAX
+                ),
+            );
+        }
+    }
+    if row.orders == 0 && row.revenue != Money::ZERO {
+        return bad(
+            "revenue",
+            format!("{} without a completed order; it must be 0", row.revenue),
+        );
+    }
+    if row.returns == 0 && row.refunds != Money::ZERO {
+        return bad(
+            "refunds",
+            format!("{} without a returned order; it must be 0", row.refunds),
+        );
+    }
     if row.revenue.is_negative() {
         return bad(
             "revenue",
@@ -1012,8 +1044,8 @@ impl Summaries {
     ///
     /// [`Error::AsOfMismatch`] for a row of another date;
     /// [`Error::InvalidConfig`] naming the row (`customers[i].field`) and
-    /// the customer for any other broken invariant; [`Error::Overflow`] if a
-    /// count exceeds `u32::MAX`.
+    /// the customer for any other broken invariant (see [`Summaries`]),
+    /// a count above `u32::MAX` included.
     ///
     /// # Example
     ///

@@ -182,7 +182,7 @@
 //! assert_eq!(names, ["best", "one_timer", "slipping"]);
 //!
 //! // Customers, revenue and mean R/F/M per segment, as a table or as JSON.
-//! println!("{}", segments.report().display_table(2));
+//! println!("{}", segments.report()?.display_table(2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

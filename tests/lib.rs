@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod adversarial;
 mod audience;
 mod clv;
 mod common;

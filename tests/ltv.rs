@@ -1293,3 +1293,37 @@ proptest! {
         prop_assert_eq!(&round_trip(&config), &config);
     }
 }
+
+/// Issue 17 point 7: bob has only a return (-300, his purchase predates the
+/// data). He stays out of customers, refunds and LTV but his refund is
+/// reported in `returns_only_refunds` and in the printed table.
+#[test]
+fn refunds_of_returns_only_customers_are_reported() {
+    let orders = [
+        buy("1", "alice", d(1, 5), 1000),
+        refund("2", "bob", d(1, 6), -300),
+        refund("3", "carol", d(1, 7), -50),
+    ];
+    let kpis = Kpis::from_summaries(
+        &Summaries::from_orders(&orders, d(1, 31)).unwrap(),
+        &KpiConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(kpis.customers, 1);
+    assert_eq!(kpis.returns_only_customers, 2);
+    assert_eq!(kpis.returns_only_refunds, Money::new(-350)); // -300 - 50
+    assert_eq!(kpis.refunds, Money::ZERO);
+    assert_eq!(kpis.net_revenue, Money::new(1000));
+    assert_eq!(kpis.ltv, Some(Money::new(1000)));
+    let text = kpis.display_table(2).to_string();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("returns-only customers"))
+        .unwrap();
+    assert!(line.ends_with(" 2 (refunds -3.50)"), "{text}");
+    // JSON written before the field existed loads with 0.
+    let mut doc = serde_json::to_value(&kpis).unwrap();
+    doc.as_object_mut().unwrap().remove("returns_only_refunds");
+    let old: Kpis = serde_json::from_value(doc).unwrap();
+    assert_eq!(old.returns_only_refunds, Money::ZERO);
+}

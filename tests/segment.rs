@@ -294,7 +294,7 @@ fn end_to_end_standard_report() {
     assert!(seg.get("gus").is_none());
     assert_eq!(seg.table(), &SegmentTable::standard());
 
-    let report = seg.report();
+    let report = seg.report().unwrap();
     assert_eq!(report.customers(), 6);
     assert_eq!(report.revenue(), Money::new(30400));
     assert_eq!(report.rows().len(), 12);
@@ -361,7 +361,7 @@ fn end_to_end_compact_report() {
     assert_eq!(seg.get("ben").unwrap().segment.as_str(), "loyal");
     assert_eq!(seg.get("cat").unwrap().segment.as_str(), "new");
 
-    let report = seg.report();
+    let report = seg.report().unwrap();
     assert_eq!(
         (report.customers(), report.revenue()),
         (6, Money::new(30400))
@@ -407,7 +407,7 @@ fn end_to_end_benchmark_table() {
         names,
         ["champions", "other", "other", "loyal", "dormant", "other"]
     );
-    let report = seg.report();
+    let report = seg.report().unwrap();
     let other = report
         .rows()
         .iter()
@@ -432,7 +432,8 @@ fn report_revenue_share_is_none_without_positive_revenue() {
     let report = SegmentTable::compact()
         .segment_all(&scores)
         .unwrap()
-        .report();
+        .report()
+        .unwrap();
     assert_eq!(report.revenue(), Money::new(-200)); // 0 + 100 - 300
     assert!(report.rows().iter().all(|r| r.revenue_share.is_none()));
 }
@@ -443,11 +444,68 @@ fn empty_scores_give_an_empty_report_with_every_row() {
     let scores = RfmModel::fit(&ScoringConfig::default(), &s).score_all(&s);
     let seg = SegmentTable::standard().segment_all(&scores).unwrap();
     assert!(seg.is_empty());
-    let report = seg.report();
+    let report = seg.report().unwrap();
     assert_eq!((report.customers(), report.revenue()), (0, Money::ZERO));
     assert_eq!(report.rows().len(), 12);
     assert!(report.rows().iter().all(|r| r.customers == 0
         && r.customer_share == 0.0
         && r.revenue_share.is_none()
         && r.mean_monetary.is_none()));
+}
+
+/// Issue 17 point 4: two customers of i64::MAX each in one segment sum to
+/// 2·(2^63 − 1), beyond i64: the report fails naming that segment instead of
+/// printing a saturated total.
+#[test]
+fn report_overflow_names_the_segment() {
+    let orders = [
+        buy("1", "alice", d(1, 1), i64::MAX),
+        buy("2", "bob", d(1, 2), i64::MAX),
+    ];
+    let s = Summaries::from_orders(&orders, d(1, 31)).unwrap();
+    let scores = RfmModel::fit(&ScoringConfig::default(), &s).score_all(&s);
+    let table = SegmentTable::builder(5)
+        .fallback("everyone")
+        .build()
+        .unwrap();
+    let err = table.segment_all(&scores).unwrap().report().unwrap_err();
+    assert_eq!(
+        err,
+        rfmkit::Error::SegmentOverflow {
+            segment: "everyone".to_owned()
+        }
+    );
+    assert_eq!(
+        err.location(),
+        Some(rfmkit::error::Location::Segment("everyone".to_owned()))
+    );
+}
+
+/// Each segment's revenue fits (i64::MAX in one, 1 in the other) but the
+/// total i64::MAX + 1 does not: the total is an error, not i64::MAX.
+#[test]
+fn report_total_overflow_is_an_error() {
+    // alice bought on the as-of date, bob 30 days earlier: alice has the
+    // better (higher) recency score.
+    let orders = [
+        buy("1", "alice", d(1, 31), i64::MAX),
+        buy("2", "bob", d(1, 1), 1),
+    ];
+    let s = Summaries::from_orders(&orders, d(1, 31)).unwrap();
+    let scores = RfmModel::fit(&ScoringConfig::default(), &s).score_all(&s);
+    let alice_r = scores.get("alice").unwrap().score.r.get();
+    let table = SegmentTable::builder(5)
+        .rule(SegmentRule::new("recent").unwrap().r(alice_r..=alice_r))
+        .fallback("older")
+        .build()
+        .unwrap();
+    let seg = table.segment_all(&scores).unwrap();
+    assert_eq!(seg.segment_of_customer("alice").unwrap().as_str(), "recent");
+    assert_eq!(seg.segment_of_customer("bob").unwrap().as_str(), "older");
+    let err = seg.report().unwrap_err();
+    assert!(
+        matches!(&err, rfmkit::Error::OutOfRange { what: "total revenue", value, .. }
+            if value == "9223372036854775808"),
+        "{err:?}"
+    );
 }

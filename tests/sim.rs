@@ -57,7 +57,7 @@ fn simulated_shop_runs_through_the_pipeline() {
         assert_eq!(scores.len(), 300);
         assert!(scores.unscored().is_empty());
         for table in [SegmentTable::standard(), SegmentTable::compact()] {
-            let report = table.segment_all(&scores).unwrap().report();
+            let report = table.segment_all(&scores).unwrap().report().unwrap();
             assert_eq!(report.customers(), 300);
             let rows: usize = report.rows().iter().map(|r| r.customers).sum();
             assert_eq!(rows, 300);

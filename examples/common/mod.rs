@@ -32,7 +32,7 @@
 //! | `customer_id` | yes | the customer; must not be empty |
 //! | `order_date` | yes | the shop-calendar date, exactly `YYYY-MM-DD` |
 //! | `amount` | yes | a decimal such as `29.33` or `-5.00`, at most `scale` decimals |
-//! | `order_id` | no | the order's id; if the column is absent or the cell empty, `line-N` (N = the CSV line) |
+//! | `order_id` | no | the order's id; if the column is absent or the cell empty, `<line N>` (N = the CSV line; see below) |
 //! | `status` | no | `completed`, `returned` or `cancelled`; if absent or empty, a negative amount is a return and any other amount a completed order |
 //! | `channel` | no | the sales channel; empty means none |
 //! | `store` | no | the store; empty means none |
@@ -266,8 +266,14 @@ impl Columns {
             None => OrderStatus::Completed,
         };
         let id = match optional(self.order_id) {
+            Some(id) if is_invented_id(id) => {
+                return Err(format!(
+                    "order_id {id:?} has the form <line N> that is reserved for rows without \
+                     an order id; rename the order"
+                ));
+            }
             Some(id) => id.to_owned(),
-            None => format!("line-{line}"),
+            None => invented_id(line),
         };
         let mut order = Order::new(id, customer, date, amount).with_status(status);
         if let Some(channel) = optional(self.channel) {
@@ -281,6 +287,22 @@ impl Columns {
         }
         Ok(order)
     }
+}
+
+/// The order id given to a row without one: `<line N>`, N its 1-based CSV
+/// line.
+///
+/// Invented ids live in a namespace of their own: a real `order_id` of the
+/// form `<line …>` is rejected ([`is_invented_id`]), so an invented id can
+/// never equal a real one and never causes a false duplicate-id error; two
+/// invented ids differ because their lines do.
+fn invented_id(line: u64) -> String {
+    format!("<line {line}>")
+}
+
+/// Whether `id` has the reserved form of an [`invented_id`].
+fn is_invented_id(id: &str) -> bool {
+    id.starts_with("<line ") && id.ends_with('>')
 }
 
 /// Parses a date written exactly `YYYY-MM-DD` (four-digit year, two-digit

@@ -1,17 +1,8 @@
-//! The query parser must never panic, and whatever it accepts must print
-//! back to the same rule.
+//! Fuzzes `checks::query_text` (see `fuzz/checks.rs`): the parser never panics,
+//! and whatever it accepts prints, saves and loads back unchanged.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use rfmkit::audience::{Rule, Schema};
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(query) = std::str::from_utf8(data) else {
-        return;
-    };
-    let schema = Schema::default();
-    if let Ok(rule) = Rule::parse(query, &schema) {
-        let printed = rule.display_query(schema.scale()).to_string();
-        assert_eq!(Rule::parse(&printed, &schema).ok(), Some(rule), "{printed}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::query_text(data));

@@ -76,7 +76,7 @@ fn pipeline(
     let audience = profiles.compile(&rule)?.tally().selected;
     lap(4);
     let segments = segmentation
-        .report()
+        .report()?
         .rows()
         .iter()
         .map(|r| (r.segment.to_string(), r.customers))

@@ -277,12 +277,18 @@ fn score_rows(
 }
 
 /// The model's cuts and the per-segment report, for humans.
-fn model_report(scale: u32, table_name: &str, model: &RfmModel, seg: &Segmentation) -> String {
-    format!(
+/// Fails (naming the segment) if a segment's revenue overflows.
+fn model_report(
+    scale: u32,
+    table_name: &str,
+    model: &RfmModel,
+    seg: &Segmentation,
+) -> Result<String> {
+    Ok(format!(
         "{}\n\nsegments ({table_name} table):\n{}",
         model.display_table(scale),
-        seg.report().display_table(scale)
-    )
+        seg.report()?.display_table(scale)
+    ))
 }
 
 /// Prints a report: to stdout when the data went to a file, else to stderr
@@ -344,6 +350,12 @@ fn score(args: &ScoreArgs) -> Result<()> {
             .then_some(None)
     });
     let written = rows.len();
+    // Before any output, so that a report that cannot be built (a total
+    // that overflows) writes nothing.
+    let report = args
+        .report
+        .then(|| model_report(scale, &scoring.table_name, &model, &segmentation))
+        .transpose()?;
     Rows {
         header: SCORE_HEADER.to_vec(),
         rows,
@@ -355,11 +367,8 @@ fn score(args: &ScoreArgs) -> Result<()> {
     if let Some(out) = &args.output {
         text = format!("wrote {written} customers to {}", out.display());
     }
-    if args.report {
-        push_paragraph(
-            &mut text,
-            &model_report(scale, &scoring.table_name, &model, &segmentation),
-        );
+    if let Some(report) = report {
+        push_paragraph(&mut text, &report);
     }
     push_paragraph(&mut text, &summary);
     if !text.is_empty() {

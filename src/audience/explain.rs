@@ -28,6 +28,7 @@ use super::rule::{Field, Truth};
 ///   true     last_order < -90d  [last_order = 2025-10-01; -90d is 2025-10-02]
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Explanation {
     /// The customer.
@@ -40,6 +41,7 @@ pub struct Explanation {
 
 /// One clause of an [`Explanation`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Clause {
     /// The clause as canonical query text.

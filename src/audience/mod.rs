@@ -209,7 +209,11 @@
 //! field's type: `300.00` is an amount for `monetary` (at most the
 //! [`Schema`]'s scale of decimals), a whole number for `frequency`, a text
 //! for `first_store`; bare names are texts or segment names, and texts that
-//! are not plain names (or are keywords) are quoted. `all()` is true for
+//! are not plain names (or are keywords) are quoted. Attribute names follow
+//! the same rule: `attr.tier`, but `attr."and"`, `attr."a b"` and `attr.""`
+//! (any name a customer record may hold is accepted, and the printed text
+//! quotes it so that it parses back). `in ()` selects nobody and `not in ()`
+//! everyone with a value. `all()` is true for
 //! everyone and `any()` for no one. Parentheses, `not` and
 //! `all(..)`/`any(..)` nest at most [`MAX_RULE_DEPTH`] deep, the one depth
 //! limit of every front end (see [`Rule`'s depth](Rule#depth)).

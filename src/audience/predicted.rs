@@ -28,7 +28,7 @@ use crate::money::Money;
 /// assert_eq!(p.expected_purchases, None);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PredictedValues {
     /// Probability that the customer is still active, `0..=1`.

@@ -54,7 +54,7 @@ pub enum Prospects {
 /// Each field is `None` when missing; the [module docs](super#fields) say
 /// when. Made by [`Profiles::get`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Profile {
     /// The customer.

@@ -462,6 +462,16 @@ impl Condition {
         let ty = match field.field_type() {
             FieldType::Value(ty) => ty,
             FieldType::Attribute => match self.test.values().next() {
+                // Custom attributes hold text, numbers, yes/no or dates, and
+                // `within` (a window around today's day of the year) only
+                // applies to the annual fields; the query parser rejects it
+                // too, so every stored rule prints text that parses back.
+                None if self.test.kind() == TestKind::Within => {
+                    return Some(format!(
+                        "'{op}' does not apply to custom attributes; it takes the annual \
+                         fields birthday and first_order_anniversary"
+                    ));
+                }
                 None => return None,
                 Some(first) => {
                     let ty = first.value_type();
@@ -524,14 +534,18 @@ pub enum Test {
     Ge(Value),
     /// `between low and high`, both ends included.
     Between(Value, Value),
-    /// `in (a, b, ...)`.
+    /// `in (a, b, ...)`. The empty list `in ()` is allowed and selects
+    /// nobody (no value is in it).
     In(Vec<Value>),
-    /// `not in (a, b, ...)`.
+    /// `not in (a, b, ...)`. `not in ()` selects every customer with a
+    /// value, as `is not null` does.
     NotIn(Vec<Value>),
     /// `contains x`: a tag among the tags, or a substring of a text.
     Contains(Value),
     /// `within 7d`: the next yearly occurrence of a birthday or an
-    /// anniversary falls in `[as_of, as_of + period]`.
+    /// anniversary falls in `[as_of, as_of + period]`. Only for those
+    /// annual fields: on a custom attribute (even one holding dates) it is
+    /// an error from every front end (text, JSON, builder).
     Within(Period),
     /// `is null`: the value is missing.
     IsNull,

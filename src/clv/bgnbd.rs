@@ -66,6 +66,7 @@ pub struct BgNbd {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBgNbd {
     r: f64,
     alpha: f64,

@@ -47,6 +47,7 @@ pub struct Btyd {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBtyd {
     x: u32,
     t_x: f64,
@@ -149,7 +150,7 @@ impl Btyd {
 /// assert_eq!((h.purchases, h.spend), (2, Money::new(4_480)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Holdout {
     /// Distinct days with a completed order in the holdout period.
@@ -200,7 +201,7 @@ pub struct CustomerBtyd {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawCustomerBtyd {
     customer: CustomerId,
     x: u32,
@@ -369,7 +370,7 @@ pub struct BtydConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawBtydConfig {
     calibration_end: NaiveDate,
     #[serde(default)]
@@ -563,7 +564,7 @@ pub struct BtydData {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawBtydData {
     unit: TimeUnit,
     #[serde(default)]

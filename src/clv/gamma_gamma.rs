@@ -62,6 +62,7 @@ pub struct GammaGamma {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawGammaGamma {
     p: f64,
     q: f64,
@@ -339,7 +340,7 @@ fn correlation(spenders: &[(f64, f64)]) -> Option<f64> {
 ///
 /// See [`GammaGamma::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SpendFit {
     /// The model (`γ` in minor units).

@@ -48,6 +48,7 @@ pub struct MbgNbd {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMbgNbd {
     r: f64,
     alpha: f64,

@@ -259,6 +259,11 @@ impl TransactionModel {
 /// most `1e-6` at the returned parameters: the maximum was found to well
 /// beyond the 3 significant digits parameters are usually reported with.
 ///
+/// Loading from JSON checks these invariants: a finite log-likelihood, a
+/// gradient norm `>= 0` (at most `1e-6` when `converged`), and `groups <=
+/// customers`; a broken one is [`Error::InvalidConfig`] naming the field
+/// (`diagnostics.converged`, ...).
+///
 /// # Example
 ///
 /// ```
@@ -273,7 +278,7 @@ impl TransactionModel {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "RawFitDiagnostics")]
 #[non_exhaustive]
 pub struct FitDiagnostics {
     /// The total log-likelihood at the fitted parameters.
@@ -293,6 +298,71 @@ pub struct FitDiagnostics {
     pub customers: usize,
     /// Distinct histories the likelihood was evaluated on.
     pub groups: usize,
+}
+
+/// The JSON form of [`FitDiagnostics`], checked on load.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+struct RawFitDiagnostics {
+    log_likelihood: f64,
+    converged: bool,
+    gradient_norm: f64,
+    iterations: u32,
+    evaluations: u32,
+    optimizer: Optimizer,
+    customers: usize,
+    groups: usize,
+}
+
+impl TryFrom<RawFitDiagnostics> for FitDiagnostics {
+    type Error = Error;
+
+    /// Checks what every fit guarantees: a finite log-likelihood, a
+    /// gradient norm `>= 0` and at most `1e-6` when `converged`, and no
+    /// more groups than customers.
+    fn try_from(raw: RawFitDiagnostics) -> Result<FitDiagnostics> {
+        if !raw.log_likelihood.is_finite() {
+            return Err(Error::config(
+                "diagnostics.log_likelihood",
+                format!("{} is not finite", raw.log_likelihood),
+            ));
+        }
+        if !(raw.gradient_norm >= 0.0 && raw.gradient_norm.is_finite()) {
+            return Err(Error::config(
+                "diagnostics.gradient_norm",
+                format!("{} is not a finite norm >= 0", raw.gradient_norm),
+            ));
+        }
+        if raw.converged && raw.gradient_norm > optimize::CONVERGED_GRADIENT {
+            return Err(Error::config(
+                "diagnostics.converged",
+                format!(
+                    "true, but the gradient norm {} is above {}; a converged fit's is not",
+                    raw.gradient_norm,
+                    optimize::CONVERGED_GRADIENT
+                ),
+            ));
+        }
+        if raw.groups > raw.customers {
+            return Err(Error::config(
+                "diagnostics.groups",
+                format!(
+                    "{} distinct histories among {} customers; there cannot be more",
+                    raw.groups, raw.customers
+                ),
+            ));
+        }
+        Ok(FitDiagnostics {
+            log_likelihood: raw.log_likelihood,
+            converged: raw.converged,
+            gradient_norm: raw.gradient_norm,
+            iterations: raw.iterations,
+            evaluations: raw.evaluations,
+            optimizer: raw.optimizer,
+            customers: raw.customers,
+            groups: raw.groups,
+        })
+    }
 }
 
 /// A fitted transaction model: the model, the time unit of its parameters,
@@ -316,7 +386,7 @@ pub struct FitDiagnostics {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TransactionFit {
     /// The model and its parameters.

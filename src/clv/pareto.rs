@@ -61,6 +61,7 @@ pub struct ParetoNbd {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawParetoNbd {
     r: f64,
     alpha: f64,

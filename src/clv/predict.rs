@@ -68,7 +68,7 @@ pub struct PredictConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 struct RawPredictConfig {
     horizon_days: f64,
     months: u32,
@@ -229,7 +229,7 @@ impl PredictConfigBuilder {
 /// (`PredictedValues::from(&prediction)`) for
 /// [`Profiles::set_predictions`](crate::audience::Profiles::set_predictions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CustomerPrediction {
     /// The customer.
@@ -276,7 +276,7 @@ pub struct CustomerPrediction {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct Predictions {
     model: ModelKind,
     unit: TimeUnit,
@@ -632,7 +632,7 @@ fn to_money(value: f64, c: &CustomerBtyd) -> Result<Money> {
 
 /// One line of a [`HoldoutTable`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct HoldoutRow {
     /// Calibration repeat purchases (the lower bound when `or_more`).
@@ -651,7 +651,7 @@ pub struct HoldoutRow {
 /// purchases by calibration repeat purchases, and the error per customer;
 /// made by [`TransactionFit::holdout_table`]. Displays as a text table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct HoldoutTable {
     /// The transaction model.

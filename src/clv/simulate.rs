@@ -39,7 +39,7 @@ use crate::ltv::TimeUnit;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct SimulationConfig {
     customers: usize,
     max_age: f64,

@@ -232,7 +232,7 @@ impl fmt::Display for LtvBasis {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LtvCac {
     /// The LTV.
@@ -374,7 +374,7 @@ impl AcquisitionCosts {
 
 /// One channel's LTV against its CAC; a row of [`LtvCacTable`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LtvCacRow {
     /// The acquisition channel; `None` for customers without one (and for
@@ -424,7 +424,7 @@ pub struct LtvCacRow {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct LtvCacTable {
     basis: LtvBasis,
     rows: Vec<LtvCacRow>,

@@ -14,8 +14,9 @@ use crate::money::Money;
 use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
 
-use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio, total};
+use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio};
 use super::units::div_round;
+use crate::money::total;
 use crate::table::{self, Cells, Style};
 
 /// A calendar month, such as `2025-03`.
@@ -150,7 +151,7 @@ impl From<YearMonth> for String {
 /// One cell of a [`Cohort`]: the cohort's customers in one calendar month
 /// since acquisition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CohortCell {
     /// Calendar months since the cohort month (0 = the acquisition month).
@@ -175,7 +176,7 @@ pub struct CohortCell {
 /// The customers first acquired in one month, and their cells from the
 /// acquisition month to the as-of month.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Cohort {
     /// The month of the customers' first completed order.
@@ -190,7 +191,7 @@ pub struct Cohort {
 /// One point of the pooled LTV curve ([`CohortTable::curve`]): every cohort
 /// old enough to have reached `months_since`, taken together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CurvePoint {
     /// Months since acquisition.
@@ -285,7 +286,7 @@ impl CohortMetric {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct CohortTable {
     as_of: NaiveDate,
     cohorts: Vec<Cohort>,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{Channel, StoreId};
-use crate::money::Money;
+use crate::money::{Money, total};
 use crate::summary::{CustomerSummary, Summaries};
 
 use super::units::div_round;
@@ -259,7 +259,7 @@ impl KpiConfigBuilder {
 ///
 /// See the [module docs](super#definitions) for who is eligible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct F2 {
     /// The window in days.
@@ -278,7 +278,7 @@ pub struct F2 {
 ///
 /// See the [module docs](super#definitions) for the definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Churn {
     /// The period length in days.
@@ -342,7 +342,7 @@ pub struct Churn {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Kpis {
     /// The as-of date of the summaries.
@@ -356,6 +356,14 @@ pub struct Kpis {
     /// acquisition date and are left out of every other KPI (always 0 under
     /// an acquisition window).
     pub returns_only_customers: u64,
+    /// Sum of the refunds of the `returns_only_customers` (`<= 0`): money
+    /// paid back to customers who bought nothing in the data (their
+    /// purchases predate it). Not part of `refunds`, `net_revenue` or `ltv`,
+    /// which are over `customers`; subtract it too for the shop's whole net
+    /// cash flow. Always 0 under an acquisition window. Absent from JSON
+    /// written before it existed, and then 0.
+    #[serde(default)]
+    pub returns_only_refunds: Money,
     /// Completed orders.
     pub orders: u64,
     /// Distinct (customer, day) pairs with a completed order.
@@ -433,6 +441,7 @@ impl Bounds {
 struct Acc {
     customers: u64,
     returns_only: u64,
+    returns_only_refunds: i128,
     orders: u128,
     purchase_days: u128,
     revenue: i128,
@@ -452,6 +461,7 @@ impl Default for Acc {
         Acc {
             customers: 0,
             returns_only: 0,
+            returns_only_refunds: 0,
             orders: 0,
             purchase_days: 0,
             revenue: 0,
@@ -475,6 +485,7 @@ impl Acc {
         let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
             if s.orders() == 0 && bounds.config.acquired.is_none() {
                 self.returns_only += 1;
+                self.returns_only_refunds += i128::from(s.refunds().minor_units());
             }
             return;
         };
@@ -526,8 +537,15 @@ impl Acc {
         let net = self.revenue + self.refunds;
         let net_revenue = total(net, "total net revenue")?;
         let margin = self.margin.map(|m| total(m, "total margin")).transpose()?;
-        let orders = u64::try_from(self.orders).unwrap_or(u64::MAX);
-        let purchase_days = u64::try_from(self.purchase_days).unwrap_or(u64::MAX);
+        let count = |n: u128, what: &'static str| {
+            u64::try_from(n).map_err(|_| Error::OutOfRange {
+                what,
+                value: n.to_string(),
+                expected: "a count within u64".to_owned(),
+            })
+        };
+        let orders = count(self.orders, "total orders")?;
+        let purchase_days = count(self.purchase_days, "total purchase days")?;
         let customers = i128::from(self.customers);
         let per = |sum: i128, n: i128| div_round(sum, n).and_then(|v| i64::try_from(v).ok());
         let churn_rate = ratio(self.churned, self.churn_active);
@@ -537,14 +555,14 @@ impl Acc {
             acquired: bounds.config.acquired,
             customers: self.customers,
             returns_only_customers: self.returns_only,
+            returns_only_refunds: total(self.returns_only_refunds, "returns-only refunds")?,
             orders,
             purchase_days,
             revenue,
             refunds,
             net_revenue,
             margin,
-            average_order_value: per(net, i128::try_from(self.orders).unwrap_or(i128::MAX))
-                .map(Money::new),
+            average_order_value: per(net, i128::from(orders)).map(Money::new),
             orders_per_customer: (self.customers > 0)
                 .then(|| self.orders as f64 / self.customers as f64),
             purchase_frequency_per_year: (self.exposure_days > 0).then(|| {
@@ -579,17 +597,6 @@ impl Acc {
 #[allow(clippy::cast_precision_loss)]
 pub(crate) fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
-}
-
-/// An exact sum as [`Money`], or an error naming it if it leaves `i64`.
-pub(crate) fn total(sum: i128, what: &'static str) -> Result<Money> {
-    i64::try_from(sum)
-        .map(Money::new)
-        .map_err(|_| Error::OutOfRange {
-            what,
-            value: sum.to_string(),
-            expected: "a total within i64 minor units (about ±9.2e18)".to_owned(),
-        })
 }
 
 impl Kpis {
@@ -726,7 +733,7 @@ impl<K: Ord> Ord for GroupKey<K> {
 
 /// One group of a [`Breakdown`]: its key (`None` for "unknown") and value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Group<K, V> {
     /// The channel or store; `None` for customers without one.
@@ -892,6 +899,19 @@ impl fmt::Display for DisplayKpis<'_> {
             ("as of", k.as_of.to_string()),
             ("population", window),
             ("customers", k.customers.to_string()),
+        ]
+        .into_iter()
+        .chain((k.returns_only_customers > 0).then(|| {
+            (
+                "returns-only customers",
+                format!(
+                    "{} (refunds {})",
+                    k.returns_only_customers,
+                    c.money(Some(k.returns_only_refunds))
+                ),
+            )
+        }))
+        .chain([
             ("orders", k.orders.to_string()),
             ("revenue", c.money(Some(k.revenue))),
             ("refunds", c.money(Some(k.refunds))),
@@ -929,8 +949,7 @@ impl fmt::Display for DisplayKpis<'_> {
             ),
             ("ltv (net revenue)", c.money(k.ltv)),
             ("ltv (margin)", c.money(k.margin_ltv)),
-        ]
-        .into_iter()
+        ])
         .map(|(name, value)| vec![name.to_owned(), value])
         .collect();
         table::write(f, &rows, Style::left(1))

@@ -38,8 +38,8 @@
 //! Orders count by the [status policy](crate::order#status-policy).
 //!
 //! - **customers**: customers with ≥ 1 completed order (customers with only
-//!   returns are counted apart, in `returns_only_customers`, and left out of
-//!   everything else).
+//!   returns are counted apart, in `returns_only_customers`, with their
+//!   refunds in `returns_only_refunds`, and left out of everything else).
 //! - **orders**: completed orders; **purchase days**: distinct (customer,
 //!   day) pairs with a completed order.
 //! - **revenue**: the sum of completed amounts; **refunds**: the sum of

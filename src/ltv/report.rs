@@ -36,7 +36,7 @@ use super::kpi::{Breakdown, Group, KpiConfig, Kpis};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LtvReport {
     /// The as-of date.

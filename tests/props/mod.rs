@@ -55,6 +55,29 @@ where
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// 6. Money prints and parses back exactly, for every `i64` (extremes
+    /// weighted in) at every scale `0..=MAX_SCALE` (issue 16 item 2).
+    #[test]
+    fn money_display_then_parse_is_exact(
+        x in prop_oneof![
+            any::<i64>(),
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(i64::MIN + 1),
+            Just(0_i64),
+            -1000_i64..1000,
+        ],
+        scale in 0_u32..=rfmkit::money::MAX_SCALE,
+    ) {
+        let money = rfmkit::Money::new(x);
+        let text = money.display_decimal(scale).to_string();
+        prop_assert_eq!(rfmkit::Money::parse_decimal(&text, scale), Ok(money), "{}", text);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// 1. Every R, F, M score is in 1..=bins, for any bins 2..=10, any
@@ -413,7 +436,7 @@ fn check_segmentation(table: &SegmentTable, scores: &Scores) -> Result<(), TestC
             .count();
         prop_assert_eq!(memberships, 1);
     }
-    let report = seg.report();
+    let report = seg.report().unwrap();
     prop_assert_eq!(report.rows().len(), table.len());
     prop_assert_eq!(report.customers(), scores.len());
     prop_assert_eq!(
