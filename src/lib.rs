@@ -185,6 +185,7 @@ pub mod ltv;
 pub mod money;
 pub mod order;
 mod par;
+pub mod program;
 pub mod rfm;
 pub mod segment;
 pub mod sim;

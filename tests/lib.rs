@@ -16,6 +16,7 @@ mod common;
 mod errors;
 mod ltv;
 mod pipeline;
+mod program;
 mod props;
 mod rfm;
 mod segment;

@@ -1,0 +1,319 @@
+//! CRM programs (issue 11): a hand-computed scenario over four days, the
+//! control group, idempotence, and validation of stored programs.
+
+use chrono::NaiveDate;
+use rfmkit::audience::{Profiles, Rule, Schema};
+use rfmkit::customer::{Customer, Customers};
+use rfmkit::program::{
+    Caps, Contact, ContactChannel, ContactHistory, Entry, Exit, Outcome, Plan, Planner, Program,
+    SkipReason,
+};
+use rfmkit::rfm::{RfmModel, ScoringConfig};
+use rfmkit::segment::SegmentTable;
+use rfmkit::summary::Summaries;
+use rfmkit::{Error, Order};
+
+use crate::common::{buy, d};
+
+fn orders() -> Vec<Order> {
+    vec![
+        buy("1", "ann", d(3, 1), 5_000),
+        buy("2", "ben", d(3, 1), 5_000),
+        buy("3", "cat", d(3, 1), 5_000),
+        buy("4", "dan", d(2, 1), 5_000),
+        buy("5", "dan", d(3, 1), 5_000),
+        // ben's second purchase: he leaves F2 (exit on purchase).
+        buy("6", "ben", d(3, 10), 5_000),
+    ]
+}
+
+fn customers() -> Customers {
+    Customers::new([
+        Customer::new("ann")
+            .with_email_opt_in(true)
+            .with_sms_opt_in(true),
+        Customer::new("ben").with_email_opt_in(true),
+        Customer::new("cat"),
+        Customer::new("dan").with_email_opt_in(true),
+    ])
+    .unwrap()
+}
+
+/// The profiles as of `day`, from the orders up to it.
+fn profiles(day: NaiveDate) -> Profiles {
+    let upto: Vec<Order> = orders().into_iter().filter(|o| o.date() <= day).collect();
+    let summaries = Summaries::from_orders(&upto, day).unwrap();
+    let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    let segments = SegmentTable::standard().segment_all(&scores).unwrap();
+    let customers = customers();
+    Profiles::builder(&segments, &summaries)
+        .customers(&customers)
+        .build()
+        .unwrap()
+}
+
+fn rule(text: &str) -> Rule {
+    Rule::parse(text, &Schema::default()).unwrap()
+}
+
+/// F2 (priority 10; steps at 0, 7, 14 days: email, email, SMS; exit on
+/// purchase; once) and a promo (priority 1; one email; again after 10
+/// days); at most 2 messages in 7 days and one a day.
+fn planner() -> Planner {
+    let f2 = Program::builder("f2", rule("frequency = 1 and first_order <= -7d"))
+        .step(0, ContactChannel::Email)
+        .step(7, ContactChannel::Email)
+        .step(14, ContactChannel::Sms)
+        .exit(Exit::Purchase)
+        .priority(10)
+        .build()
+        .unwrap();
+    let promo = Program::builder("promo", rule("frequency >= 1"))
+        .step(0, ContactChannel::Email)
+        .entry(Entry::AfterDays(10))
+        .priority(1)
+        .build()
+        .unwrap();
+    Planner::new(
+        [promo, f2],
+        Caps::new().overall(2, 7).unwrap().min_gap_days(1),
+    )
+    .unwrap()
+}
+
+fn sends(plan: &Plan) -> Vec<String> {
+    plan.sends()
+        .map(|c| format!("{} {}/{} {}", c.customer, c.program, c.step, c.channel))
+        .collect()
+}
+
+fn skips(plan: &Plan) -> Vec<String> {
+    plan.skipped()
+        .iter()
+        .map(|s| format!("{} {}/{} {:?}", s.customer, s.program, s.step, s.reason))
+        .collect()
+}
+
+/// The scenario of the module docs' rules, worked by hand day by day.
+#[test]
+fn four_days_of_two_programs_as_worked_by_hand() {
+    let planner = planner();
+    let mut history = ContactHistory::default();
+
+    // 8 March: F2 takes ann and ben (first order 7 days ago) and wins the
+    // day over the promo (one a day); cat has no opt-in; dan (2 orders) is
+    // not an F2 customer and gets the promo.
+    let plan = planner.plan(&profiles(d(3, 8)), &history).unwrap();
+    assert_eq!(
+        sends(&plan),
+        ["ann f2/0 email", "ben f2/0 email", "dan promo/0 email"]
+    );
+    assert_eq!(
+        skips(&plan),
+        [
+            "ann promo/0 LowerPriority { program: \"f2\" }",
+            "ben promo/0 LowerPriority { program: \"f2\" }",
+            "cat f2/0 OptedOut { channel: Email }",
+            "cat promo/0 OptedOut { channel: Email }",
+        ]
+    );
+    history.record(&plan);
+    // Planned again after recording: nothing new to send.
+    let again = planner.plan(&profiles(d(3, 8)), &history).unwrap();
+    assert_eq!(again.sends().count(), 0);
+    assert!(
+        again.skipped().iter().any(|s| s.customer.as_str() == "ann"
+            && s.reason == SkipReason::MinimumGap { last: d(3, 8) })
+    );
+
+    // 9 March: a day after F2's mail, ann and ben get the promo (1 in the
+    // 7-day window before it); dan's promo comes back on 18 March.
+    let plan = planner.plan(&profiles(d(3, 9)), &history).unwrap();
+    assert_eq!(sends(&plan), ["ann promo/0 email", "ben promo/0 email"]);
+    assert_eq!(
+        skips(&plan),
+        [
+            "cat f2/0 OptedOut { channel: Email }",
+            "cat promo/0 OptedOut { channel: Email }",
+            "dan promo/0 QuietPeriod { until: 2025-03-18 }",
+        ]
+    );
+    history.record(&plan);
+
+    // 15 March: F2's step 1 is due (8 + 7). ann: the window 9..15 March
+    // holds one message (the promo), so it goes. ben bought on 10 March:
+    // his run exited. Promos wait until 19 (ann, ben) and 18 (dan).
+    let plan = planner.plan(&profiles(d(3, 15)), &history).unwrap();
+    assert_eq!(sends(&plan), ["ann f2/1 email"]);
+    assert_eq!(
+        skips(&plan),
+        [
+            "ann promo/0 QuietPeriod { until: 2025-03-19 }",
+            "ben f2/1 Exited",
+            "ben promo/0 QuietPeriod { until: 2025-03-19 }",
+            "cat f2/0 OptedOut { channel: Email }",
+            "cat promo/0 OptedOut { channel: Email }",
+            "dan promo/0 QuietPeriod { until: 2025-03-18 }",
+        ]
+    );
+    history.record(&plan);
+
+    // 22 March: F2's last step (SMS, 8 + 14) for ann, who beats her own
+    // promo re-entry; ben (out of F2's audience now) and dan re-enter the
+    // promo.
+    let plan = planner.plan(&profiles(d(3, 22)), &history).unwrap();
+    assert_eq!(
+        sends(&plan),
+        ["ann f2/2 sms", "ben promo/0 email", "dan promo/0 email"]
+    );
+    assert_eq!(
+        skips(&plan),
+        [
+            "ann promo/0 LowerPriority { program: \"f2\" }",
+            "cat f2/0 OptedOut { channel: Email }",
+            "cat promo/0 OptedOut { channel: Email }",
+        ]
+    );
+    history.record(&plan);
+    // ann has had the whole F2 sequence: it admits her once.
+    let plan = planner.plan(&profiles(d(3, 23)), &history).unwrap();
+    assert!(plan.skipped().iter().any(|s| s.customer.as_str() == "ann"
+        && s.program == "f2"
+        && s.reason == SkipReason::AlreadyReceived));
+}
+
+/// The plan does not depend on the order programs and history rows come
+/// in.
+#[test]
+fn plans_are_independent_of_input_order() {
+    let programs: Vec<Program> = planner().programs().to_vec();
+    let reversed = Planner::new(
+        programs.iter().rev().cloned(),
+        Caps::new().overall(2, 7).unwrap().min_gap_days(1),
+    )
+    .unwrap();
+    let rows = vec![
+        Contact::sent("ann", "f2", 0, ContactChannel::Email, d(3, 8)),
+        Contact::sent("dan", "promo", 0, ContactChannel::Email, d(3, 8)),
+        Contact::sent("ann", "promo", 0, ContactChannel::Email, d(3, 9)),
+    ];
+    let forward = ContactHistory::new(rows.clone()).unwrap();
+    let backward = ContactHistory::new(rows.into_iter().rev()).unwrap();
+    let day = profiles(d(3, 15));
+    assert_eq!(
+        planner().plan(&day, &forward).unwrap(),
+        reversed.plan(&day, &backward).unwrap()
+    );
+}
+
+/// Caps bind on earlier days' messages: 2 in 7 days.
+#[test]
+fn a_cap_reached_by_history_is_capped_not_lower_priority() {
+    let promo = Program::builder("promo", rule("frequency >= 1"))
+        .step(0, ContactChannel::Email)
+        .build()
+        .unwrap();
+    let planner = Planner::new([promo], Caps::new().overall(2, 7).unwrap()).unwrap();
+    // Two other messages to dan on 2 and 8 March: the window 2..8 March is full.
+    let history = ContactHistory::new([
+        Contact::sent("dan", "other", 0, ContactChannel::Email, d(3, 2)),
+        Contact::sent("dan", "other", 1, ContactChannel::Email, d(3, 8)),
+    ])
+    .unwrap();
+    let plan = planner.plan(&profiles(d(3, 8)), &history).unwrap();
+    let dan: Vec<_> = plan
+        .skipped()
+        .iter()
+        .filter(|s| s.customer.as_str() == "dan")
+        .map(|s| s.reason.clone())
+        .collect();
+    assert_eq!(dan, [SkipReason::Capped { channel: None }]);
+    // On 9 March the 2 March message left the window: dan gets it.
+    let plan = planner.plan(&profiles(d(3, 9)), &history).unwrap();
+    assert!(plan.sends().any(|c| c.customer.as_str() == "dan"));
+}
+
+/// Control customers are recorded as held out, are never sent, and do not
+/// count toward caps; the split is the campaign module's draw.
+#[test]
+fn the_control_group_is_held_out_and_recorded() {
+    let program = Program::builder("welcome", rule("frequency >= 1"))
+        .step(0, ContactChannel::Push)
+        .control(0.5)
+        .build()
+        .unwrap();
+    let planner = Planner::new([program], Caps::new()).unwrap();
+    let plan = planner
+        .plan(&profiles(d(3, 8)), &ContactHistory::default())
+        .unwrap();
+    assert_eq!(plan.contacts().len(), 4);
+    for c in plan.contacts() {
+        let control = rfmkit::campaign::in_control("welcome", c.customer.as_str(), 0.5);
+        assert_eq!(c.outcome == Outcome::Control, control, "{}", c.customer);
+    }
+}
+
+#[test]
+fn contacts_after_the_planning_day_are_an_error() {
+    let history = ContactHistory::new([Contact::sent(
+        "ann",
+        "f2",
+        0,
+        ContactChannel::Email,
+        d(3, 9),
+    )])
+    .unwrap();
+    let err = planner().plan(&profiles(d(3, 8)), &history).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidConfig { field, reason } if field == "contacts[0].date" && reason.contains("customer ann")),
+        "{err}"
+    );
+}
+
+#[test]
+fn programs_round_trip_and_reject_bad_documents() {
+    let program = Program::builder("f2", rule("frequency = 1"))
+        .step(0, ContactChannel::Email)
+        .step_if(7, ContactChannel::Sms, rule("sms_opt_in"))
+        .exit(Exit::Purchase)
+        .entry(Entry::AfterDays(30))
+        .priority(3)
+        .control(0.2)
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(&program).unwrap();
+    assert_eq!(json["version"], 1);
+    let back: Program = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, program);
+
+    let load = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut j = json.clone();
+        edit(&mut j);
+        serde_json::from_value::<Program>(j)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = load(&|j| j["steps"][1]["delay_days"] = serde_json::json!(0));
+    assert!(
+        e.contains("steps[1].delay_days") && e.contains("strictly increase"),
+        "{e}"
+    );
+    let e = load(&|j| j["steps"][0]["delay_days"] = serde_json::json!(3));
+    assert!(e.contains("steps[0].delay_days"), "{e}");
+    let e = load(&|j| j["key"] = serde_json::json!("F2 Conversion"));
+    assert!(e.contains("key") && e.contains("a-z"), "{e}");
+    let e = load(&|j| j["control"] = serde_json::json!(1.0));
+    assert!(e.contains("control"), "{e}");
+    let e = load(&|j| j["steps"] = serde_json::json!([]));
+    assert!(e.contains("at least one step"), "{e}");
+    let e = load(&|j| j["priorty"] = serde_json::json!(1));
+    assert!(e.contains("unknown field"), "{e}");
+    let e = load(&|j| j["version"] = serde_json::json!(2));
+    assert!(e.contains('2'), "{e}");
+
+    // Two programs with one key.
+    let err = Planner::new([program.clone(), program], Caps::new()).unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { ref field, .. } if field == "programs[1].key"));
+    // A cap window of 0 days.
+    assert!(serde_json::from_str::<Caps>(r#"{"overall":{"max":1,"days":0}}"#).is_err());
+}
