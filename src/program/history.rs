@@ -3,7 +3,6 @@
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -147,6 +146,8 @@ impl Contact {
 #[serde(try_from = "Vec<Contact>", into = "Vec<Contact>")]
 pub struct ContactHistory {
     contacts: Vec<Contact>,
+    /// The latest contact date, so that planning checks it in O(1).
+    latest: Option<NaiveDate>,
 }
 
 fn sort_key(c: &Contact) -> (&str, NaiveDate, &str, u16) {
@@ -166,7 +167,8 @@ impl ContactHistory {
         for (i, c) in contacts.iter().enumerate() {
             check(i, c)?;
         }
-        let mut history = ContactHistory { contacts };
+        let latest = contacts.iter().map(|c| c.date).max();
+        let mut history = ContactHistory { contacts, latest };
         history
             .contacts
             .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
@@ -184,6 +186,7 @@ impl ContactHistory {
         let at = self
             .contacts
             .partition_point(|c| sort_key(c) <= sort_key(&contact));
+        self.latest = self.latest.max(Some(contact.date));
         self.contacts.insert(at, contact);
         Ok(())
     }
@@ -194,6 +197,9 @@ impl ContactHistory {
     pub fn record(&mut self, plan: &super::Plan) {
         self.contacts.extend(plan.contacts().iter().cloned());
         self.contacts.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        if !plan.contacts().is_empty() {
+            self.latest = self.latest.max(Some(plan.as_of));
+        }
     }
 
     /// The number of contacts.
@@ -226,13 +232,26 @@ impl ContactHistory {
         self.contacts.get(start..end).unwrap_or_default()
     }
 
-    /// Each customer's range of rows, for the planner.
-    pub(crate) fn ranges(&self) -> FxHashMap<&str, Range<usize>> {
-        let mut out: FxHashMap<&str, Range<usize>> = FxHashMap::default();
-        for (i, c) in self.contacts.iter().enumerate() {
-            out.entry(c.customer.as_str())
-                .and_modify(|r| r.end = i + 1)
-                .or_insert(i..i + 1);
+    /// The latest contact date.
+    #[must_use]
+    pub fn latest(&self) -> Option<NaiveDate> {
+        self.latest
+    }
+
+    /// Each customer's rows, in customer order: (customer, range).
+    pub(crate) fn runs(&self) -> Vec<(&str, Range<usize>)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, pair) in self.contacts.windows(2).enumerate() {
+            if let [a, b] = pair {
+                if a.customer != b.customer {
+                    out.push((a.customer.as_str(), start..i + 1));
+                    start = i + 1;
+                }
+            }
+        }
+        if let Some(last) = self.contacts.last() {
+            out.push((last.customer.as_str(), start..self.contacts.len()));
         }
         out
     }

@@ -1,6 +1,7 @@
 //! The planner: programs + profiles + history → today's [`Plan`].
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use chrono::{Datelike, Days, NaiveDate};
 use rustc_hash::FxHashMap;
@@ -10,6 +11,7 @@ use crate::audience::Profiles;
 use crate::campaign::in_control;
 use crate::error::{Error, Result};
 use crate::id::CustomerId;
+use crate::ingest::IdOrder;
 
 use super::definition::{Entry, Exit, Program};
 use super::history::{Contact, ContactChannel, ContactHistory, Outcome};
@@ -260,19 +262,21 @@ impl Planner {
     /// against the profiles ([`Profiles::compile`]).
     pub fn plan(&self, profiles: &Profiles, history: &ContactHistory) -> Result<Plan> {
         let as_of = profiles.as_of();
-        if let Some((i, c)) = history
-            .contacts()
-            .iter()
-            .enumerate()
-            .find(|(_, c)| c.date > as_of)
-        {
-            return Err(Error::config(
-                format!("contacts[{i}].date"),
-                format!(
-                    "customer {}: {} is after the planning date {as_of}",
-                    c.customer, c.date
-                ),
-            ));
+        if history.latest().is_some_and(|latest| latest > as_of) {
+            let late = history
+                .contacts()
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.date > as_of);
+            if let Some((i, c)) = late {
+                return Err(Error::config(
+                    format!("contacts[{i}].date"),
+                    format!(
+                        "customer {}: {} is after the planning date {as_of}",
+                        c.customer, c.date
+                    ),
+                ));
+            }
         }
         let n = profiles.len();
         let rows = |rule| -> Result<Vec<bool>> {
@@ -306,12 +310,14 @@ impl Planner {
                 exits,
             });
         }
-        let transactional: FxHashMap<&str, bool> = self
-            .programs
-            .iter()
-            .map(|p| (p.key(), p.transactional()))
-            .collect();
-        let ranges = history.ranges();
+        // Programs are sorted by key: a contact's program is found by
+        // binary search.
+        let keys: Vec<&str> = self.programs.iter().map(Program::key).collect();
+        let mut lookup = RunLookup::new(history, profiles.id_order());
+        let mut runs: Vec<Option<Run>> = vec![None; keys.len()];
+        let mut wanted = Vec::new();
+        let mut candidates = Vec::new();
+        let mut pressure = Pressure::default();
         let cols = &profiles.cols;
         let mut plan = Plan {
             as_of,
@@ -319,9 +325,9 @@ impl Planner {
             skipped: Vec::new(),
         };
         for (row, customer) in profiles.customers().iter().enumerate() {
-            let past = ranges
-                .get(customer.as_str())
-                .and_then(|r| history.contacts().get(r.clone()))
+            let past = lookup
+                .next(customer.as_str())
+                .and_then(|r| history.contacts().get(r))
                 .unwrap_or_default();
             let facts = Facts {
                 row,
@@ -330,9 +336,38 @@ impl Planner {
                 email: cols.email_opt_in.get(row) == Some(1),
                 sms: cols.sms_opt_in.get(row) == Some(1),
             };
-            let mut wanted = Vec::new();
-            for c in &compiled {
-                match c.due(&facts, past) {
+            let (first_contact, first_skip) = (plan.contacts.len(), plan.skipped.len());
+            // One pass over the customer's history: each program's latest
+            // run, and the sends that count toward caps.
+            runs.fill(None);
+            pressure.clear();
+            for c in past {
+                let program = keys.binary_search(&c.program.as_str()).ok();
+                if let Some(run) = program.and_then(|p| runs.get_mut(p)) {
+                    match run {
+                        Some(r) if c.step != 0 => {
+                            r.step = r.step.max(c.step);
+                            r.last = r.last.max(c.date);
+                        }
+                        _ => {
+                            *run = Some(Run {
+                                entered: c.date,
+                                step: c.step,
+                                last: c.date,
+                            });
+                        }
+                    }
+                }
+                let exempt = program
+                    .and_then(|p| self.programs.get(p))
+                    .is_some_and(Program::transactional);
+                if c.outcome == Outcome::Sent && !exempt {
+                    pressure.past.push((c.date, c.channel));
+                }
+            }
+            wanted.clear();
+            for (c, run) in compiled.iter().zip(&runs) {
+                match c.due(&facts, run.as_ref()) {
                     Due::Nothing => {}
                     Due::Skip(step, reason) => {
                         plan.skipped.push(skip(customer, c.program, step, reason))
@@ -341,8 +376,8 @@ impl Planner {
                 }
             }
             // Opt-ins and control first; the rest compete for the caps.
-            let mut candidates = Vec::new();
-            for (c, step) in wanted {
+            candidates.clear();
+            for &(c, step) in &wanted {
                 let Some(s) = c.program.steps().get(usize::from(step)) else {
                     continue;
                 };
@@ -367,8 +402,7 @@ impl Planner {
                     .cmp(&a.0.priority())
                     .then_with(|| a.0.key().cmp(b.0.key()))
             });
-            let mut pressure = Pressure::of(past, as_of, &transactional);
-            for (program, step, channel) in candidates {
+            for &(program, step, channel) in &candidates {
                 if !program.transactional() {
                     if let Some(reason) = pressure.refuse(&self.caps, channel, as_of) {
                         plan.skipped.push(skip(customer, program, step, reason));
@@ -384,18 +418,53 @@ impl Planner {
                     as_of,
                 ));
             }
+            // Customers come in id order; within one, by program and step.
+            if let Some(mine) = plan.contacts.get_mut(first_contact..) {
+                mine.sort_by(|a, b| (&a.program, a.step).cmp(&(&b.program, b.step)));
+            }
+            if let Some(mine) = plan.skipped.get_mut(first_skip..) {
+                mine.sort_by(|a, b| (&a.program, a.step).cmp(&(&b.program, b.step)));
+            }
         }
-        let order = |c: &str, p: &str, s: u16| (profiles_row(profiles, c), p.to_owned(), s);
-        plan.contacts
-            .sort_by_cached_key(|c| order(c.customer.as_str(), &c.program, c.step));
-        plan.skipped
-            .sort_by_cached_key(|c| order(c.customer.as_str(), &c.program, c.step));
         Ok(plan)
     }
 }
 
-fn profiles_row(profiles: &Profiles, customer: &str) -> usize {
-    profiles.row(customer).unwrap_or(usize::MAX)
+/// Finds each profile's rows in the history: a merge join when the
+/// profiles are in text id order (the history's order), a hash map
+/// otherwise. Profiles are visited in row order.
+enum RunLookup<'h> {
+    Merge {
+        runs: Vec<(&'h str, Range<usize>)>,
+        at: usize,
+    },
+    Hash(FxHashMap<&'h str, Range<usize>>),
+}
+
+impl<'h> RunLookup<'h> {
+    fn new(history: &'h ContactHistory, order: IdOrder) -> RunLookup<'h> {
+        let runs = history.runs();
+        match order {
+            IdOrder::Text => RunLookup::Merge { runs, at: 0 },
+            _ => RunLookup::Hash(runs.into_iter().collect()),
+        }
+    }
+
+    /// The rows of `customer`, the next profile in row order.
+    fn next(&mut self, customer: &str) -> Option<Range<usize>> {
+        match self {
+            RunLookup::Merge { runs, at } => {
+                while runs.get(*at).is_some_and(|(c, _)| *c < customer) {
+                    *at += 1;
+                }
+                match runs.get(*at) {
+                    Some((c, r)) if *c == customer => Some(r.clone()),
+                    _ => None,
+                }
+            }
+            RunLookup::Hash(map) => map.get(customer).cloned(),
+        }
+    }
 }
 
 fn skip(customer: &CustomerId, program: &Program, step: u16, reason: SkipReason) -> Skip {
@@ -435,6 +504,7 @@ enum Due {
 }
 
 /// The latest run of a program for one customer, from the history.
+#[derive(Clone, Copy)]
 struct Run {
     entered: NaiveDate,
     /// The highest step recorded in the run.
@@ -447,26 +517,9 @@ impl Compiled<'_> {
         rows.get(row).copied().unwrap_or(false)
     }
 
-    fn due(&self, f: &Facts, past: &[Contact]) -> Due {
-        let key = self.program.key();
-        let mut run: Option<Run> = None;
-        for c in past.iter().filter(|c| c.program == key) {
-            match &mut run {
-                Some(r) if c.step != 0 => {
-                    r.step = r.step.max(c.step);
-                    r.last = r.last.max(c.date);
-                }
-                _ => {
-                    run = Some(Run {
-                        entered: c.date,
-                        step: c.step,
-                        last: c.date,
-                    });
-                }
-            }
-        }
+    fn due(&self, f: &Facts, run: Option<&Run>) -> Due {
         let in_audience = Compiled::holds(&self.audience, f.row);
-        if let Some(r) = &run {
+        if let Some(r) = run {
             let next = r.step.saturating_add(1);
             if let Some(step) = self.program.steps().get(usize::from(next)) {
                 let due = r
@@ -498,7 +551,7 @@ impl Compiled<'_> {
         if !in_audience {
             return Due::Nothing;
         }
-        match (&run, self.program.entry()) {
+        match (run, self.program.entry()) {
             (None, _) => Due::Step(0),
             (Some(_), Entry::Once) => Due::Skip(0, SkipReason::AlreadyReceived),
             (Some(r), Entry::AfterDays(days)) => {
@@ -530,7 +583,9 @@ impl Compiled<'_> {
 }
 
 /// One customer's contact pressure: sent, non-transactional messages in
-/// the history and the ones planned today.
+/// the history and the ones planned today (buffers reused across
+/// customers).
+#[derive(Default)]
 struct Pressure<'a> {
     /// Dates and channels of past sends that count.
     past: Vec<(NaiveDate, ContactChannel)>,
@@ -539,26 +594,9 @@ struct Pressure<'a> {
 }
 
 impl<'a> Pressure<'a> {
-    fn of(
-        past: &[Contact],
-        as_of: NaiveDate,
-        transactional: &FxHashMap<&str, bool>,
-    ) -> Pressure<'a> {
-        let past = past
-            .iter()
-            .filter(|c| c.outcome == Outcome::Sent && c.date <= as_of)
-            .filter(|c| {
-                !transactional
-                    .get(c.program.as_str())
-                    .copied()
-                    .unwrap_or(false)
-            })
-            .map(|c| (c.date, c.channel))
-            .collect();
-        Pressure {
-            past,
-            today: Vec::new(),
-        }
+    fn clear(&mut self) {
+        self.past.clear();
+        self.today.clear();
     }
 
     fn take(&mut self, program: &'a str, channel: ContactChannel) {
