@@ -517,6 +517,7 @@ impl Limit {
         let mut ranked = rows;
         let floats = match &self.by {
             Field::PAlive => Some(&profiles.cols.p_alive),
+            Field::FrequencyDrop => Some(&profiles.cols.frequency_drop),
             Field::ExpectedPurchases => Some(&profiles.cols.expected_purchases),
             _ => None,
         };

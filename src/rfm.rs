@@ -971,6 +971,58 @@ fn is_text(order: &IdOrder) -> bool {
     *order == IdOrder::Text
 }
 
+/// The cuts of one dimension fitted on `values` (one per customer of the
+/// population, in id order); `id(i)` is the id of the `i`-th customer.
+fn fit_cuts(
+    config: &ScoringConfig,
+    dim: Dimension,
+    values: &[i64],
+    id: &(dyn Fn(usize) -> Option<CustomerId> + Sync),
+) -> Vec<Cut> {
+    if let Method::Thresholds(t) = &config.method {
+        return threshold_cuts(dim, t);
+    }
+    let population = values.len();
+    if population == 0 {
+        return Vec::new();
+    }
+    // A stable radix order by value keeps ties in id order, as the
+    // rank method requires.
+    let keys: Vec<u64> = values.iter().map(|&v| dim.key(v)).collect();
+    let order = stable_order(&keys);
+    drop(keys);
+    // The k-th customer by value: its index among the population.
+    let at = |k: usize| -> Option<usize> { Some(crate::id::widen(*order.get(k)?)) };
+    let value = |i: usize| values.get(i).copied().unwrap_or_default();
+    let n = usize::from(config.bins);
+    (1..n)
+        .filter_map(|k| {
+            let score = Score::new(u8::try_from(k + 1).ok()?).ok()?;
+            let cut = match config.method {
+                Method::Rank => {
+                    // Position ⌊kN/n⌋ + 1 (1-based) is index ⌊kN/n⌋ < N.
+                    let i = at(k * population / n)?;
+                    Cut {
+                        score,
+                        value: value(i),
+                        customer: id(i),
+                    }
+                }
+                _ => {
+                    // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
+                    let i = at((k * population).div_ceil(n) - 1)?;
+                    Cut {
+                        score,
+                        value: value(i),
+                        customer: None,
+                    }
+                }
+            };
+            Some(cut)
+        })
+        .collect()
+}
+
 impl RfmModel {
     /// Fits a model on a population of summaries, as of their date.
     ///
@@ -1005,53 +1057,18 @@ impl RfmModel {
             .map(|(i, _)| i)
             .collect();
         let population = scored.len();
+        let id = |i: usize| {
+            scored
+                .get(i)
+                .and_then(|&p| index.id(crate::id::widen(p)))
+                .cloned()
+        };
         let fit_dim = |dim: Dimension| -> Vec<Cut> {
             if let Method::Thresholds(t) = &config.method {
                 return threshold_cuts(dim, t);
             }
-            if population == 0 {
-                return Vec::new();
-            }
             let values = dim.values(cols, &scored, as_of_day, basis);
-            // A stable radix order by value keeps ties in id order, as the
-            // rank method requires.
-            let keys: Vec<u64> = values.iter().map(|&v| dim.key(v)).collect();
-            let order = stable_order(&keys);
-            drop(keys);
-            // The k-th customer by value: (its index among the scored, its
-            // position in the index).
-            let at = |k: usize| -> Option<(usize, u32)> {
-                let i = crate::id::widen(*order.get(k)?);
-                Some((i, *scored.get(i)?))
-            };
-            let value = |i: usize| values.get(i).copied().unwrap_or_default();
-            let n = usize::from(config.bins);
-            (1..n)
-                .filter_map(|k| {
-                    let score = Score::new(u8::try_from(k + 1).ok()?).ok()?;
-                    let cut = match config.method {
-                        Method::Rank => {
-                            // Position ⌊kN/n⌋ + 1 (1-based) is index ⌊kN/n⌋ < N.
-                            let (i, p) = at(k * population / n)?;
-                            Cut {
-                                score,
-                                value: value(i),
-                                customer: index.id(crate::id::widen(p)).cloned(),
-                            }
-                        }
-                        _ => {
-                            // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
-                            let (i, _) = at((k * population).div_ceil(n) - 1)?;
-                            Cut {
-                                score,
-                                value: value(i),
-                                customer: None,
-                            }
-                        }
-                    };
-                    Some(cut)
-                })
-                .collect()
+            fit_cuts(config, dim, &values, &id)
         };
         let (recency, frequency, monetary) = join3(
             || fit_dim(Dimension::Recency),
@@ -1109,6 +1126,44 @@ impl RfmModel {
     #[must_use]
     pub fn id_order(&self) -> IdOrder {
         self.id_order
+    }
+
+    /// Fits a model on raw values: `values` are the recency days, the
+    /// frequency (on the config's basis) and the monetary of a population
+    /// of customers with a completed order, one entry per customer in
+    /// `id_order`, and `ids` their ids. Gives what [`RfmModel::fit`] gives
+    /// on summaries with those values (the one-pass trend of
+    /// [`timeline`](crate::timeline) fits every date this way).
+    pub(crate) fn fit_values(
+        config: &ScoringConfig,
+        as_of: NaiveDate,
+        id_order: IdOrder,
+        values: [&[i64]; 3],
+        ids: &[CustomerId],
+    ) -> RfmModel {
+        let id = |i: usize| ids.get(i).cloned();
+        let [recency, frequency, monetary] = values;
+        RfmModel {
+            config: config.clone(),
+            as_of,
+            population: ids.len(),
+            id_order,
+            recency: fit_cuts(config, Dimension::Recency, recency, &id),
+            frequency: fit_cuts(config, Dimension::Frequency, frequency, &id),
+            monetary: fit_cuts(config, Dimension::Monetary, monetary, &id),
+        }
+    }
+
+    /// Scores raw values (recency days, frequency on the config's basis,
+    /// monetary) of the customer `id`: what [`RfmModel::score`] gives for a
+    /// summary with those values.
+    pub(crate) fn score_values(&self, values: [i64; 3], id: &CustomerId) -> RfmScore {
+        let [r, f, m] = values;
+        RfmScore {
+            r: self.score_dim(Dimension::Recency, r, id),
+            f: self.score_dim(Dimension::Frequency, f, id),
+            m: self.score_dim(Dimension::Monetary, m, id),
+        }
     }
 
     fn score_dim(&self, dim: Dimension, value: i64, id: &CustomerId) -> Score {

@@ -61,7 +61,12 @@ pub use crate::ingest::{FutureOrders, Skipped, Validation};
 use crate::money::Money;
 use crate::order::Order;
 
+mod frequency;
 mod live;
+pub use frequency::{
+    DEFAULT_BASELINE_DAYS, DEFAULT_DROP_THRESHOLD, DEFAULT_MIN_BASELINE_PURCHASES,
+    DEFAULT_RECENT_DAYS, FrequencyDrop, FrequencyDropConfig, FrequencyDropConfigBuilder,
+};
 pub use live::LiveSummaries;
 
 /// Orders to summaries in one step: the [ingest stage](crate::ingest) and

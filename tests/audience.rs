@@ -2126,3 +2126,187 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------- frequency drop
+
+mod frequency_drop {
+    use rfmkit::audience::{Profiles, Prospects, Rule};
+    use rfmkit::rfm::{RfmModel, ScoringConfig};
+    use rfmkit::segment::SegmentTable;
+    use rfmkit::summary::{FrequencyDropConfig, Summaries};
+    use rfmkit::{Error, Money, Order};
+
+    use crate::common::d;
+
+    /// As of 2025-06-30 with W = B = 90: A − W = 1 April, so the recent
+    /// window is 2 April ..= 30 June and the baseline 2 January ..= 1 April
+    /// (90 days), cut to start at the first purchase.
+    ///
+    /// | customer | baseline days | baseline | recent | ratio |
+    /// |---|---|---|---|---|
+    /// | steady | 1/10..=4/1 = 82 | 1/10 2/10 3/10 | 4/10 5/10 6/10 | (3/90) / (3/82) = 82/90 |
+    /// | slowing | 1/5..=4/1 = 87 | 1/5 2/5 3/5 3/25 | 5/5 | (1/90) / (4/87) = 87/360 |
+    /// | young | 3/1..=4/1 = 32 | 3/1 3/20 | 4/20 | (1/90) / (2/32) = 32/180 |
+    /// | gone | 1/15..=4/1 = 77 | 1/15 2/15 | — | 0 (a real zero) |
+    /// | thin | 2/1..=4/1 = 60 | 2/1 | 5/1 | missing: 1 < 2 baseline purchases |
+    /// | new | — | — | 5/1 5/20 | missing: no purchase before 2 April |
+    fn orders() -> Vec<Order> {
+        let plan: [(&str, &[(u32, u32)]); 6] = [
+            (
+                "steady",
+                &[(1, 10), (2, 10), (3, 10), (4, 10), (5, 10), (6, 10)],
+            ),
+            ("slowing", &[(1, 5), (2, 5), (3, 5), (3, 25), (5, 5)]),
+            ("young", &[(3, 1), (3, 20), (4, 20)]),
+            ("gone", &[(1, 15), (2, 15)]),
+            ("thin", &[(2, 1), (5, 1)]),
+            ("new", &[(5, 1), (5, 20)]),
+        ];
+        let mut out = Vec::new();
+        for (customer, dates) in plan {
+            for (i, &(m, day)) in dates.iter().enumerate() {
+                out.push(Order::new(
+                    format!("{customer}-{i}"),
+                    customer,
+                    d(m, day),
+                    Money::new(1_000),
+                ));
+            }
+        }
+        out
+    }
+
+    fn config() -> FrequencyDropConfig {
+        FrequencyDropConfig::builder()
+            .recent_days(90)
+            .baseline_days(90)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn ratios_worked_by_hand() {
+        let summaries = Summaries::from_orders(&orders(), d(6, 30)).unwrap();
+        let drop = |c: &str| summaries.get(c).unwrap().frequency_drop(&config());
+        let steady = drop("steady");
+        assert_eq!((steady.baseline_purchases, steady.recent_purchases), (3, 3));
+        assert_eq!(steady.baseline_days, 82);
+        assert!((steady.ratio.unwrap() - 82.0 / 90.0).abs() < 1e-12);
+        assert_eq!(steady.dropped, Some(false));
+        let slowing = drop("slowing");
+        assert_eq!((slowing.baseline_purchases, slowing.baseline_days), (4, 87));
+        assert!((slowing.ratio.unwrap() - 87.0 / 360.0).abs() < 1e-12);
+        assert_eq!(slowing.dropped, Some(true));
+        let young = drop("young");
+        assert_eq!((young.baseline_purchases, young.baseline_days), (2, 32));
+        assert!((young.ratio.unwrap() - 32.0 / 180.0).abs() < 1e-12);
+        assert_eq!(
+            (drop("gone").ratio, drop("gone").dropped),
+            (Some(0.0), Some(true))
+        );
+        let thin = drop("thin");
+        assert_eq!((thin.baseline_purchases, thin.baseline_days), (1, 60));
+        assert_eq!((thin.ratio, thin.dropped), (None, None));
+        let new = drop("new");
+        assert_eq!(
+            (new.recent_purchases, new.baseline_days, new.ratio),
+            (2, 0, None)
+        );
+        // A lower bar lets one baseline purchase count: (1/90) / (1/60) = 2/3.
+        let one = FrequencyDropConfig::builder()
+            .recent_days(90)
+            .baseline_days(90)
+            .min_baseline_purchases(1)
+            .build()
+            .unwrap();
+        let thin = summaries
+            .get("thin")
+            .unwrap()
+            .frequency_drop(&one)
+            .ratio
+            .unwrap();
+        assert!((thin - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_windows_are_named() {
+        for (built, name) in [
+            (
+                FrequencyDropConfig::builder().recent_days(0).build(),
+                "recent_days",
+            ),
+            (
+                FrequencyDropConfig::builder().baseline_days(0).build(),
+                "baseline_days",
+            ),
+            (
+                FrequencyDropConfig::builder()
+                    .min_baseline_purchases(0)
+                    .build(),
+                "min_baseline_purchases",
+            ),
+            (
+                FrequencyDropConfig::builder().threshold(f64::NAN).build(),
+                "threshold",
+            ),
+        ] {
+            assert!(
+                matches!(&built, Err(Error::InvalidConfig { field, .. }) if field == name),
+                "{built:?}"
+            );
+        }
+        let json = r#"{"recent_days": 0}"#;
+        assert!(serde_json::from_str::<FrequencyDropConfig>(json).is_err());
+        let back: FrequencyDropConfig =
+            serde_json::from_str(&serde_json::to_string(&config()).unwrap()).unwrap();
+        assert_eq!(back, config());
+    }
+
+    fn select(profiles: &Profiles, query: &str) -> Vec<String> {
+        let rule = Rule::parse(query, &profiles.schema()).unwrap();
+        profiles
+            .compile(&rule)
+            .unwrap()
+            .selected()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The field in rules, through both ways profiles are built (columnar
+    /// for segmented customers only, row by row with prospects), with
+    /// missing values unknown: neither `<= 0.5` nor its negation selects
+    /// them, `is null` does.
+    #[test]
+    fn the_audience_field_follows_three_valued_logic() {
+        let summaries = Summaries::from_orders(&orders(), d(6, 30)).unwrap();
+        let model = RfmModel::fit(&ScoringConfig::default(), &summaries);
+        let segmentation = SegmentTable::standard()
+            .segment_all(&model.score_all(&summaries))
+            .unwrap();
+        for prospects in [Prospects::Exclude, Prospects::Include] {
+            let profiles = Profiles::builder(&segmentation, &summaries)
+                .prospects(prospects)
+                .frequency_drop(config())
+                .build()
+                .unwrap();
+            assert_eq!(
+                select(&profiles, "frequency_drop <= 0.5"),
+                ["gone", "slowing", "young"]
+            );
+            assert_eq!(select(&profiles, "not frequency_drop <= 0.5"), ["steady"]);
+            assert_eq!(select(&profiles, "frequency_drop is null"), ["new", "thin"]);
+            let slowing = profiles.get("slowing").unwrap().frequency_drop.unwrap();
+            assert!((slowing - 87.0 / 360.0).abs() < 1e-12);
+        }
+        // Default windows (90 against the 365 before): the baseline of
+        // "slowing" is cut to its first purchase, 1/5 ..= 4/1 = 87 days.
+        let profiles = Profiles::builder(&segmentation, &summaries)
+            .build()
+            .unwrap();
+        let expected = (1.0 / 90.0) / (4.0 / 87.0);
+        assert!(
+            (profiles.get("slowing").unwrap().frequency_drop.unwrap() - expected).abs() < 1e-12
+        );
+    }
+}

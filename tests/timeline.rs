@@ -303,3 +303,299 @@ proptest! {
         );
     }
 }
+
+// ------------------------------------------------------------------- trend
+
+mod trend {
+    use std::collections::BTreeMap;
+
+    use chrono::{Days, NaiveDate};
+    use proptest::collection::btree_set;
+    use proptest::prelude::*;
+    use rfmkit::Error;
+    use rfmkit::ingest::{IngestConfig, OrderLog};
+    use rfmkit::ltv::{DateRange, KpiConfig, Kpis};
+    use rfmkit::rfm::{RfmModel, ScoringConfig};
+    use rfmkit::segment::SegmentTable;
+    use rfmkit::summary::Summaries;
+    use rfmkit::timeline::{Every, ModelMode, Snapshot, Trend, TrendConfig, TrendPoint, series};
+
+    use crate::common::{buy, d, refund};
+    use crate::props::strategies::{as_of, five_bin_config, valid_orders};
+
+    /// The mix of a snapshot: segment -> (customers, monetary), nonzero
+    /// segments only.
+    fn snapshot_mix(s: &Snapshot) -> BTreeMap<String, (u64, i64)> {
+        let mut out: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+        for row in s.iter() {
+            let cell = out.entry(row.segment.to_string()).or_default();
+            cell.0 += 1;
+            cell.1 += row.monetary.minor_units();
+        }
+        out
+    }
+
+    fn point_mix(p: &TrendPoint) -> BTreeMap<String, (u64, i64)> {
+        p.mix
+            .iter()
+            .filter(|s| s.customers > 0)
+            .map(|s| {
+                (
+                    s.segment.to_string(),
+                    (s.customers, s.monetary.minor_units()),
+                )
+            })
+            .collect()
+    }
+
+    fn summaries_at(log: &OrderLog, date: NaiveDate) -> Summaries {
+        Summaries::from_log(&log.until(date).unwrap()).unwrap()
+    }
+
+    /// Hand-computed: three month ends, a refund and a frozen model.
+    ///
+    /// alice buys 100.00 on 1/5 and 50.00 on 2/14 and returns 30.00 on
+    /// 3/10; bob buys 20.00 on 1/10; carol buys 40.00 on 3/2.
+    /// - 1/31: alice, bob; 2 orders, net 120.00; repeat 0/2.
+    /// - 2/28: alice 2 orders; 3 orders, net 170.00, repeat 1/2, AOV 56.67.
+    /// - 3/31: + carol, − 30.00; 4 orders, net 180.00, repeat 1/3, AOV 45.00,
+    ///   LTV 180.00 / 3 = 60.00.
+    #[test]
+    fn a_trend_worked_by_hand() {
+        let orders = [
+            buy("A-1", "alice", d(1, 5), 10_000),
+            buy("A-2", "alice", d(2, 14), 5_000),
+            refund("A-3", "alice", d(3, 10), -3_000),
+            buy("B-1", "bob", d(1, 10), 2_000),
+            buy("C-1", "carol", d(3, 2), 4_000),
+        ];
+        let log = IngestConfig::new(d(3, 31)).ingest(&orders).unwrap();
+        let dates = series(d(1, 31), d(3, 31), Every::Month).unwrap();
+        assert_eq!(dates, [d(1, 31), d(2, 28), d(3, 31)]);
+        let trend = Trend::from_log(&log, &dates, &TrendConfig::default()).unwrap();
+        type Row = (u64, u64, i64, Option<i64>, Option<i64>);
+        let got: Vec<Row> = trend
+            .iter()
+            .map(|p| {
+                let k = &p.kpis;
+                (
+                    k.customers,
+                    k.orders,
+                    k.net_revenue.minor_units(),
+                    k.average_order_value.map(|m| m.minor_units()),
+                    k.ltv.map(|m| m.minor_units()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, 2, 12_000, Some(6_000), Some(6_000)),
+                (2, 3, 17_000, Some(5_667), Some(8_500)),
+                (3, 4, 18_000, Some(4_500), Some(6_000)),
+            ]
+        );
+        let repeat: Vec<Option<f64>> = trend.iter().map(|p| p.kpis.repeat_rate).collect();
+        assert_eq!(repeat, [Some(0.0), Some(0.5), Some(1.0 / 3.0)]);
+        assert!(trend.iter().all(|p| p.mix.is_empty()));
+        assert_eq!(trend.mode(), None);
+    }
+
+    /// Frozen mix by hand: 2-bin thresholds (recency <= 30 days → R 2,
+    /// frequency >= 2 → F 2, monetary >= 100.00 → M 2) and a 2-bin table
+    /// `top` (R 2, F 2) else `rest`.
+    /// - 1/31: alice 26 days, 1 order, 100.00 → 2-1-2 rest; bob 21 days,
+    ///   1 order → 2-1-1 rest.
+    /// - 2/28: alice 14 days, 2 orders, 150.00 → 2-2-2 top; bob 49 days →
+    ///   rest.
+    #[test]
+    fn a_frozen_mix_worked_by_hand() {
+        use rfmkit::rfm::{Method, Thresholds};
+        use rfmkit::segment::SegmentRule;
+        let orders = [
+            buy("A-1", "alice", d(1, 5), 10_000),
+            buy("A-2", "alice", d(2, 14), 5_000),
+            buy("B-1", "bob", d(1, 10), 2_000),
+        ];
+        let log = IngestConfig::new(d(2, 28)).ingest(&orders).unwrap();
+        let thresholds =
+            Thresholds::new(vec![30], vec![2], vec![rfmkit::Money::new(10_000)]).unwrap();
+        let scoring = ScoringConfig::builder()
+            .bins(2)
+            .method(Method::Thresholds(thresholds))
+            .build()
+            .unwrap();
+        let model = RfmModel::fit(&scoring, &Summaries::empty(d(1, 31)));
+        let table = SegmentTable::builder(2)
+            .rule(SegmentRule::new("top").unwrap().r(2..=2).f(2..=2))
+            .fallback("rest")
+            .build()
+            .unwrap();
+        let config = TrendConfig::builder().frozen(model, table).build().unwrap();
+        let trend = Trend::from_log(&log, &[d(1, 31), d(2, 28)], &config).unwrap();
+        assert_eq!(trend.mode(), Some(ModelMode::Frozen));
+        let mixes: Vec<Vec<(String, u64, i64)>> = trend
+            .iter()
+            .map(|p| {
+                p.mix
+                    .iter()
+                    .map(|s| (s.segment.to_string(), s.customers, s.monetary.minor_units()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            mixes,
+            [
+                vec![("top".to_owned(), 0, 0), ("rest".to_owned(), 2, 12_000)],
+                vec![("top".to_owned(), 1, 15_000), ("rest".to_owned(), 1, 2_000)],
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_dates_are_named() {
+        let log = IngestConfig::new(d(3, 31))
+            .ingest(&[buy("A-1", "alice", d(1, 5), 100)])
+            .unwrap();
+        let config = TrendConfig::default();
+        let err = Trend::from_log(&log, &[d(2, 1), d(2, 1)], &config).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, .. } if field == "dates[1]"),
+            "{err}"
+        );
+        let err = Trend::from_log(&log, &[d(3, 1), d(4, 1)], &config).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, .. } if field == "dates[1]"),
+            "{err}"
+        );
+        // A date before every order: zero customers, ratios missing.
+        let trend = Trend::from_log(&log, &[d(1, 1)], &config).unwrap();
+        assert_eq!(trend.points()[0].kpis.customers, 0);
+        assert_eq!(trend.points()[0].kpis.repeat_rate, None);
+        // An empty series is an empty trend.
+        assert!(Trend::from_log(&log, &[], &config).unwrap().is_empty());
+    }
+
+    #[test]
+    fn month_series_clamp_without_carrying_over() {
+        let y = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // From a month end: month ends (leap February).
+        assert_eq!(
+            series(y(2023, 11, 30), y(2024, 3, 31), Every::Month).unwrap(),
+            [
+                y(2023, 11, 30),
+                y(2023, 12, 31),
+                y(2024, 1, 31),
+                y(2024, 2, 29),
+                y(2024, 3, 31)
+            ]
+        );
+        // From the 29th (not a month end): clamped in February only.
+        assert_eq!(
+            series(y(2025, 1, 29), y(2025, 3, 29), Every::Month).unwrap(),
+            [y(2025, 1, 29), y(2025, 2, 28), y(2025, 3, 29)]
+        );
+        // `to` off the step is not added.
+        assert_eq!(
+            series(y(2025, 1, 1), y(2025, 1, 3), Every::Day)
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!("week".parse::<Every>().unwrap(), Every::Week);
+        assert!("fortnight".parse::<Every>().is_err());
+    }
+
+    fn kpi_config() -> impl Strategy<Value = KpiConfig> {
+        (
+            1u32..60,
+            1u32..60,
+            proptest::option::of((0u64..90, 0u64..60)),
+        )
+            .prop_map(|(f2, churn, window)| {
+                let mut b = KpiConfig::builder().f2_days(f2).churn_days(churn);
+                if let Some((back, len)) = window {
+                    let start = as_of() - Days::new(back);
+                    b = b.acquired(DateRange::new(start, start + Days::new(len)).unwrap());
+                }
+                b.build().unwrap()
+            })
+    }
+
+    fn dates_from(backs: &std::collections::BTreeSet<u64>) -> Vec<NaiveDate> {
+        backs
+            .iter()
+            .rev()
+            .map(|&b| as_of() - Days::new(b))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The one-pass trend equals the KPIs computed separately at every
+        /// date from the log cut at that date, in total and per channel.
+        #[test]
+        fn the_trend_equals_the_kpis_at_every_date(
+            orders in valid_orders(60),
+            backs in btree_set(0u64..120, 0..6),
+            kpi in kpi_config(),
+        ) {
+            let log = IngestConfig::new(as_of()).ingest(&orders).unwrap();
+            let dates = dates_from(&backs);
+            let config = TrendConfig::builder().kpi(kpi.clone()).build().unwrap();
+            let trend = Trend::from_log(&log, &dates, &config).unwrap();
+            prop_assert_eq!(trend.len(), dates.len());
+            let by_channel = Trend::by_channel(&log, &dates, &config).unwrap();
+            for (j, &date) in dates.iter().enumerate() {
+                let summaries = summaries_at(&log, date);
+                prop_assert_eq!(&trend.points()[j].kpis, &Kpis::from_summaries(&summaries, &kpi).unwrap());
+                // Per channel: every non-empty group of that date matches;
+                // groups absent that date have no customer.
+                let expected = Kpis::by_channel(&summaries, &kpi).unwrap();
+                for group in &by_channel {
+                    let key = group.key.as_ref().map(|k| k.as_str());
+                    let point = &group.value.points()[j].kpis;
+                    match expected.get(key) {
+                        Some(k) => prop_assert_eq!(point, k),
+                        None => prop_assert_eq!((point.customers, point.returns_only_customers), (0, 0)),
+                    }
+                }
+                for group in &expected {
+                    let key = group.key.as_ref().map(|k| k.as_str());
+                    prop_assert!(by_channel.get(key).is_some(), "group {:?} missing", key);
+                }
+            }
+        }
+
+        /// The segment mix equals segmenting the log cut at each date: with
+        /// one frozen model (fitted at the first date), or refitted at each.
+        #[test]
+        fn the_mix_equals_segmenting_each_date(
+            orders in valid_orders(60),
+            backs in btree_set(0u64..120, 1..5),
+            scoring in five_bin_config(),
+            refit in any::<bool>(),
+        ) {
+            let log = IngestConfig::new(as_of()).ingest(&orders).unwrap();
+            let dates = dates_from(&backs);
+            let table = SegmentTable::standard();
+            let frozen = RfmModel::fit(&scoring, &summaries_at(&log, dates[0]));
+            let config = if refit {
+                TrendConfig::builder().refit(scoring.clone(), table.clone())
+            } else {
+                TrendConfig::builder().frozen(frozen.clone(), table.clone())
+            }
+            .build()
+            .unwrap();
+            let trend = Trend::from_log(&log, &dates, &config).unwrap();
+            for (j, &date) in dates.iter().enumerate() {
+                let summaries = summaries_at(&log, date);
+                let model = if refit { RfmModel::fit(&scoring, &summaries) } else { frozen.clone() };
+                let snapshot = Snapshot::take(&model, &table, &summaries).unwrap();
+                prop_assert_eq!(point_mix(&trend.points()[j]), snapshot_mix(&snapshot));
+                prop_assert_eq!(trend.points()[j].mix.len(), table.len());
+            }
+        }
+    }
+}

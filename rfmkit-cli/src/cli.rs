@@ -91,6 +91,52 @@ pub enum Command {
         "checksums (segment counts, audience size, sums of recency, frequency, monetary)."
     ))]
     Bench(BenchArgs),
+    /// Segment moves between two dates: the migration matrix and the
+    /// per-customer changes.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit transitions --input orders.csv --from 2025-06-30 --to 2025-12-31\n",
+        "  rfmkit transitions --input orders.csv --from 2025-06-30 --to 2025-12-31 --refit \\\n",
+        "      --output matrix.csv --changes changes.csv\n",
+        "  rfmkit transitions --input orders.csv --from 2025-06-30 --to 2025-12-31 --model model.json\n",
+        "\n",
+        "Orders up to --to are read (later ones are errors); the first date sees those up\n",
+        "to --from. Frozen (the default): the model fitted at --from (or --model) scores\n",
+        "both dates, so a move means the customer changed. --refit: each date is fitted\n",
+        "on its own, so a move can also mean the population changed.\n",
+        "\n",
+        "OUTPUT:\n",
+        "  Matrix: from_segment,to_segment,customers,revenue_from,revenue_to, one row per\n",
+        "  segment pair. A customer absent at a date (no completed order yet, or only\n",
+        "  returns) has an empty segment and an empty revenue on that side. Revenue is\n",
+        "  the customers' net revenue as of each date, with --scale decimals.\n",
+        "  --changes: customer_id,from_segment,from_r,from_f,from_m,to_segment,to_r,\n",
+        "  to_f,to_m,monetary_from,monetary_to for every customer whose segment or scores\n",
+        "  moved, empty on an absent side."
+    ))]
+    Transitions(TransitionsArgs),
+    /// KPIs and the segment mix at every date of a series: one row per date
+    /// (and group).
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit trend --input orders.csv --from 2025-01-31 --to 2025-12-31 --every month\n",
+        "  rfmkit trend --input orders.csv --from 2025-01-31 --to 2025-12-31 --by channel --refit\n",
+        "  rfmkit trend --input orders.csv --from 2025-01-05 --to 2025-03-30 --every week --format table\n",
+        "\n",
+        "Dates run from --from every day, week or month up to --to (a month series from a\n",
+        "month end stays on month ends). Orders up to --to are read. Each row is what\n",
+        "`rfmkit ltv` and `rfmkit score` would give as of that date, from one pass.\n",
+        "\n",
+        "OUTPUT:\n",
+        "  as_of,[channel|store,]customers,returns_only_customers,orders,net_revenue,\n",
+        "  average_order_value,repeat_rate,f2_eligible,f2_rate,churn_active,churn_rate,ltv,\n",
+        "  then customers and monetary per segment (segment:NAME, monetary:NAME) in table\n",
+        "  order. Ratios are 0..=1, empty when undefined; money has --scale decimals. The\n",
+        "  mix is scored by the model fitted at --from (or --model), or refitted at every\n",
+        "  date with --refit. --by groups customers by their first order's channel or store\n",
+        "  (empty: unknown)."
+    ))]
+    Trend(TrendArgs),
 }
 
 /// Parses `--as-of` and other dates: exactly `YYYY-MM-DD`.
@@ -163,12 +209,19 @@ pub enum Format {
     Table,
 }
 
-/// How customers are scored and segmented.
+/// How customers are scored and segmented, as of one date.
 #[derive(Debug, Args)]
 pub struct ScoringArgs {
     /// The date to score as of; later orders are errors.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
     pub as_of: NaiveDate,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// How customers are scored and segmented.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
     /// Scoring method.
     #[arg(long, value_enum, default_value_t = MethodArg::Quantile, conflicts_with = "model")]
     pub method: MethodArg,
@@ -277,6 +330,93 @@ pub struct LtvArgs {
     pub churn_days: u32,
     /// Output format: json (money in minor units) or table.
     #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// `rfmkit transitions`.
+#[derive(Debug, Args)]
+pub struct TransitionsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The earlier date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub from: NaiveDate,
+    /// The later date; later orders are errors.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub to: NaiveDate,
+    /// Fit a model at each date instead of scoring both with the first
+    /// date's.
+    #[arg(long, conflicts_with = "model")]
+    pub refit: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Write the migration matrix there instead of stdout.
+    #[arg(long, short, value_name = "MATRIX.csv")]
+    pub output: Option<PathBuf>,
+    /// Write the per-customer changes to this file.
+    #[arg(long, value_name = "CHANGES.csv")]
+    pub changes: Option<PathBuf>,
+    /// Output format (of both files).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+/// How often a trend has a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EveryArg {
+    /// Every day.
+    Day,
+    /// Every 7 days.
+    Week,
+    /// Every calendar month.
+    Month,
+}
+
+/// Trend groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    /// The channel of each customer's first completed order.
+    Channel,
+    /// The store of each customer's first completed order.
+    Store,
+}
+
+/// `rfmkit trend`.
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The first date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub from: NaiveDate,
+    /// The last date; later orders are errors.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub to: NaiveDate,
+    /// The step between dates.
+    #[arg(long, value_enum, default_value_t = EveryArg::Month)]
+    pub every: EveryArg,
+    /// One row per date and group.
+    #[arg(long, value_enum)]
+    pub by: Option<ByArg>,
+    /// Refit the scoring model at every date instead of scoring every date
+    /// with the first date's.
+    #[arg(long, conflicts_with = "model")]
+    pub refit: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Days a first-time buyer has to buy again to count as an F2 conversion.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub f2_days: u32,
+    /// Length of the churn period in days.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub churn_days: u32,
+    /// Write the rows there instead of stdout.
+    #[arg(long, short, value_name = "TREND.csv")]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
 }
 

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::UsageError;
 use crate::cli::{
     AudienceArgs, ClvArgs, Command, Format, FrequencyArg, IdOrderArg, InputArgs, LtvArgs,
-    MethodArg, ModelArg, ScoreArgs, ScoringArgs, UnitArg,
+    MethodArg, ModelArg, ModelArgs, ScoreArgs, UnitArg,
 };
 use crate::load::{FileError, OrderFile, ParseOptions, library_message, load_orders};
 use crate::output::{Rows, report_skipped};
@@ -38,14 +38,21 @@ pub fn run(cli: crate::cli::Cli) -> Result<()> {
         Command::Ltv(args) => ltv(&args),
         Command::Clv(args) => clv(&args),
         Command::Bench(args) => crate::bench::run(&args),
+        Command::Transitions(args) => crate::timeline::transitions(&args),
+        Command::Trend(args) => crate::timeline::trend(&args),
     }
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
+/// Column names as owned strings.
+pub(crate) fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|&n| n.to_owned()).collect()
+}
+
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
-fn parse_options(input: &InputArgs) -> ParseOptions {
+pub(crate) fn parse_options(input: &InputArgs) -> ParseOptions {
     ParseOptions {
         scale: input.scale,
         zone: input.timezone,
@@ -53,7 +60,7 @@ fn parse_options(input: &InputArgs) -> ParseOptions {
     }
 }
 
-fn validation(input: &InputArgs) -> Validation {
+pub(crate) fn validation(input: &InputArgs) -> Validation {
     if input.lenient {
         Validation::Lenient
     } else {
@@ -68,15 +75,15 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
 }
 
 /// The scoring model source, the segment table and its name.
-struct Scoring {
-    config: ScoringConfig,
-    frozen: Option<RfmModel>,
-    table: SegmentTable,
+pub(crate) struct Scoring {
+    pub(crate) config: ScoringConfig,
+    pub(crate) frozen: Option<RfmModel>,
+    pub(crate) table: SegmentTable,
     table_name: String,
-    id_order: IdOrder,
+    pub(crate) id_order: IdOrder,
 }
 
-fn scoring(args: &ScoringArgs) -> Result<Scoring> {
+pub(crate) fn scoring(args: &ModelArgs) -> Result<Scoring> {
     let frozen = args
         .model
         .as_deref()
@@ -304,7 +311,7 @@ fn print_report(text: &str, data_to_file: bool) {
 
 fn score(args: &ScoreArgs) -> Result<()> {
     let scale = args.input.scale;
-    let scoring = scoring(&args.scoring)?;
+    let scoring = scoring(&args.scoring.model)?;
     let rule = args
         .audience
         .as_deref()
@@ -357,7 +364,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
         .then(|| model_report(scale, &scoring.table_name, &model, &segmentation))
         .transpose()?;
     Rows {
-        header: SCORE_HEADER.to_vec(),
+        header: owned(&SCORE_HEADER),
         rows,
         numeric: SCORE_NUMERIC.to_vec(),
     }
@@ -402,7 +409,7 @@ fn explain(
 
 fn audience(args: &AudienceArgs) -> Result<()> {
     let scale = args.input.scale;
-    let scoring = scoring(&args.scoring)?;
+    let scoring = scoring(&args.scoring.model)?;
     if args.campaign.is_some() && args.control.is_none() {
         return Err(usage(
             "--campaign needs --control F (the fraction held out)",
@@ -453,7 +460,7 @@ fn audience(args: &AudienceArgs) -> Result<()> {
             let rows = score_rows(&segmentation, scale, |id| {
                 selected.contains(id).then_some(None)
             });
-            (SCORE_HEADER.to_vec(), rows)
+            (owned(&SCORE_HEADER), rows)
         }
         Some(campaign) => {
             let run = campaign
@@ -475,8 +482,8 @@ fn audience(args: &AudienceArgs) -> Result<()> {
                     None
                 }
             });
-            let mut header = SCORE_HEADER.to_vec();
-            header.push("group");
+            let mut header = owned(&SCORE_HEADER);
+            header.push("group".to_owned());
             (header, rows)
         }
     };
@@ -744,7 +751,7 @@ fn clv(args: &ClvArgs) -> Result<()> {
             })
             .collect();
         Rows {
-            header: vec![
+            header: owned(&[
                 "customer_id",
                 "x",
                 "t_x",
@@ -754,7 +761,7 @@ fn clv(args: &ClvArgs) -> Result<()> {
                 "expected_spend",
                 "clv",
                 "holdout_purchases",
-            ],
+            ]),
             rows,
             numeric: Vec::new(),
         }

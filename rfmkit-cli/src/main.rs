@@ -25,6 +25,7 @@ mod commands;
 mod customers;
 mod load;
 mod output;
+mod timeline;
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;

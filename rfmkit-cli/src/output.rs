@@ -13,7 +13,7 @@ use crate::load::{Loaded, RowProblem, first_line};
 #[derive(Debug, Default)]
 pub struct Rows {
     /// Column names.
-    pub header: Vec<&'static str>,
+    pub header: Vec<String>,
     /// The rows, as text.
     pub rows: Vec<Vec<String>>,
     /// Columns that hold numbers (written as JSON numbers when they parse).
@@ -56,8 +56,8 @@ impl Rows {
                         self.header
                             .iter()
                             .zip(row)
-                            .map(|(&name, cell)| {
-                                let value = if self.numeric.contains(&name) {
+                            .map(|(name, cell)| {
+                                let value = if self.numeric.contains(&name.as_str()) {
                                     cell.parse::<serde_json::Number>().map_or_else(
                                         |_| cell.clone().into(),
                                         serde_json::Value::Number,
@@ -65,7 +65,7 @@ impl Rows {
                                 } else {
                                     cell.clone().into()
                                 };
-                                (name.to_owned(), value)
+                                (name.clone(), value)
                             })
                             .collect()
                     })
@@ -80,7 +80,11 @@ impl Rows {
                     .set_header(&self.header);
                 for (i, name) in self.header.iter().enumerate() {
                     // Numbers, and money written as decimals, align right.
-                    if self.numeric.contains(name) || *name == "monetary" {
+                    let name = name.as_str();
+                    if self.numeric.contains(&name)
+                        || name.starts_with("monetary")
+                        || name.starts_with("revenue")
+                    {
                         if let Some(column) = table.column_mut(i) {
                             column.set_cell_alignment(comfy_table::CellAlignment::Right);
                         }

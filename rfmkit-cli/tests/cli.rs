@@ -1116,3 +1116,303 @@ fn every_subcommand_has_help_with_examples() {
         .stdout(contains("ORDER FILE:"));
     rfmkit().assert().code(2);
 }
+
+// --- transitions and trend ---------------------------------------------
+
+/// A copy of an order CSV with only the rows dated on or before `date`
+/// (ISO dates compare as text).
+fn cut(input: &Path, date: &str, name: &str) -> PathBuf {
+    let text = fs::read_to_string(input).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for line in lines {
+        if line.split(',').nth(2).unwrap() <= date {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let path = input.with_file_name(name);
+    fs::write(&path, out).unwrap();
+    path
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// "123.45" → 12345.
+fn cents(text: &str) -> i64 {
+    let (units, frac) = text.split_once('.').unwrap_or((text, "00"));
+    units.parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap()
+}
+
+/// `score` rows by customer: (segment, r, f, m, monetary in cents).
+type Scored = std::collections::BTreeMap<String, (String, String, String, String, i64)>;
+
+fn scored(path: &Path) -> Scored {
+    csv_rows(path)
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                (
+                    r[7].clone(),
+                    r[4].clone(),
+                    r[5].clone(),
+                    r[6].clone(),
+                    cents(&r[3]),
+                ),
+            )
+        })
+        .collect()
+}
+
+type Cells = std::collections::BTreeMap<(String, String), (u64, Option<i64>, Option<i64>)>;
+
+/// The migration matrix of two score runs, joined by customer id: the
+/// absent side has an empty segment and no revenue.
+fn join(a: &Scored, b: &Scored) -> Cells {
+    let mut cells = Cells::new();
+    let ids: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for id in ids {
+        let (x, y) = (a.get(id), b.get(id));
+        let key = (
+            x.map_or(String::new(), |s| s.0.clone()),
+            y.map_or(String::new(), |s| s.0.clone()),
+        );
+        let cell = cells.entry(key).or_insert((0, x.map(|_| 0), y.map(|_| 0)));
+        cell.0 += 1;
+        if let (Some(sum), Some(s)) = (&mut cell.1, x) {
+            *sum += s.4;
+        }
+        if let (Some(sum), Some(s)) = (&mut cell.2, y) {
+            *sum += s.4;
+        }
+    }
+    cells
+}
+
+fn matrix(path: &Path) -> Cells {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.starts_with("from_segment,to_segment,customers,revenue_from,revenue_to\n"));
+    let side = |s: &str| (!s.is_empty()).then(|| cents(s));
+    csv_rows(path)
+        .into_iter()
+        .map(|r| {
+            (
+                (r[0].clone(), r[1].clone()),
+                (r[2].parse().unwrap(), side(&r[3]), side(&r[4])),
+            )
+        })
+        .collect()
+}
+
+const FROM: &str = "1997-09-30";
+const TO: &str = "1998-06-30";
+
+/// CDNOW as of two dates: `transitions --refit` equals the join of two
+/// independent `score` runs (each fitting its own model), and the frozen
+/// mode equals scoring the later date with the earlier date's saved model;
+/// the change list is exactly the customers whose segment or scores differ.
+#[test]
+fn transitions_equal_the_join_of_two_score_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = cdnow_csv(dir.path());
+    let early = cut(&input, FROM, "early.csv");
+    let p = |name: &str| dir.path().join(name);
+    rfmkit()
+        .args(["score", "--as-of", FROM, "--model-out"])
+        .arg(p("model.json"))
+        .arg("-i")
+        .arg(&early)
+        .arg("-o")
+        .arg(p("s1.csv"))
+        .assert()
+        .success();
+    rfmkit()
+        .args(["score", "--as-of", TO, "-i"])
+        .arg(&input)
+        .arg("-o")
+        .arg(p("s2.csv"))
+        .assert()
+        .success();
+    rfmkit()
+        .args(["score", "--as-of", TO, "--model"])
+        .arg(p("model.json"))
+        .arg("-i")
+        .arg(&input)
+        .arg("-o")
+        .arg(p("s2_frozen.csv"))
+        .assert()
+        .success();
+    let (s1, s2, s2f) = (
+        scored(&p("s1.csv")),
+        scored(&p("s2.csv")),
+        scored(&p("s2_frozen.csv")),
+    );
+    // CDNOW's customers all bought in the first quarter of 1997.
+    assert_eq!((s1.len(), s2.len()), (2357, 2357));
+
+    for (refit, second, name) in [(true, &s2, "refit"), (false, &s2f, "frozen")] {
+        let mut cmd = rfmkit();
+        cmd.args(["transitions", "--from", FROM, "--to", TO, "-i"])
+            .arg(&input)
+            .arg("--output")
+            .arg(p(&format!("{name}.csv")))
+            .arg("--changes")
+            .arg(p(&format!("{name}_changes.csv")));
+        if refit {
+            cmd.arg("--refit");
+        }
+        cmd.assert().success();
+        let got = matrix(&p(&format!("{name}.csv")));
+        assert_eq!(got, join(&s1, second), "{name}");
+        let total: u64 = got.values().map(|c| c.0).sum();
+        assert_eq!(total, 2357);
+        // The change list: every customer whose segment or cell differs.
+        let expected: Vec<Vec<String>> = s1
+            .iter()
+            .filter(|(id, a)| {
+                let b = &second[*id];
+                (&a.0, &a.1, &a.2, &a.3) != (&b.0, &b.1, &b.2, &b.3)
+            })
+            .map(|(id, a)| {
+                let b = &second[id];
+                vec![
+                    id.clone(),
+                    a.0.clone(),
+                    a.1.clone(),
+                    a.2.clone(),
+                    a.3.clone(),
+                    b.0.clone(),
+                    b.1.clone(),
+                    b.2.clone(),
+                    b.3.clone(),
+                ]
+            })
+            .collect();
+        let changes: Vec<Vec<String>> = csv_rows(&p(&format!("{name}_changes.csv")))
+            .into_iter()
+            .map(|r| r[..9].to_vec())
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(changes, expected, "{name}");
+    }
+    // Nobody buys after June 1998 in a refit, but the frozen model knows
+    // the old cuts: the two modes differ on CDNOW.
+    assert_ne!(join(&s1, &s2), join(&s1, &s2f));
+}
+
+#[test]
+fn transitions_errors() {
+    let (_dir, path) =
+        file(b"customer_id,order_date,amount\nC1,2025-01-05,10.00\nC1,2025-13-01,5.00\n");
+    // The dates the wrong way round: a usage error.
+    rfmkit()
+        .args([
+            "transitions",
+            "--from",
+            "2025-06-30",
+            "--to",
+            "2025-01-31",
+            "-i",
+        ])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains("--from 2025-06-30 is after --to 2025-01-31"));
+    // A bad row names the file and line.
+    rfmkit()
+        .args([
+            "transitions",
+            "--from",
+            "2025-01-31",
+            "--to",
+            "2025-06-30",
+            "-i",
+        ])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("orders.csv").and(contains("line 3")));
+}
+
+/// `trend --refit` on CDNOW: the rows at two month ends equal `ltv` and
+/// `score` run separately as of each date.
+#[test]
+fn trend_rows_equal_separate_runs_at_each_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = cdnow_csv(dir.path());
+    let out = dir.path().join("trend.csv");
+    rfmkit()
+        .args([
+            "trend",
+            "--from",
+            "1997-01-31",
+            "--to",
+            TO,
+            "--every",
+            "month",
+            "--refit",
+            "-i",
+        ])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&out).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let rows = csv_rows(&out);
+    // 1997-01-31 ..= 1998-06-30: 18 month ends.
+    assert_eq!(rows.len(), 18);
+    assert_eq!(rows[1][0], "1997-02-28");
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for date in [FROM, TO] {
+        let row = rows.iter().find(|r| r[0] == date).unwrap();
+        let early = cut(&input, date, "at.csv");
+        let ltv: Value = serde_json::from_str(&stdout_of(
+            rfmkit().args(["ltv", "--as-of", date, "-i"]).arg(&early),
+        ))
+        .unwrap();
+        let kpis = &ltv["kpis"];
+        assert_eq!(row[col("customers")], kpis["customers"].to_string());
+        assert_eq!(row[col("orders")], kpis["orders"].to_string());
+        assert_eq!(
+            cents(&row[col("net_revenue")]),
+            kpis["net_revenue"].as_i64().unwrap()
+        );
+        assert_eq!(
+            row[col("repeat_rate")].parse::<f64>().unwrap(),
+            kpis["repeat_rate"].as_f64().unwrap()
+        );
+        assert_eq!(
+            row[col("churn_active")],
+            kpis["churn"]["active"].to_string()
+        );
+        // The segment mix: counts per segment of a separate score run.
+        let score = dir.path().join("score.csv");
+        rfmkit()
+            .args(["score", "--as-of", date, "-i"])
+            .arg(&early)
+            .arg("-o")
+            .arg(&score)
+            .assert()
+            .success();
+        let mut counts = std::collections::BTreeMap::<String, u64>::new();
+        for s in scored(&score).values() {
+            *counts.entry(s.0.clone()).or_default() += 1;
+        }
+        for (segment, n) in counts {
+            assert_eq!(
+                row[col(&format!("segment:{segment}"))],
+                n.to_string(),
+                "{date} {segment}"
+            );
+        }
+    }
+}

@@ -310,6 +310,7 @@ pub(crate) struct Columns {
     pub(crate) birthday_month: IntCol,
     pub(crate) email_opt_in: IntCol,
     pub(crate) sms_opt_in: IntCol,
+    pub(crate) frequency_drop: FloatCol,
     pub(crate) p_alive: FloatCol,
     pub(crate) expected_purchases: FloatCol,
     pub(crate) predicted_clv: IntCol,

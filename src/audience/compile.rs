@@ -278,11 +278,11 @@ impl Profiles {
                     }
                 }
             },
-            Field::PAlive | Field::ExpectedPurchases => {
-                let col = if *field == Field::PAlive {
-                    &c.p_alive
-                } else {
-                    &c.expected_purchases
+            Field::PAlive | Field::ExpectedPurchases | Field::FrequencyDrop => {
+                let col = match field {
+                    Field::PAlive => &c.p_alive,
+                    Field::FrequencyDrop => &c.frequency_drop,
+                    _ => &c.expected_purchases,
                 };
                 null(Some(&col.valid)).unwrap_or_else(|| self.float_kernel(col, test))
             }
@@ -353,7 +353,11 @@ impl Profiles {
             Field::EmailOptIn => &c.email_opt_in,
             Field::SmsOptIn => &c.sms_opt_in,
             Field::PredictedClv => &c.predicted_clv,
-            Field::Tags | Field::PAlive | Field::ExpectedPurchases | Field::Attribute(_) => {
+            Field::Tags
+            | Field::PAlive
+            | Field::ExpectedPurchases
+            | Field::FrequencyDrop
+            | Field::Attribute(_) => {
                 return None;
             }
         })

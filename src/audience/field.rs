@@ -409,6 +409,8 @@ constructors! {
     email_opt_in -> BoolField = EmailOptIn;
     /// `sms_opt_in`.
     sms_opt_in -> BoolField = SmsOptIn;
+    /// `frequency_drop`: recent purchase rate ÷ the customer's earlier rate.
+    frequency_drop -> NumberField = FrequencyDrop;
     /// `p_alive`: predicted probability of being active.
     p_alive -> NumberField = PAlive;
     /// `expected_purchases`: predicted purchases.

@@ -102,6 +102,7 @@
 //! | `birthday` | annual | month and day | no record, or none recorded |
 //! | `birthday_month` | integer | `1..=12` | as `birthday` |
 //! | `email_opt_in`, `sms_opt_in` | bool | consent from the record | no customer record |
+//! | `frequency_drop` | number | recent purchase rate ÷ the customer's own earlier rate ([`FrequencyDrop`](crate::summary::FrequencyDrop); windows set by [`ProfilesBuilder::frequency_drop`]) | no purchase before the recent window, or too few in the baseline |
 //! | `p_alive`, `expected_purchases` | number | predicted by a model ([`PredictedValues`]) | not predicted |
 //! | `predicted_clv` | money | predicted lifetime value | not predicted |
 //! | `attr.NAME` | text, number, bool or date | a custom attribute of the record (`attr."two words"` for other names) | not set, or set with another type |

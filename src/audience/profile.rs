@@ -16,7 +16,7 @@ use crate::ingest::{CustomerIndex, IdOrder};
 use crate::money::{MAX_SCALE, Money};
 use crate::rfm::RfmScore;
 use crate::segment::{Segment, SegmentTable, Segmentation, SegmentedCustomer};
-use crate::summary::{CustomerSummary, Summaries};
+use crate::summary::{CustomerSummary, FrequencyDrop, FrequencyDropConfig, Summaries};
 
 use super::column::{
     AttrCol, Bits, Columns, FloatCol, IntCol, TagsCol, day_number, from_day_number, pack_cell,
@@ -95,6 +95,9 @@ pub struct Profile {
     pub sms_opt_in: Option<bool>,
     /// The custom attributes of the customer record.
     pub attributes: BTreeMap<String, AttributeValue>,
+    /// Recent purchase rate ÷ the customer's own earlier rate
+    /// ([`FrequencyDrop::ratio`]).
+    pub frequency_drop: Option<f64>,
     /// Predicted values.
     pub predictions: PredictedValues,
 }
@@ -132,6 +135,7 @@ impl Profile {
             email_opt_in: None,
             sms_opt_in: None,
             attributes: BTreeMap::new(),
+            frequency_drop: None,
             predictions: PredictedValues::default(),
         }
     }
@@ -228,9 +232,19 @@ pub struct ProfilesBuilder<'a> {
     customers: Option<&'a Customers>,
     prospects: Prospects,
     scale: u32,
+    frequency_drop: FrequencyDropConfig,
 }
 
 impl<'a> ProfilesBuilder<'a> {
+    /// Sets the windows of the `frequency_drop` field (default
+    /// [`FrequencyDropConfig::default`]: the last 90 days against the 365
+    /// before).
+    #[must_use]
+    pub fn frequency_drop(mut self, config: FrequencyDropConfig) -> Self {
+        self.frequency_drop = config;
+        self
+    }
+
     /// Joins the customer records: tags, birthday, opt-ins, acquisition
     /// channel, signup date and custom attributes (default: none, so those
     /// fields are missing for everyone).
@@ -310,7 +324,10 @@ impl<'a> ProfilesBuilder<'a> {
             let seg = self.segmentation.get(id.as_str());
             let summary = self.summaries.get(id.as_str());
             let record = self.customers.and_then(|c| c.get(id.as_str()));
-            let profile = join(id, as_of, seg.as_ref(), summary.as_ref(), record)?;
+            let mut profile = join(id, as_of, seg.as_ref(), summary.as_ref(), record)?;
+            profile.frequency_drop = summary
+                .as_ref()
+                .and_then(|s| s.frequency_drop(&self.frequency_drop).ratio);
             let segment = profile
                 .segment
                 .as_ref()
@@ -464,6 +481,16 @@ impl ProfilesBuilder<'_> {
                 ))
             });
             c.segment = int_col(n, |k| seg.get(k).map(|&s| i64::from(s)));
+            let as_of_day = chrono::Datelike::num_days_from_ce(&as_of);
+            let mut drops = FloatCol::with_len(n);
+            for k in 0..n {
+                let days = cols.days_of(pos(k));
+                drops.set(
+                    k,
+                    FrequencyDrop::of_days(days, as_of_day, &self.frequency_drop).ratio,
+                );
+            }
+            c.frequency_drop = drops;
         }
         let mut first_channel = IntCol::with_len(n);
         let mut first_store = IntCol::with_len(n);
@@ -648,6 +675,7 @@ impl ColumnsBuilder {
             birthday_month: int(),
             email_opt_in: int(),
             sms_opt_in: int(),
+            frequency_drop: FloatCol::with_len(n),
             p_alive: FloatCol::with_len(n),
             expected_purchases: FloatCol::with_len(n),
             predicted_clv: int(),
@@ -692,6 +720,7 @@ impl ColumnsBuilder {
         c.m.set(row, p.score.map(|s| i64::from(s.m.get())));
         c.cell.set(row, p.score.map(pack_cell));
         c.segment.set(row, segment);
+        c.frequency_drop.set(row, p.frequency_drop);
         c.first_channel.set(
             row,
             p.first_channel
@@ -801,6 +830,7 @@ impl Profiles {
             customers: None,
             prospects: Prospects::Exclude,
             scale: 2,
+            frequency_drop: FrequencyDropConfig::default(),
         }
     }
 
@@ -939,6 +969,7 @@ impl Profiles {
             let day = u8::try_from(packed % 32).ok()?;
             Birthday::new(month, day).ok()
         });
+        p.frequency_drop = c.frequency_drop.get(row);
         p.email_opt_in = c.email_opt_in.get(row).map(|v| v != 0);
         p.sms_opt_in = c.sms_opt_in.get(row).map(|v| v != 0);
         p.predictions = PredictedValues {

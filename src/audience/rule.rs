@@ -1039,6 +1039,9 @@ pub enum Field {
     EmailOptIn,
     /// `sms_opt_in`: the customer agreed to SMS.
     SmsOptIn,
+    /// `frequency_drop`: the customer's recent purchase rate ÷ their own
+    /// earlier rate ([`FrequencyDrop`](crate::summary::FrequencyDrop)).
+    FrequencyDrop,
     /// `p_alive`: predicted probability that the customer is still active.
     PAlive,
     /// `expected_purchases`: predicted purchases over the prediction horizon.
@@ -1176,7 +1179,7 @@ impl fmt::Display for ValueType {
 }
 
 /// Every built-in field with its name and type, in documentation order.
-pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 25] = [
+pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 26] = [
     ("recency_days", Field::RecencyDays, ValueType::Integer),
     ("frequency", Field::Frequency, ValueType::Integer),
     ("monetary", Field::Monetary, ValueType::Money),
@@ -1215,6 +1218,7 @@ pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 25] = [
     ("birthday_month", Field::BirthdayMonth, ValueType::Integer),
     ("email_opt_in", Field::EmailOptIn, ValueType::Bool),
     ("sms_opt_in", Field::SmsOptIn, ValueType::Bool),
+    ("frequency_drop", Field::FrequencyDrop, ValueType::Number),
     ("p_alive", Field::PAlive, ValueType::Number),
     (
         "expected_purchases",

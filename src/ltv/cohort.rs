@@ -392,6 +392,68 @@ impl CohortTable {
         ))
     }
 
+    /// A cohort table per acquisition channel of an ingested [`OrderLog`]
+    /// (the log's rows are read once): [`CohortTable::by_channel`] for
+    /// callers that built the log themselves. Each group's table is the
+    /// LTV curve of that channel's cohorts as a series over the months
+    /// since acquisition ([`Cohort::cells`]), and [`CohortTable::curve`]
+    /// pools the channel's cohorts. For the curves at several as-of dates,
+    /// cut the log with [`OrderLog::until`]; the cells of months before a
+    /// date do not change with later orders (only the last, partial month
+    /// grows), so the table at the last date holds every earlier one.
+    ///
+    /// # Errors
+    ///
+    /// As [`CohortTable::from_log`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::{IngestConfig, OrderRecord};
+    /// use rfmkit::ltv::{CohortTable, KpiConfig};
+    /// use rfmkit::Money;
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// let mut log = IngestConfig::new(d(3, 31)?).builder();
+    /// log.push_record(OrderRecord::new("alice", d(1, 5)?, Money::new(1_000)).order_id("A-1").channel("web"))?;
+    /// log.push_record(OrderRecord::new("alice", d(2, 9)?, Money::new(500)).order_id("A-2").channel("app"))?;
+    /// log.push_record(OrderRecord::new("bob", d(1, 20)?, Money::new(700)).order_id("A-3").channel("app"))?;
+    /// let tables = CohortTable::from_log_by_channel(&log.build()?, &KpiConfig::default())?;
+    /// // alice was acquired on the web: her February app order counts there
+    /// let web = tables.get(Some("web")).ok_or("no web group")?;
+    /// let curve: Vec<Money> = web.curve().iter().map(|p| p.cumulative_revenue_per_customer).collect();
+    /// assert_eq!(curve, [Money::new(1_000), Money::new(1_500), Money::new(1_500)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log_by_channel(
+        log: &OrderLog,
+        config: &KpiConfig,
+    ) -> Result<Breakdown<Channel, CohortTable>> {
+        let summaries = Summaries::from_log(log)?;
+        let ledger = Ledger::new(&summaries, log)?;
+        Ok(Breakdown::from_groups(
+            ledger.tables(config, CustomerSummary::first_channel)?,
+        ))
+    }
+
+    /// A cohort table per acquisition store of an ingested [`OrderLog`],
+    /// as [`CohortTable::from_log_by_channel`] per channel.
+    ///
+    /// # Errors
+    ///
+    /// As [`CohortTable::from_log`].
+    pub fn from_log_by_store(
+        log: &OrderLog,
+        config: &KpiConfig,
+    ) -> Result<Breakdown<StoreId, CohortTable>> {
+        let summaries = Summaries::from_log(log)?;
+        let ledger = Ledger::new(&summaries, log)?;
+        Ok(Breakdown::from_groups(
+            ledger.tables(config, CustomerSummary::first_store)?,
+        ))
+    }
+
     /// No cohorts, as of `as_of`.
     #[must_use]
     pub fn empty(as_of: NaiveDate) -> CohortTable {

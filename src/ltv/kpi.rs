@@ -428,12 +428,72 @@ impl Bounds {
     }
 
     /// Whether the customer is counted: has a first purchase, in the window.
-    fn includes(&self, summary: &CustomerSummary) -> bool {
-        match (summary.first_order_date(), self.config.acquired) {
+    fn includes(&self, view: &CustomerView<'_>) -> bool {
+        match (view.dates.first(), self.config.acquired) {
             (None, _) => false,
-            (Some(first), Some(window)) => window.contains(first),
+            (Some(&first), Some(window)) => window.contains(first),
             (Some(_), None) => true,
         }
+    }
+}
+
+/// What the KPIs read of one customer as of a date: the light view that
+/// both [`Kpis::from_summaries`] (from a [`CustomerSummary`]) and the
+/// one-pass trend of [`timeline`](crate::timeline) (from a prefix of the
+/// customer's rows) build, so that both share one definition of every KPI.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CustomerView<'a> {
+    /// The distinct days with a completed order up to the date, ascending.
+    pub(crate) dates: &'a [NaiveDate],
+    /// Completed orders.
+    pub(crate) orders: u64,
+    /// Σ completed amounts.
+    pub(crate) revenue: i64,
+    /// Σ refunds (`<= 0`).
+    pub(crate) refunds: i64,
+    /// Σ (amount − cost), if every row had a cost.
+    pub(crate) margin: Option<i64>,
+}
+
+impl<'a> CustomerView<'a> {
+    pub(crate) fn of(summary: &'a CustomerSummary) -> CustomerView<'a> {
+        CustomerView {
+            dates: summary.purchase_dates(),
+            orders: summary.orders(),
+            revenue: summary.revenue().minor_units(),
+            refunds: summary.refunds().minor_units(),
+            margin: summary.margin().map(Money::minor_units),
+        }
+    }
+}
+
+/// Running KPI sums at one as-of date, for callers outside this module
+/// that feed customers one at a time (the trend of
+/// [`timeline`](crate::timeline)).
+pub(crate) struct KpiAccumulator {
+    bounds: Bounds,
+    acc: Acc,
+}
+
+impl KpiAccumulator {
+    pub(crate) fn new(as_of: NaiveDate, config: &KpiConfig) -> KpiAccumulator {
+        KpiAccumulator {
+            bounds: Bounds::new(as_of, config),
+            acc: Acc::default(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, view: &CustomerView<'_>) {
+        self.acc.add(view, &self.bounds);
+    }
+
+    /// Whether no customer (not even a returns-only one) was added.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.acc.customers == 0 && self.acc.returns_only == 0
+    }
+
+    pub(crate) fn finish(self) -> Result<Kpis> {
+        self.acc.finish(&self.bounds)
     }
 }
 
@@ -480,12 +540,12 @@ impl Default for Acc {
 }
 
 impl Acc {
-    fn add(&mut self, s: &CustomerSummary, bounds: &Bounds) {
-        let dates = s.purchase_dates();
+    fn add(&mut self, s: &CustomerView<'_>, bounds: &Bounds) {
+        let dates = s.dates;
         let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
-            if s.orders() == 0 && bounds.config.acquired.is_none() {
+            if s.orders == 0 && bounds.config.acquired.is_none() {
                 self.returns_only += 1;
-                self.returns_only_refunds += i128::from(s.refunds().minor_units());
+                self.returns_only_refunds += i128::from(s.refunds);
             }
             return;
         };
@@ -493,15 +553,15 @@ impl Acc {
             return;
         }
         self.customers += 1;
-        self.orders += u128::from(s.orders());
-        self.purchase_days += u128::from(s.purchase_days());
-        self.revenue += i128::from(s.revenue().minor_units());
-        self.refunds += i128::from(s.refunds().minor_units());
-        self.margin = match (self.margin, s.margin()) {
-            (Some(sum), Some(m)) => Some(sum + i128::from(m.minor_units())),
+        self.orders += u128::from(s.orders);
+        self.purchase_days += dates.len() as u128;
+        self.revenue += i128::from(s.revenue);
+        self.refunds += i128::from(s.refunds);
+        self.margin = match (self.margin, s.margin) {
+            (Some(sum), Some(m)) => Some(sum + i128::from(m)),
             _ => None,
         };
-        if s.orders() >= 2 {
+        if s.orders >= 2 {
             self.repeat += 1;
         }
         if bounds.f2_cutoff.is_some_and(|cutoff| first <= cutoff) {
@@ -613,7 +673,7 @@ impl Kpis {
         let bounds = Bounds::new(summaries.as_of(), config);
         let mut acc = Acc::default();
         for s in summaries {
-            acc.add(&s, &bounds);
+            acc.add(&CustomerView::of(&s), &bounds);
         }
         acc.finish(&bounds)
     }
@@ -687,7 +747,7 @@ impl Kpis {
         for s in summaries {
             accs.entry(GroupKey(key(&s).cloned()))
                 .or_default()
-                .add(&s, &bounds);
+                .add(&CustomerView::of(&s), &bounds);
         }
         let mut groups = Vec::with_capacity(accs.len());
         for (k, acc) in accs {

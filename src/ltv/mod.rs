@@ -151,6 +151,7 @@ pub use kpi::{
     Breakdown, Churn, DEFAULT_CHURN_DAYS, DEFAULT_F2_DAYS, DateRange, DisplayBreakdown,
     DisplayKpis, F2, Group, KpiConfig, KpiConfigBuilder, Kpis,
 };
+pub(crate) use kpi::{CustomerView, GroupKey, KpiAccumulator};
 pub use merge::{CustomerMap, Unmapped, merge_stores};
 pub use report::{DisplayReport, LtvReport};
 pub use units::{Duration, Frequency, MAX_FACTOR, Purchases, Rate, TimeUnit};

@@ -14,6 +14,17 @@
 //! - **events** — [`SegmentEvent`]s, "entered `at_risk`" and "left
 //!   `champions`", the triggers of CRM programs.
 //!
+//! Over a whole series of dates (month ends from [`series`]), a [`Trend`]
+//! gives the KPIs ([`Kpis`](crate::ltv::Kpis): customers, active
+//! customers, AOV, repeat rate, F2 conversion, churn, historical LTV) and
+//! the segment mix at every date, in total or per acquisition channel or
+//! store, in one pass over the log.
+//!
+//! The trend lives here rather than in [`ltv`](crate::ltv) because its
+//! segment mix needs [`rfm`](crate::rfm) and [`segment`](crate::segment),
+//! which `ltv` (a sibling of scoring, fed by summaries) does not use; the
+//! KPI definitions stay in `ltv` and are shared, not copied.
+//!
 //! # Frozen model or refit
 //!
 //! Two snapshots can be scored two ways, and the difference matters:
@@ -74,8 +85,10 @@
 
 mod snapshot;
 mod transition;
+mod trend;
 
 pub use snapshot::{Snapshot, SnapshotRow};
 pub use transition::{
     Change, EventKind, Migration, ModelMode, SegmentEvent, Standing, Transitions,
 };
+pub use trend::{Every, SegmentShare, Trend, TrendConfig, TrendConfigBuilder, TrendPoint, series};
