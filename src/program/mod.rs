@@ -95,8 +95,10 @@
 
 mod definition;
 mod history;
+mod lift;
 mod plan;
 
 pub use definition::{Entry, Exit, MAX_STEPS, Program, ProgramBuilder, Step};
 pub use history::{Contact, ContactChannel, ContactHistory, Outcome};
+pub use lift::{GroupOutcome, Interval, Lift};
 pub use plan::{Cap, Caps, Plan, Planner, Skip, SkipReason};
