@@ -437,3 +437,77 @@ mod lift {
         }
     }
 }
+
+/// The seeds' presets on a small shop as of 30 June 2025, worked by hand
+/// (control groups set to 0 by editing the presets' JSON, so that every
+/// entrant is sent):
+///
+/// - p1: one order 7 days ago → F2 (frequency 1, first order in
+///   (-14d, -7d]);
+/// - p2: one order 20 days ago → too late for F2;
+/// - p3: three orders, the last on 1 Nov 2024 (241 days) → dormant (≥ 2
+///   orders, none in 180 days);
+/// - p4: birthday on 3 July → birthday within 7 days;
+/// - p5: first order on 2 July 2024, again on 1 May → anniversary within 7
+///   days, not F2 (2 orders), not dormant.
+#[test]
+fn presets_select_the_customers_the_seeds_describe() {
+    use rfmkit::customer::Birthday;
+    use rfmkit::program::presets;
+
+    let no_control = |p: Program| -> Program {
+        let mut json = serde_json::to_value(&p).unwrap();
+        json["control"] = serde_json::json!(0.0);
+        serde_json::from_value(json).unwrap()
+    };
+    let as_of = d(6, 30);
+    let y2024 = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+    let orders = vec![
+        buy("1", "p1", d(6, 23), 3_000),
+        buy("2", "p2", d(6, 10), 3_000),
+        buy("3", "p3", y2024(3, 1), 3_000),
+        buy("4", "p3", y2024(6, 1), 3_000),
+        buy("5", "p3", y2024(11, 1), 3_000),
+        buy("6", "p4", d(1, 15), 3_000),
+        buy("7", "p4", d(6, 1), 3_000),
+        buy("8", "p5", y2024(7, 2), 3_000),
+        buy("9", "p5", d(5, 1), 3_000),
+    ];
+    let customers = Customers::new(["p1", "p2", "p3", "p4", "p5"].map(|id| {
+        let c = Customer::new(id).with_email_opt_in(true);
+        if id == "p4" {
+            c.with_birthday(Birthday::new(7, 3).unwrap())
+        } else {
+            c
+        }
+    }))
+    .unwrap();
+    let summaries = Summaries::from_orders(&orders, as_of).unwrap();
+    let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    let segments = SegmentTable::standard().segment_all(&scores).unwrap();
+    let profiles = Profiles::builder(&segments, &summaries)
+        .customers(&customers)
+        .build()
+        .unwrap();
+    let planner = Planner::new(
+        [
+            no_control(presets::f2_conversion().unwrap()),
+            no_control(presets::dormant_reactivation(2, 180).unwrap()),
+            presets::birthday(7).unwrap(),
+            presets::anniversary(7).unwrap(),
+        ],
+        Caps::new(),
+    )
+    .unwrap();
+    let plan = planner.plan(&profiles, &ContactHistory::default()).unwrap();
+    assert_eq!(
+        sends(&plan),
+        [
+            "p1 f2_conversion/0 email",
+            "p3 dormant_reactivation/0 email",
+            "p4 birthday/0 email",
+            "p5 first_order_anniversary/0 email",
+        ]
+    );
+    assert!(plan.skipped().is_empty(), "{:?}", skips(&plan));
+}

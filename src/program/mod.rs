@@ -11,6 +11,10 @@
 //! [`Profiles`](crate::audience::Profiles) and history into a day's
 //! [`Plan`].
 //!
+//! [`presets`] has the seeds' programs ready to use and edit: F2
+//! conversion, dormant reactivation, win-back, birthday and first-order
+//! anniversary messages, and the frequency-drop follow-up call.
+//!
 //! # How a day is planned
 //!
 //! For each customer and program, in this order:
@@ -97,6 +101,7 @@ mod definition;
 mod history;
 mod lift;
 mod plan;
+pub mod presets;
 
 pub use definition::{Entry, Exit, MAX_STEPS, Program, ProgramBuilder, Step};
 pub use history::{Contact, ContactChannel, ContactHistory, Outcome};
