@@ -1099,3 +1099,48 @@ proptest! {
         prop_assert!(e >= lo * (1.0 - 1e-12) && e <= hi * (1.0 + 1e-12), "{e} not in [{lo}, {hi}]");
     }
 }
+
+/// The model-based frequency drop (issue 12 item 5): the history before
+/// the window gives x, t_x and T by hand; recent purchase days are
+/// counted; customers without a purchase before the window have none.
+#[test]
+fn expected_frequency_compares_recent_days_with_the_model() {
+    use rfmkit::clv::{BgNbd, Btyd, TransactionModel};
+    use rfmkit::summary::Summaries;
+
+    let model = TransactionModel::BgNbd(BgNbd::new(0.2426, 4.4136, 0.7929, 2.4259).unwrap());
+    let orders = vec![
+        // keen: days 1 Jan, 1 Apr; then two days in the window (and two
+        // orders on one of them).
+        buy("1", "keen", d(1, 1), 100),
+        buy("2", "keen", d(4, 1), 100),
+        buy("3", "keen", d(6, 5), 100),
+        buy("4", "keen", d(6, 20), 100),
+        buy("5", "keen", d(6, 20), 100),
+        // new: first purchase inside the window.
+        buy("6", "new", d(6, 10), 100),
+    ];
+    let s = Summaries::from_orders(&orders, d(6, 30)).unwrap();
+    // Window 30 days: cutoff 31 May. keen: x = 1, t_x = 90 days (1 Jan to
+    // 1 Apr), T = 150 days, in days.
+    let keen = model
+        .expected_frequency(&s.get("keen").unwrap(), 30, TimeUnit::Day)
+        .unwrap()
+        .unwrap();
+    let expected = model
+        .expected_purchases(Btyd::new(1, 90.0, 150.0).unwrap(), 30.0)
+        .unwrap();
+    assert_eq!(keen.recent_purchases, 2);
+    assert_eq!(keen.expected_purchases, expected);
+    assert_eq!(keen.ratio, Some(2.0 / expected));
+    assert!(
+        model
+            .expected_frequency(&s.get("new").unwrap(), 30, TimeUnit::Day)
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        model.expected_frequency(&s.get("keen").unwrap(), 0, TimeUnit::Day),
+        Err(Error::OutOfRange { what: "window", .. })
+    ));
+}

@@ -154,6 +154,7 @@
 
 mod bgnbd;
 mod btyd;
+mod drop;
 mod gamma_gamma;
 mod mbgnbd;
 mod model;
@@ -165,6 +166,7 @@ mod special;
 
 pub use bgnbd::BgNbd;
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
+pub use drop::ExpectedFrequency;
 pub use gamma_gamma::{GammaGamma, SpendFit};
 pub use mbgnbd::MbgNbd;
 pub use model::{FitDiagnostics, ModelKind, TransactionFit, TransactionModel};
