@@ -518,6 +518,7 @@ impl Limit {
         let floats = match &self.by {
             Field::PAlive => Some(&profiles.cols.p_alive),
             Field::FrequencyDrop => Some(&profiles.cols.frequency_drop),
+            Field::PurchaseIntervalDays => Some(&profiles.cols.purchase_interval_days),
             Field::ExpectedPurchases => Some(&profiles.cols.expected_purchases),
             _ => None,
         };

@@ -393,6 +393,40 @@ impl CustomerSummary {
         self.purchase_dates.last().copied()
     }
 
+    /// The customer's typical days between purchases: the median of the
+    /// gaps between consecutive distinct purchase days (the mean of the two
+    /// middle gaps for an even count); `None` with fewer than two purchase
+    /// days. The replenishment cycle of a consumable bought again and
+    /// again.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+    /// // Gaps of 30, 31 and 20 days: median 30.
+    /// let orders: Vec<Order> = [d(1, 1)?, d(1, 31)?, d(3, 3)?, d(3, 23)?]
+    ///     .into_iter()
+    ///     .enumerate()
+    ///     .map(|(i, day)| Order::new(format!("O-{i}"), "c", day, Money::new(900)))
+    ///     .collect();
+    /// let c = Summaries::from_orders(&orders, d(3, 31)?)?.get("c").ok_or("missing")?;
+    /// assert_eq!(c.purchase_interval_days(), Some(30.0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn purchase_interval_days(&self) -> Option<f64> {
+        let days: Vec<i32> = self
+            .purchase_dates
+            .iter()
+            .map(|d| d.num_days_from_ce())
+            .collect();
+        median_gap(&days)
+    }
+
     /// Days from the last purchase to the as-of date (`>= 0`), or `None` for
     /// a returns-only customer.
     #[must_use]
@@ -621,6 +655,27 @@ pub(crate) struct SummaryColumns {
     pub(crate) margin: Vec<Option<i64>>,
     /// First completed orders; empty when the orders had no ids.
     pub(crate) first_orders: Vec<Option<FirstOrder>>,
+}
+
+/// The median gap between consecutive days of an ascending list; `None`
+/// for fewer than two days.
+pub(crate) fn median_gap(days: &[i32]) -> Option<f64> {
+    let mut gaps: Vec<i64> = days
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some(i64::from(*b) - i64::from(*a)),
+            _ => None,
+        })
+        .collect();
+    gaps.sort_unstable();
+    let n = gaps.len();
+    #[allow(clippy::cast_precision_loss)]
+    let at = |i: usize| gaps.get(i).map(|&g| g as f64);
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => at(n / 2),
+        _ => Some((at(n / 2 - 1)? + at(n / 2)?) / 2.0),
+    }
 }
 
 /// The `last` value of a customer without a purchase.
@@ -1163,6 +1218,24 @@ impl Summaries {
         }
     }
 
+    /// The population's typical days between purchases: the median of the
+    /// customers' own [`purchase_interval_days`](CustomerSummary::purchase_interval_days)
+    /// (over customers with at least two purchase days); `None` when no
+    /// customer has two. The fallback cycle for customers with too few
+    /// purchases of their own.
+    #[must_use]
+    pub fn median_purchase_interval_days(&self) -> Option<f64> {
+        let mut own: Vec<f64> = (0..self.len())
+            .filter_map(|i| median_gap(self.cols.days_of(i)))
+            .collect();
+        own.sort_by(f64::total_cmp);
+        let n = own.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => own.get(n / 2).copied(),
+            _ => Some((own.get(n / 2 - 1)? + own.get(n / 2)?) / 2.0),
+        }
+    }
     /// Heap bytes per customer of the core columns that scoring reads
     /// (last purchase day, orders, revenue, refunds and the purchase-day
     /// offsets: 28 when the columns are tight), measured from their

@@ -511,3 +511,92 @@ fn presets_select_the_customers_the_seeds_describe() {
     );
     assert!(plan.skipped().is_empty(), "{:?}", skips(&plan));
 }
+
+/// `purchase_interval_days` and `next_purchase_due`, worked by hand as of
+/// 31 March, on both ways profiles are built (columns, and rows with
+/// prospects):
+///
+/// - c1: days 1 Jan, 31 Jan, 3 Mar, 23 Mar → gaps 30, 31, 20 → 30 → due
+///   23 Mar + 30 = 22 Apr;
+/// - c2: 1 and 11 Feb → 10 → due 21 Feb;
+/// - c4: 1, 4, 6 Jan → gaps 3, 2 → 2.5 → rounded 3 → due 9 Jan;
+/// - c3: one day (1 Mar) → no interval of its own; the population median
+///   of 2.5, 10, 30 is 10 → due 11 Mar.
+///
+/// The replenishment preset from 7 days before to 21 days after the due
+/// date (due dates 10 Mar ..= 7 Apr) takes c3 only; with 14 days of grace
+/// (17 Mar ..= 7 Apr) nobody.
+#[test]
+fn purchase_intervals_and_replenishment_worked_by_hand() {
+    use rfmkit::audience::Prospects;
+    use rfmkit::program::presets;
+
+    let days = [
+        ("c1", vec![d(1, 1), d(1, 31), d(3, 3), d(3, 23)]),
+        ("c2", vec![d(2, 1), d(2, 11)]),
+        ("c3", vec![d(3, 1)]),
+        ("c4", vec![d(1, 1), d(1, 4), d(1, 6)]),
+    ];
+    let mut orders = Vec::new();
+    for (c, dates) in &days {
+        for (i, day) in dates.iter().enumerate() {
+            orders.push(buy(&format!("{c}-{i}"), c, *day, 2_000));
+        }
+    }
+    let as_of = d(3, 31);
+    let summaries = Summaries::from_orders(&orders, as_of).unwrap();
+    assert_eq!(summaries.median_purchase_interval_days(), Some(10.0));
+    let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    let segments = SegmentTable::standard().segment_all(&scores).unwrap();
+    let customers = Customers::new(
+        ["c1", "c2", "c3", "c4", "prospect"].map(|id| Customer::new(id).with_email_opt_in(true)),
+    )
+    .unwrap();
+    let fast = Profiles::builder(&segments, &summaries)
+        .customers(&customers)
+        .build()
+        .unwrap();
+    let rows = Profiles::builder(&segments, &summaries)
+        .customers(&customers)
+        .prospects(Prospects::Include)
+        .build()
+        .unwrap();
+    for profiles in [&fast, &rows] {
+        let got = |id: &str| {
+            let p = profiles.get(id).unwrap();
+            (p.purchase_interval_days, p.next_purchase_due)
+        };
+        assert_eq!(got("c1"), (Some(30.0), Some(d(4, 22))));
+        assert_eq!(got("c2"), (Some(10.0), Some(d(2, 21))));
+        assert_eq!(got("c3"), (None, Some(d(3, 11))));
+        assert_eq!(got("c4"), (Some(2.5), Some(d(1, 9))));
+        let select = |q: &str| -> Vec<String> {
+            let rule = Rule::parse(q, &profiles.schema()).unwrap();
+            profiles
+                .compile(&rule)
+                .unwrap()
+                .selected()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(select("purchase_interval_days < 15"), ["c2", "c4"]);
+        assert_eq!(
+            select("next_purchase_due is null"),
+            if profiles.len() == 5 {
+                vec!["prospect"]
+            } else {
+                vec![]
+            }
+        );
+
+        for (grace, expected) in [(21, vec!["c3 replenishment/0 email"]), (14, vec![])] {
+            let mut json = serde_json::to_value(presets::replenishment(7, grace).unwrap()).unwrap();
+            json["control"] = serde_json::json!(0.0);
+            let refill: Program = serde_json::from_value(json).unwrap();
+            let planner = Planner::new([refill], Caps::new()).unwrap();
+            let plan = planner.plan(profiles, &ContactHistory::default()).unwrap();
+            assert_eq!(sends(&plan), expected, "grace {grace}");
+        }
+    }
+}

@@ -311,6 +311,8 @@ pub(crate) struct Columns {
     pub(crate) email_opt_in: IntCol,
     pub(crate) sms_opt_in: IntCol,
     pub(crate) frequency_drop: FloatCol,
+    pub(crate) purchase_interval_days: FloatCol,
+    pub(crate) next_purchase_due: IntCol,
     pub(crate) p_alive: FloatCol,
     pub(crate) expected_purchases: FloatCol,
     pub(crate) predicted_clv: IntCol,

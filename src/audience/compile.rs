@@ -278,10 +278,14 @@ impl Profiles {
                     }
                 }
             },
-            Field::PAlive | Field::ExpectedPurchases | Field::FrequencyDrop => {
+            Field::PAlive
+            | Field::ExpectedPurchases
+            | Field::FrequencyDrop
+            | Field::PurchaseIntervalDays => {
                 let col = match field {
                     Field::PAlive => &c.p_alive,
                     Field::FrequencyDrop => &c.frequency_drop,
+                    Field::PurchaseIntervalDays => &c.purchase_interval_days,
                     _ => &c.expected_purchases,
                 };
                 null(Some(&col.valid)).unwrap_or_else(|| self.float_kernel(col, test))
@@ -353,10 +357,12 @@ impl Profiles {
             Field::EmailOptIn => &c.email_opt_in,
             Field::SmsOptIn => &c.sms_opt_in,
             Field::PredictedClv => &c.predicted_clv,
+            Field::NextPurchaseDue => &c.next_purchase_due,
             Field::Tags
             | Field::PAlive
             | Field::ExpectedPurchases
             | Field::FrequencyDrop
+            | Field::PurchaseIntervalDays
             | Field::Attribute(_) => {
                 return None;
             }

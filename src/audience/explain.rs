@@ -198,6 +198,8 @@ fn seen(p: &Profile, field: &Field, scale: u32, as_of: NaiveDate) -> String {
         Field::EmailOptIn => p.email_opt_in.map(|b| b.to_string()),
         Field::SmsOptIn => p.sms_opt_in.map(|b| b.to_string()),
         Field::FrequencyDrop => p.frequency_drop.map(|x| x.to_string()),
+        Field::PurchaseIntervalDays => p.purchase_interval_days.map(|x| x.to_string()),
+        Field::NextPurchaseDue => p.next_purchase_due.map(|d| d.to_string()),
         Field::PAlive => p.predictions.p_alive.map(|x| x.to_string()),
         Field::ExpectedPurchases => p.predictions.expected_purchases.map(|x| x.to_string()),
         Field::PredictedClv => money(p.predictions.predicted_clv),

@@ -411,6 +411,10 @@ constructors! {
     sms_opt_in -> BoolField = SmsOptIn;
     /// `frequency_drop`: recent purchase rate ÷ the customer's earlier rate.
     frequency_drop -> NumberField = FrequencyDrop;
+    /// `purchase_interval_days`: median days between purchase days.
+    purchase_interval_days -> NumberField = PurchaseIntervalDays;
+    /// `next_purchase_due`: last order plus the purchase interval.
+    next_purchase_due -> DateField = NextPurchaseDue;
     /// `p_alive`: predicted probability of being active.
     p_alive -> NumberField = PAlive;
     /// `expected_purchases`: predicted purchases.

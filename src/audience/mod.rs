@@ -103,6 +103,8 @@
 //! | `birthday_month` | integer | `1..=12` | as `birthday` |
 //! | `email_opt_in`, `sms_opt_in` | bool | consent from the record | no customer record |
 //! | `frequency_drop` | number | recent purchase rate ÷ the customer's own earlier rate ([`FrequencyDrop`](crate::summary::FrequencyDrop); windows set by [`ProfilesBuilder::frequency_drop`]) | no purchase before the recent window, or too few in the baseline |
+//! | `purchase_interval_days` | number | the median of the days between the customer's consecutive purchase days ([`CustomerSummary::purchase_interval_days`](crate::summary::CustomerSummary::purchase_interval_days)) | fewer than two purchase days |
+//! | `next_purchase_due` | date | `last_order` + the purchase interval, rounded to whole days (halves up); the population's median interval ([`Summaries::median_purchase_interval_days`](crate::summary::Summaries::median_purchase_interval_days)) for customers with one purchase day | no purchase, or no customer with two purchase days |
 //! | `p_alive`, `expected_purchases` | number | predicted by a model ([`PredictedValues`]) | not predicted |
 //! | `predicted_clv` | money | predicted lifetime value | not predicted |
 //! | `attr.NAME` | text, number, bool or date | a custom attribute of the record (`attr."two words"` for other names) | not set, or set with another type |

@@ -98,6 +98,11 @@ pub struct Profile {
     /// Recent purchase rate ÷ the customer's own earlier rate
     /// ([`FrequencyDrop::ratio`]).
     pub frequency_drop: Option<f64>,
+    /// Median days between the customer's purchase days.
+    pub purchase_interval_days: Option<f64>,
+    /// When the next purchase is due: the last order plus the purchase
+    /// interval (the population's for one-time buyers).
+    pub next_purchase_due: Option<NaiveDate>,
     /// Predicted values.
     pub predictions: PredictedValues,
 }
@@ -136,6 +141,8 @@ impl Profile {
             sms_opt_in: None,
             attributes: BTreeMap::new(),
             frequency_drop: None,
+            purchase_interval_days: None,
+            next_purchase_due: None,
             predictions: PredictedValues::default(),
         }
     }
@@ -319,6 +326,7 @@ impl<'a> ProfilesBuilder<'a> {
         }
 
         let n = ids.len();
+        let population_interval = self.summaries.median_purchase_interval_days();
         let mut builder = ColumnsBuilder::new(n);
         for (row, id) in ids.iter().enumerate() {
             let seg = self.segmentation.get(id.as_str());
@@ -328,6 +336,11 @@ impl<'a> ProfilesBuilder<'a> {
             profile.frequency_drop = summary
                 .as_ref()
                 .and_then(|s| s.frequency_drop(&self.frequency_drop).ratio);
+            if let Some(s) = &summary {
+                let own = s.purchase_interval_days();
+                profile.purchase_interval_days = own;
+                profile.next_purchase_due = due(s.last_order_date(), own.or(population_interval));
+            }
             let segment = profile
                 .segment
                 .as_ref()
@@ -491,6 +504,20 @@ impl ProfilesBuilder<'_> {
                 );
             }
             c.frequency_drop = drops;
+            let population = self.summaries.median_purchase_interval_days();
+            let mut intervals = FloatCol::with_len(n);
+            let mut dues = IntCol::with_len(n);
+            for k in 0..n {
+                let days = cols.days_of(pos(k));
+                let own = crate::summary::median_gap(days);
+                intervals.set(k, own);
+                let last = days
+                    .last()
+                    .and_then(|&d| NaiveDate::from_num_days_from_ce_opt(d));
+                dues.set(k, due(last, own.or(population)).map(day_number));
+            }
+            c.purchase_interval_days = intervals;
+            c.next_purchase_due = dues;
         }
         let mut first_channel = IntCol::with_len(n);
         let mut first_store = IntCol::with_len(n);
@@ -582,6 +609,14 @@ fn average(total: i64, orders: u32) -> Option<i64> {
 /// `parallel`; rows where `f` gives `None` are missing.
 fn int_col(n: usize, f: impl Fn(usize) -> Option<i64> + Sync + Send) -> IntCol {
     IntCol::from_fn(n, f)
+}
+
+/// `last + interval`, the interval rounded to whole days (halves up).
+fn due(last: Option<NaiveDate>, interval: Option<f64>) -> Option<NaiveDate> {
+    let days = interval.filter(|d| d.is_finite() && *d >= 0.0)?.round();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let days = days.min(1e6) as u64;
+    last?.checked_add_days(chrono::Days::new(days))
 }
 
 /// One customer's profile from their parts.
@@ -676,6 +711,8 @@ impl ColumnsBuilder {
             email_opt_in: int(),
             sms_opt_in: int(),
             frequency_drop: FloatCol::with_len(n),
+            purchase_interval_days: FloatCol::with_len(n),
+            next_purchase_due: int(),
             p_alive: FloatCol::with_len(n),
             expected_purchases: FloatCol::with_len(n),
             predicted_clv: int(),
@@ -721,6 +758,9 @@ impl ColumnsBuilder {
         c.cell.set(row, p.score.map(pack_cell));
         c.segment.set(row, segment);
         c.frequency_drop.set(row, p.frequency_drop);
+        c.purchase_interval_days.set(row, p.purchase_interval_days);
+        c.next_purchase_due
+            .set(row, p.next_purchase_due.map(day_number));
         c.first_channel.set(
             row,
             p.first_channel
@@ -970,6 +1010,8 @@ impl Profiles {
             Birthday::new(month, day).ok()
         });
         p.frequency_drop = c.frequency_drop.get(row);
+        p.purchase_interval_days = c.purchase_interval_days.get(row);
+        p.next_purchase_due = c.next_purchase_due.get(row).and_then(from_day_number);
         p.email_opt_in = c.email_opt_in.get(row).map(|v| v != 0);
         p.sms_opt_in = c.sms_opt_in.get(row).map(|v| v != 0);
         p.predictions = PredictedValues {

@@ -1042,6 +1042,14 @@ pub enum Field {
     /// `frequency_drop`: the customer's recent purchase rate ÷ their own
     /// earlier rate ([`FrequencyDrop`](crate::summary::FrequencyDrop)).
     FrequencyDrop,
+    /// `purchase_interval_days`: the customer's median days between
+    /// purchase days
+    /// ([`CustomerSummary::purchase_interval_days`](crate::summary::CustomerSummary::purchase_interval_days)).
+    PurchaseIntervalDays,
+    /// `next_purchase_due`: the last order plus the customer's purchase
+    /// interval (the population's median interval for customers with one
+    /// purchase day): when a consumable runs out.
+    NextPurchaseDue,
     /// `p_alive`: predicted probability that the customer is still active.
     PAlive,
     /// `expected_purchases`: predicted purchases over the prediction horizon.
@@ -1179,7 +1187,7 @@ impl fmt::Display for ValueType {
 }
 
 /// Every built-in field with its name and type, in documentation order.
-pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 26] = [
+pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 28] = [
     ("recency_days", Field::RecencyDays, ValueType::Integer),
     ("frequency", Field::Frequency, ValueType::Integer),
     ("monetary", Field::Monetary, ValueType::Money),
@@ -1219,6 +1227,12 @@ pub(crate) const BUILTIN_FIELDS: [(&str, Field, ValueType); 26] = [
     ("email_opt_in", Field::EmailOptIn, ValueType::Bool),
     ("sms_opt_in", Field::SmsOptIn, ValueType::Bool),
     ("frequency_drop", Field::FrequencyDrop, ValueType::Number),
+    (
+        "purchase_interval_days",
+        Field::PurchaseIntervalDays,
+        ValueType::Number,
+    ),
+    ("next_purchase_due", Field::NextPurchaseDue, ValueType::Date),
     ("p_alive", Field::PAlive, ValueType::Number),
     (
         "expected_purchases",

@@ -194,3 +194,41 @@ pub fn frequency_drop_follow_up(threshold: f64) -> Result<Program> {
         .control(0.1)
         .build()
 }
+
+/// **Replenishment reminder** — contact customers "when the consumable
+/// they bought is about to run out" (seeds 002, 003): the due date is the
+/// last order plus the customer's own typical interval between purchases
+/// (the population's median for customers with one purchase day; the
+/// `next_purchase_due` field); customers enter from `lead_days` before it
+/// until `grace_days` after it; an email; a purchase ends the run; one
+/// reminder per cycle (re-entry after `lead_days + grace_days + 1` days);
+/// priority 45; 10% control. Per-category cycles need orders that carry a
+/// category, which the crate's orders do not yet.
+///
+/// # Errors
+///
+/// As [`dormant_reactivation`].
+///
+/// # Example
+///
+/// ```
+/// let refill = rfmkit::program::presets::replenishment(7, 14)?;
+/// assert_eq!(
+///     refill.audience().display_query(2).to_string(),
+///     "next_purchase_due <= +7d and next_purchase_due >= -14d"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn replenishment(lead_days: u32, grace_days: u32) -> Result<Program> {
+    let audience = field::next_purchase_due().le(Period::days(lead_days).ahead())
+        & field::next_purchase_due().ge(Period::days(grace_days).ago());
+    Program::builder("replenishment", audience)
+        .step(0, ContactChannel::Email)
+        .exit(Exit::Purchase)
+        .entry(Entry::AfterDays(
+            lead_days.saturating_add(grace_days).saturating_add(1),
+        ))
+        .priority(45)
+        .control(0.1)
+        .build()
+}
