@@ -137,6 +137,44 @@ pub enum Command {
         "  (empty: unknown)."
     ))]
     Trend(TrendArgs),
+    /// Plan a day of CRM programs: who gets which step, and why others did
+    /// not.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit plan --input orders.csv --customers customers.csv --history history.csv \\\n",
+        "      --programs programs.json --as-of 2025-12-31 --output plan.csv --skipped-steps skipped.csv\n",
+        "\n",
+        "PROGRAMS: a JSON object {\"caps\": {...}, \"programs\": [...]} (or a bare list of\n",
+        "programs) in the rfmkit::program format, e.g.\n",
+        "  {\"caps\": {\"overall\": {\"max\": 3, \"days\": 7}, \"min_gap_days\": 1},\n",
+        "   \"programs\": [{\"version\": 1, \"key\": \"win_back\",\n",
+        "     \"audience\": {\"field\": \"segment\", \"op\": \"in\", \"value\": [\"at_risk\"]},\n",
+        "     \"steps\": [{\"delay_days\": 0, \"channel\": \"email\"}], \"priority\": 5}]}\n",
+        "\n",
+        "HISTORY: customer_id,program,step,channel,date,outcome[,message_id]; outcome is\n",
+        "sent or control. A missing --history file is an empty history.\n",
+        "\n",
+        "OUTPUT:\n",
+        "  customer_id,program,step,channel,outcome in customer-id order, then program and\n",
+        "  step; append it (with the date) to the history once sent. --skipped-steps:\n",
+        "  customer_id,program,step,reason,detail for every step a program wanted and did\n",
+        "  not give (capped, lower_priority, minimum_gap, opted_out, step_rule, exited,\n",
+        "  already_received, quiet_period)."
+    ))]
+    Plan(PlanArgs),
+    /// Measure a program's lift: target against control after entry.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit lift --input orders.csv --history history.csv --program win_back \\\n",
+        "      --window 30 --as-of 2025-12-31\n",
+        "\n",
+        "Entrants are the customers with a step-0 contact of the program (sent: target,\n",
+        "control: held out); only those whose window ended by --as-of count. Prints\n",
+        "conversion, orders and revenue per group, the conversion difference (Wald\n",
+        "interval), revenue per customer (Welch interval), incremental revenue and the\n",
+        "minimum detectable effect; warns when the control group is too small."
+    ))]
+    Lift(LiftArgs),
 }
 
 /// Parses `--as-of` and other dates: exactly `YYYY-MM-DD`.
@@ -536,4 +574,54 @@ pub struct BenchArgs {
     /// 2/3/5/10, monetary 50/200/500/1000.00).
     #[arg(long, value_enum, default_value_t = MethodArg::Rank)]
     pub method: MethodArg,
+}
+
+/// `rfmkit plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// A customers CSV (opt-ins, birthday, tags, attr.*) for the programs'
+    /// rules and channel opt-ins.
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub customers: Option<PathBuf>,
+    /// The contact history CSV.
+    #[arg(long, value_name = "HISTORY.csv")]
+    pub history: Option<PathBuf>,
+    /// The programs (and caps) as JSON.
+    #[arg(long, value_name = "PROGRAMS.json")]
+    pub programs: PathBuf,
+    /// Write the plan there instead of stdout.
+    #[arg(long, short, value_name = "PLAN.csv")]
+    pub output: Option<PathBuf>,
+    /// Write the steps not given, with their reasons.
+    #[arg(long, value_name = "SKIPPED.csv")]
+    pub skipped_steps: Option<PathBuf>,
+}
+
+/// `rfmkit lift`.
+#[derive(Debug, Args)]
+pub struct LiftArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The date the measurement is as of; later orders are errors.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub as_of: NaiveDate,
+    /// The contact history CSV.
+    #[arg(long, value_name = "HISTORY.csv")]
+    pub history: PathBuf,
+    /// The program's key.
+    #[arg(long, value_name = "KEY")]
+    pub program: String,
+    /// The attribution window, in days after entry.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub window: u32,
+    /// The confidence level of the intervals.
+    #[arg(long, value_name = "C", default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
 }

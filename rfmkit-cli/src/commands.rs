@@ -40,6 +40,8 @@ pub fn run(cli: crate::cli::Cli) -> Result<()> {
         Command::Bench(args) => crate::bench::run(&args),
         Command::Transitions(args) => crate::timeline::transitions(&args),
         Command::Trend(args) => crate::timeline::trend(&args),
+        Command::Plan(args) => crate::program::plan(&args),
+        Command::Lift(args) => crate::program::lift(&args),
     }
 }
 
@@ -68,7 +70,7 @@ pub(crate) fn validation(input: &InputArgs) -> Validation {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
     let file = File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
     serde_json::from_reader(BufReader::new(file))
         .map_err(|e| anyhow!("{}: not a valid {what}: {e}", path.display()))
@@ -198,7 +200,7 @@ fn schema(scale: u32, table: &SegmentTable, customers: Option<&Customers>) -> Re
 }
 
 /// Loads the orders and runs summaries → scores → segments.
-fn segment(
+pub(crate) fn segment(
     input: &InputArgs,
     scoring: &Scoring,
     as_of: chrono::NaiveDate,
