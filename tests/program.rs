@@ -658,3 +658,92 @@ fn replenishment_due_dates_on_cdnow_equal_a_direct_computation() {
         assert_eq!(p.next_purchase_due, Some(due), "{c}");
     }
 }
+
+/// Loyalty tiers by hand: member (0, 0), silver (90 days, 300.00), gold
+/// (365 days, 1,000.00), spend over the whole history.
+///
+/// As of 30 June 2025: amy (first order 2025-06-01: 29 days, 5,000.00) is
+/// a member (tenure too short); bo (2025-03-01: 121 days, 300.00 exactly)
+/// is silver; cy (2024-06-30: 365 days, 999.99) is silver; di (2024-01-01,
+/// 1,200.00 minus a 300.00 refund = 900.00) is silver; eve has only a
+/// refund and no tier.
+/// As of 31 March: amy has no order yet; bo (30 days) is a member; cy (274
+/// days, 999.99) silver; di (455 days, 1,200.00 before the May refund)
+/// gold. So by June: bo up, di down, amy entered.
+#[test]
+fn loyalty_tiers_worked_by_hand() {
+    use rfmkit::ingest::IngestConfig;
+    use rfmkit::program::{LoyaltyTiers, TierMove};
+
+    let y2024 = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+    let orders = vec![
+        buy("1", "amy", d(6, 1), 500_000),
+        buy("2", "bo", d(3, 1), 30_000),
+        buy("3", "cy", y2024(6, 30), 99_999),
+        buy("4", "di", y2024(1, 1), 120_000),
+        crate::common::refund("5", "di", d(5, 1), -30_000),
+        crate::common::refund("6", "eve", d(5, 1), -1_000),
+    ];
+    let tiers = LoyaltyTiers::builder()
+        .tier("member", 0, rfmkit::Money::ZERO)
+        .tier("silver", 90, rfmkit::Money::new(30_000))
+        .tier("gold", 365, rfmkit::Money::new(100_000))
+        .build()
+        .unwrap();
+    let log = IngestConfig::new(d(6, 30)).ingest(&orders).unwrap();
+    let june = tiers.assign(&log).unwrap();
+    let names: Vec<(String, String)> = june
+        .customers
+        .iter()
+        .map(|(c, t)| (c.to_string(), t.clone()))
+        .collect();
+    let pair = |c: &str, t: &str| (c.to_owned(), t.to_owned());
+    assert_eq!(
+        names,
+        [
+            pair("amy", "member"),
+            pair("bo", "silver"),
+            pair("cy", "silver"),
+            pair("di", "silver")
+        ]
+    );
+    let march = tiers.assign(&log.until(d(3, 31)).unwrap()).unwrap();
+    assert_eq!(march.tier_of("bo"), Some("member"));
+    assert_eq!(march.tier_of("di"), Some("gold"));
+    let moves: Vec<(String, TierMove)> = tiers
+        .changes(&march, &june)
+        .into_iter()
+        .map(|m| (m.customer.to_string(), m.kind))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("amy".to_owned(), TierMove::Entered),
+            ("bo".to_owned(), TierMove::Upgrade),
+            ("di".to_owned(), TierMove::Downgrade),
+        ]
+    );
+
+    // Invalid tier lists are named.
+    let bad = LoyaltyTiers::builder()
+        .tier("member", 0, rfmkit::Money::ZERO)
+        .tier("gold", 365, rfmkit::Money::new(100_000))
+        .tier("silver", 90, rfmkit::Money::new(30_000))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&bad, Error::InvalidConfig { field, .. } if field == "tiers[2].min_tenure_days"),
+        "{bad}"
+    );
+    let bad = LoyaltyTiers::builder()
+        .tier("vip", 30, rfmkit::Money::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&bad, Error::InvalidConfig { field, .. } if field == "tiers[0]"),
+        "{bad}"
+    );
+    let json = serde_json::to_string(&tiers).unwrap();
+    assert_eq!(serde_json::from_str::<LoyaltyTiers>(&json).unwrap(), tiers);
+    assert!(serde_json::from_str::<LoyaltyTiers>(&json.replace("\"tiers\"", "\"tier\"")).is_err());
+}

@@ -102,8 +102,10 @@ mod history;
 mod lift;
 mod plan;
 pub mod presets;
+mod tiers;
 
 pub use definition::{Entry, Exit, MAX_STEPS, Program, ProgramBuilder, Step};
 pub use history::{Contact, ContactChannel, ContactHistory, Outcome};
 pub use lift::{GroupOutcome, Interval, Lift};
 pub use plan::{Cap, Caps, Plan, Planner, Skip, SkipReason};
+pub use tiers::{LoyaltyTiers, LoyaltyTiersBuilder, Tier, TierAssignment, TierChange, TierMove};
