@@ -65,8 +65,11 @@
 //!
 //! ```text
 //! orders ──► order log ──► summaries ──► RFM scores ──► segments ──► audiences ──► campaigns
-//!                              │                                      ▲
-//!                              └──► LTV, KPIs, cohorts, CLV ──────────┘ (predicted values)
+//!                              │                            │          ▲              │
+//!                              │                            ▼          │              ▼
+//!                              │              timeline (snapshots,     │        programs (plans,
+//!                              │              transitions, trends)     │        caps, lift)
+//!                              └──► LTV, KPIs, cohorts, CLV ───────────┘ (predicted values)
 //! ```
 //!
 //! - [`money`], [`id`]: [`Money`] in integer minor units; string ids
@@ -95,6 +98,18 @@
 //! - [`campaign`]: [`Audience`](campaign::Audience) sets (union,
 //!   intersection, difference), suppression lists, deterministic control
 //!   groups and top-N limits, run as a [`Campaign`](campaign::Campaign).
+//! - [`timeline`]: segments over time — [`Snapshot`](timeline::Snapshot)s,
+//!   [`Transitions`](timeline::Transitions) between two dates (migration
+//!   matrix, per-customer changes, entry and exit events) with a frozen or
+//!   refitted model, and KPI and segment-mix [`Trend`](timeline::Trend)s;
+//!   incremental updates live with the summaries
+//!   ([`LiveSummaries`](summary::LiveSummaries)).
+//! - [`program`]: CRM programs planned day by day — a
+//!   [`ContactHistory`](program::ContactHistory),
+//!   [`Program`](program::Program)s as validated data, the seeds'
+//!   [`presets`](program::presets), frequency caps and priorities in the
+//!   [`Planner`](program::Planner), loyalty tiers, and measured
+//!   [`Lift`](program::Lift) against the control group.
 //! - [`ltv`]: the seeds' LTV formulas (exact), population KPIs (AOV, repeat
 //!   rate, F2 conversion, churn, historical LTV), breakdowns per acquisition
 //!   channel and store, multi-store merge, monthly cohorts with the LTV
