@@ -146,8 +146,22 @@ impl Contact {
 #[serde(try_from = "Vec<Contact>", into = "Vec<Contact>")]
 pub struct ContactHistory {
     contacts: Vec<Contact>,
-    /// The latest contact date, so that planning checks it in O(1).
+    /// Derived from `contacts` (by [`ContactHistory::index`]) so that
+    /// planning reads no string twice.
+    derived: Derived,
+}
+
+/// What planning needs, derived once per change of the history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Derived {
+    /// The latest contact date.
     latest: Option<NaiveDate>,
+    /// The distinct program keys, sorted.
+    programs: Vec<String>,
+    /// Per contact, the index of its program in `programs`.
+    program_of: Vec<u32>,
+    /// Each customer's row range, in customer order.
+    runs: Vec<Range<usize>>,
 }
 
 fn sort_key(c: &Contact) -> (&str, NaiveDate, &str, u16) {
@@ -167,11 +181,11 @@ impl ContactHistory {
         for (i, c) in contacts.iter().enumerate() {
             check(i, c)?;
         }
-        let latest = contacts.iter().map(|c| c.date).max();
-        let mut history = ContactHistory { contacts, latest };
-        history
-            .contacts
-            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let mut history = ContactHistory {
+            contacts,
+            derived: Derived::default(),
+        };
+        history.index();
         Ok(history)
     }
 
@@ -186,8 +200,8 @@ impl ContactHistory {
         let at = self
             .contacts
             .partition_point(|c| sort_key(c) <= sort_key(&contact));
-        self.latest = self.latest.max(Some(contact.date));
         self.contacts.insert(at, contact);
+        self.index();
         Ok(())
     }
 
@@ -196,10 +210,43 @@ impl ContactHistory {
     /// history's size (one merge of two sorted runs).
     pub fn record(&mut self, plan: &super::Plan) {
         self.contacts.extend(plan.contacts().iter().cloned());
+        self.index();
+    }
+
+    /// Sorts the contacts and derives the planner's indexes (linear after
+    /// the sort, which is linear for an append of sorted rows).
+    fn index(&mut self) {
         self.contacts.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        if !plan.contacts().is_empty() {
-            self.latest = self.latest.max(Some(plan.as_of));
+        let mut programs: Vec<String> = self.contacts.iter().map(|c| c.program.clone()).collect();
+        programs.sort_unstable();
+        programs.dedup();
+        let program_of = self
+            .contacts
+            .iter()
+            .map(|c| {
+                let i = programs.binary_search(&c.program).unwrap_or(0);
+                u32::try_from(i).unwrap_or(u32::MAX)
+            })
+            .collect();
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (i, pair) in self.contacts.windows(2).enumerate() {
+            if let [a, b] = pair {
+                if a.customer != b.customer {
+                    runs.push(start..i + 1);
+                    start = i + 1;
+                }
+            }
         }
+        if !self.contacts.is_empty() {
+            runs.push(start..self.contacts.len());
+        }
+        self.derived = Derived {
+            latest: self.contacts.iter().map(|c| c.date).max(),
+            programs,
+            program_of,
+            runs,
+        };
     }
 
     /// The number of contacts.
@@ -235,25 +282,26 @@ impl ContactHistory {
     /// The latest contact date.
     #[must_use]
     pub fn latest(&self) -> Option<NaiveDate> {
-        self.latest
+        self.derived.latest
     }
 
     /// Each customer's rows, in customer order: (customer, range).
-    pub(crate) fn runs(&self) -> Vec<(&str, Range<usize>)> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        for (i, pair) in self.contacts.windows(2).enumerate() {
-            if let [a, b] = pair {
-                if a.customer != b.customer {
-                    out.push((a.customer.as_str(), start..i + 1));
-                    start = i + 1;
-                }
-            }
-        }
-        if let Some(last) = self.contacts.last() {
-            out.push((last.customer.as_str(), start..self.contacts.len()));
-        }
-        out
+    pub(crate) fn runs(&self) -> impl Iterator<Item = (&str, Range<usize>)> + '_ {
+        self.derived.runs.iter().filter_map(|r| {
+            let c = self.contacts.get(r.start)?;
+            Some((c.customer.as_str(), r.clone()))
+        })
+    }
+
+    /// The distinct program keys, sorted; contacts refer to them by index
+    /// ([`program_of`](Self::program_of)).
+    pub(crate) fn programs(&self) -> &[String] {
+        &self.derived.programs
+    }
+
+    /// The index in [`programs`](Self::programs) of each contact's program.
+    pub(crate) fn program_of(&self) -> &[u32] {
+        &self.derived.program_of
     }
 }
 

@@ -313,6 +313,13 @@ impl Planner {
         // Programs are sorted by key: a contact's program is found by
         // binary search.
         let keys: Vec<&str> = self.programs.iter().map(Program::key).collect();
+        // The history's program ids → the planner's program index.
+        let to_planner: Vec<Option<usize>> = history
+            .programs()
+            .iter()
+            .map(|k| keys.binary_search(&k.as_str()).ok())
+            .collect();
+        let program_of = history.program_of();
         let mut lookup = RunLookup::new(history, profiles.id_order());
         let mut runs: Vec<Option<Run>> = vec![None; keys.len()];
         let mut wanted = Vec::new();
@@ -325,10 +332,9 @@ impl Planner {
             skipped: Vec::new(),
         };
         for (row, customer) in profiles.customers().iter().enumerate() {
-            let past = lookup
-                .next(customer.as_str())
-                .and_then(|r| history.contacts().get(r))
-                .unwrap_or_default();
+            let range = lookup.next(customer.as_str()).unwrap_or(0..0);
+            let first_row = range.start;
+            let past = history.contacts().get(range).unwrap_or_default();
             let facts = Facts {
                 row,
                 as_of,
@@ -341,8 +347,12 @@ impl Planner {
             // run, and the sends that count toward caps.
             runs.fill(None);
             pressure.clear();
-            for c in past {
-                let program = keys.binary_search(&c.program.as_str()).ok();
+            for (i, c) in past.iter().enumerate() {
+                let program = program_of
+                    .get(first_row + i)
+                    .and_then(|&p| to_planner.get(crate::id::widen(p)))
+                    .copied()
+                    .flatten();
                 if let Some(run) = program.and_then(|p| runs.get_mut(p)) {
                     match run {
                         Some(r) if c.step != 0 => {
@@ -443,7 +453,7 @@ enum RunLookup<'h> {
 
 impl<'h> RunLookup<'h> {
     fn new(history: &'h ContactHistory, order: IdOrder) -> RunLookup<'h> {
-        let runs = history.runs();
+        let runs: Vec<(&str, Range<usize>)> = history.runs().collect();
         match order {
             IdOrder::Text => RunLookup::Merge { runs, at: 0 },
             _ => RunLookup::Hash(runs.into_iter().collect()),
