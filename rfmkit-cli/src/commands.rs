@@ -40,6 +40,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<()> {
         Command::Bench(args) => crate::bench::run(&args),
         Command::Transitions(args) => crate::timeline::transitions(&args),
         Command::Trend(args) => crate::timeline::trend(&args),
+        Command::Report(args) => crate::report::report(&args),
     }
 }
 
@@ -198,7 +199,7 @@ fn schema(scale: u32, table: &SegmentTable, customers: Option<&Customers>) -> Re
 }
 
 /// Loads the orders and runs summaries → scores → segments.
-fn segment(
+pub(crate) fn segment(
     input: &InputArgs,
     scoring: &Scoring,
     as_of: chrono::NaiveDate,
@@ -285,7 +286,7 @@ fn score_rows(
 
 /// The model's cuts and the per-segment report, for humans.
 /// Fails (naming the segment) if a segment's revenue overflows.
-fn model_report(
+pub(crate) fn model_report(
     scale: u32,
     table_name: &str,
     model: &RfmModel,

@@ -25,6 +25,7 @@ mod commands;
 mod customers;
 mod load;
 mod output;
+mod report;
 mod timeline;
 
 use std::io::{self, Write as _};

@@ -424,7 +424,7 @@ pub fn rfm_heatmap(scores: &Scores, money: &MoneyFormat) -> Chart {
         (lo, hi)
     };
     let rows: Vec<usize> = (0..n).rev().collect();
-    let title = "RFM heatmap: customers and mean monetary by R and F score";
+    let title = "RFM heatmap: customers and mean monetary by R and F";
     let y_label = "F score (frequency; 1 = fewest orders)";
     let x_label = "R score (recency; 1 = longest ago)";
     let heatmap = Heatmap {
@@ -986,7 +986,7 @@ pub fn holdout(table: &HoldoutTable) -> Chart {
     };
     let title = format!("{} calibration vs holdout", table.model);
     let y_label = format!(
-        "mean holdout purchases per customer ({} {}s)",
+        "mean holdout purchases ({} {}s)",
         table.holdout_length, table.unit
     );
     let x_format = |v: f64| format!("{v:.0}");

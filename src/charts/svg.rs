@@ -334,15 +334,19 @@ impl Heatmap<'_> {
             .flatten()
             .map(|t| text_width(t, 11.0))
             .fold(0.0, f64::max);
-        let cell_w = (widest_text + 8.0)
+        let cell_w = (widest_text * 1.15 + 12.0)
             .clamp(22.0, 80.0)
             .min((900.0 / ncols).max(16.0));
-        let show_text = widest_text + 4.0 <= cell_w;
+        let show_text = widest_text * 1.15 + 4.0 <= cell_w;
+        let nrows = self.rows.len().max(1) as f64;
+        // Tall enough for the rotated y label beside it.
+        let min_h = (text_width(self.y_label, 12.0) * 1.1 + 16.0) / nrows;
         let cell_h = if show_text && max_lines > 1 {
-            34.0
+            34.0_f64
         } else {
             24.0
-        };
+        }
+        .max(min_h.min(60.0));
         let row_label_w = self
             .rows
             .iter()
@@ -364,8 +368,10 @@ impl Heatmap<'_> {
         let plot_w = cell_w * ncols;
         let plot_h = cell_h * self.rows.len() as f64;
         let legend_top = top + plot_h + col_label_h + 30.0;
+        let x_label_w = text_width(self.x_label, 12.0) * 1.1;
         let width = (left + plot_w + 16.0)
-            .max(text_width(self.title, 15.0) + 24.0)
+            .max(text_width(self.title, 15.0) * 1.1 + 24.0)
+            .max(x_label_w + 24.0)
             .max(360.0);
         let height = legend_top + 44.0;
         let mut svg = Svg::new(width, height, self.title);
@@ -428,7 +434,7 @@ impl Heatmap<'_> {
             }
         }
         svg.text(
-            left + plot_w / 2.0,
+            (left + plot_w / 2.0).max(x_label_w / 2.0 + 8.0),
             top + plot_h + col_label_h + 10.0,
             self.x_label,
             Anchor::Middle,
@@ -541,7 +547,7 @@ impl HBars<'_> {
             .fold(0.0, |a: f64, b| a.max(*b));
         let (axis_max, ticks) = nice_ticks(max, 5);
         let width = left + plot_w + 70.0;
-        let height = top + plot_h + 52.0;
+        let height = top + plot_h + 52.0 + 12.0 * self.refs.len() as f64;
         let mut svg = Svg::new(width, height, self.title);
         svg.title(self.title);
         let items: Vec<(&str, &str, bool)> = self
@@ -588,17 +594,18 @@ impl HBars<'_> {
             }
         }
         svg.line((left, top), (left, top + plot_h), INK, 1.0, false);
-        for r in &self.refs {
+        // Labels one above the other, so that close lines stay readable.
+        for (k, r) in self.refs.iter().enumerate() {
             svg.line(
                 (sx(r.value), top - 4.0),
-                (sx(r.value), top + plot_h),
+                (sx(r.value), top + plot_h + 28.0 + 12.0 * k as f64),
                 INK,
                 1.5,
                 true,
             );
             svg.text(
                 sx(r.value) + 3.0,
-                top + plot_h - 4.0,
+                top + plot_h + 28.0 + 12.0 * k as f64,
                 &r.label,
                 Anchor::Start,
                 10.0,
@@ -609,7 +616,7 @@ impl HBars<'_> {
         }
         svg.text(
             left + plot_w / 2.0,
-            top + plot_h + 36.0,
+            top + plot_h + 36.0 + 12.0 * self.refs.len() as f64,
             self.x_label,
             Anchor::Middle,
             12.0,
