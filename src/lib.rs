@@ -162,6 +162,10 @@
 //!   results bit-identical to one thread. Adds the `rayon` dependency;
 //!   depend on rfmkit with `default-features = false` for a build without
 //!   threads (everything then runs on the calling thread).
+//! - `charts` (off by default): the [`charts`] module, SVG
+//!   charts with their data tables (RFM heatmap, segment bars,
+//!   distributions, cohort retention, LTV curves and LTV/CAC, calibration
+//!   vs holdout, P(alive), segment migration). Adds no dependency.
 //!
 //! Everything else is always available.
 //!
@@ -191,6 +195,8 @@
 pub mod audience;
 mod bounded;
 pub mod campaign;
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod clv;
 pub mod customer;
 pub mod error;

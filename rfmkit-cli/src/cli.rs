@@ -137,6 +137,24 @@ pub enum Command {
         "  (empty: unknown)."
     ))]
     Trend(TrendArgs),
+    /// One self-contained HTML report: KPIs, the model's cuts, the segment
+    /// report and charts (RFM heatmap, segments, distributions, cohorts,
+    /// LTV, migration, CLV).
+    #[command(after_help = concat!(
+        "EXAMPLES:\n",
+        "  rfmkit report --input orders.csv --as-of 2025-12-31 --output report.html\n",
+        "  rfmkit report --input orders.csv --as-of 2025-12-31 --scale 0 --currency JPY \\\n",
+        "      --cac 3000 --cac instagram=4500 --calibration-end 2025-06-30 --output report.html\n",
+        "\n",
+        "The file has no external references (inline SVG and CSS, no scripts): open it\n",
+        "in any browser, mail it or print it. Each chart has the table of its numbers\n",
+        "beside it; the cut points, segment report and KPIs are the texts of\n",
+        "`rfmkit score --report` and `rfmkit ltv --format table`. The migration matrix\n",
+        "compares --from (default: 90 days before --as-of) with --as-of, scored by the\n",
+        "model fitted at --from. With --calibration-end a BG/NBD model is fitted on the\n",
+        "orders up to it, checked against the holdout up to --as-of (in weeks)."
+    ))]
+    Report(ReportArgs),
     /// Plan a day of CRM programs: who gets which step, and why others did
     /// not.
     #[command(after_help = concat!(
@@ -574,6 +592,41 @@ pub struct BenchArgs {
     /// 2/3/5/10, monetary 50/200/500/1000.00).
     #[arg(long, value_enum, default_value_t = MethodArg::Rank)]
     pub method: MethodArg,
+}
+
+/// `rfmkit report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
+    /// The earlier date of the segment migration matrix (default: 90 days
+    /// before --as-of).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub from: Option<NaiveDate>,
+    /// Fit BG/NBD on the orders up to this date and chart calibration vs
+    /// holdout (to --as-of) and P(alive).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub calibration_end: Option<NaiveDate>,
+    /// Acquisition cost per customer, in currency units: AMOUNT for every
+    /// channel, CHANNEL=AMOUNT for one (repeatable).
+    #[arg(long, value_name = "[CHANNEL=]AMOUNT")]
+    pub cac: Vec<String>,
+    /// The currency's name on axes and tables (JPY, 円, EUR, ...).
+    #[arg(long, default_value = "currency units", value_name = "NAME")]
+    pub currency: String,
+    /// Days a first-time buyer has to buy again to count as an F2 conversion.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub f2_days: u32,
+    /// Length of the churn period in days.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub churn_days: u32,
+    /// The HTML file to write.
+    #[arg(long, short, value_name = "REPORT.html")]
+    pub output: PathBuf,
 }
 
 /// `rfmkit plan`.

@@ -42,6 +42,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<()> {
         Command::Trend(args) => crate::timeline::trend(&args),
         Command::Plan(args) => crate::program::plan(&args),
         Command::Lift(args) => crate::program::lift(&args),
+        Command::Report(args) => crate::report::report(&args),
     }
 }
 
@@ -287,7 +288,7 @@ fn score_rows(
 
 /// The model's cuts and the per-segment report, for humans.
 /// Fails (naming the segment) if a segment's revenue overflows.
-fn model_report(
+pub(crate) fn model_report(
     scale: u32,
     table_name: &str,
     model: &RfmModel,

@@ -26,6 +26,7 @@ mod customers;
 mod load;
 mod output;
 mod program;
+mod report;
 mod timeline;
 
 use std::io::{self, Write as _};

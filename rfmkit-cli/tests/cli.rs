@@ -1102,7 +1102,7 @@ fn bench_simulates_a_small_shop() {
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
-    for sub in ["score", "audience", "ltv", "clv", "bench"] {
+    for sub in ["score", "audience", "ltv", "clv", "bench", "report"] {
         rfmkit()
             .args([sub, "--help"])
             .assert()
@@ -1415,4 +1415,233 @@ fn trend_rows_equal_separate_runs_at_each_date() {
             );
         }
     }
+}
+
+// --- report ------------------------------------------------------------
+
+/// A simulated shop in yen (scale 0) with Japanese channel names, written
+/// as an order CSV; returns its as-of date.
+fn simulated_shop(path: &Path) -> chrono::NaiveDate {
+    let shop = rfmkit::sim::SimConfig::builder()
+        .seed(13)
+        .customers(400)
+        .orders(4000)
+        .channels(vec![
+            "ウェブ".to_owned(),
+            "店舗".to_owned(),
+            "アプリ".to_owned(),
+        ])
+        .build()
+        .unwrap()
+        .generate();
+    let mut csv = String::from("order_id,customer_id,order_date,amount,status,channel\n");
+    for o in shop.orders() {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            o.id(),
+            o.customer(),
+            o.date(),
+            o.amount().display_decimal(0),
+            o.status(),
+            o.channel().map_or("", |c| c.as_ref())
+        ));
+    }
+    fs::write(path, csv).unwrap();
+    shop.as_of()
+}
+
+/// Runs `rfmkit report` on the simulated shop; returns the directory, the
+/// report's path and the as-of date.
+fn shop_report() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    let as_of = simulated_shop(&orders);
+    let calibration_end = as_of - chrono::Days::new(182);
+    let out = dir.path().join("report.html");
+    rfmkit()
+        .args(["report", "--input"])
+        .arg(&orders)
+        .args([
+            "--as-of",
+            &as_of.to_string(),
+            "--scale",
+            "0",
+            "--currency",
+            "円",
+        ])
+        .args(["--cac", "3000", "--cac", "ウェブ=2500"])
+        .args([
+            "--calibration-end",
+            &calibration_end.to_string(),
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(contains("(11 charts)"));
+    (dir, out, as_of.to_string())
+}
+
+#[test]
+fn report_is_one_self_contained_file_with_every_chart() {
+    let (dir, out, as_of) = shop_report();
+    let html = fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<meta charset=\"utf-8\">"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<link"));
+    // heatmap, segments, 3 distributions, retention, LTV curves, LTV/CAC,
+    // migration, calibration vs holdout, P(alive)
+    assert_eq!(html.matches("<svg").count(), 11);
+    assert_eq!(html.matches("<table class=\"rfmkit-data\">").count(), 11);
+    for text in [
+        "RFM heatmap",
+        "Cohort retention",
+        "Segment migration",
+        "P(alive)",
+        "calibration vs holdout",
+        "LTV / CAC",
+    ] {
+        assert!(html.contains(text), "{text} missing");
+    }
+    // Japanese channel names and yen amounts (scale 0, no decimals)
+    assert!(html.contains("ウェブ") && html.contains("店舗") && html.contains("円"));
+    // The cut points and segment report are `rfmkit score --report`'s text.
+    let orders = dir.path().join("orders.csv");
+    let scored = rfmkit()
+        .args(["score", "--input"])
+        .arg(&orders)
+        .args(["--as-of", &as_of, "--scale", "0", "--report", "--output"])
+        .arg(dir.path().join("scores.csv"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(scored).unwrap();
+    let report = text.split_once("\n\n").unwrap().1.trim_end();
+    let escaped = report
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(
+        html.contains(&escaped),
+        "the report's cut points differ from score --report"
+    );
+}
+
+#[test]
+fn report_needs_dates_in_order() {
+    let (_dir, path) = file(b"customer_id,order_date,amount\nC1,2025-01-05,10.00\n");
+    rfmkit()
+        .args(["report", "--input"])
+        .arg(&path)
+        .args([
+            "--as-of",
+            AS_OF,
+            "--from",
+            "2026-01-01",
+            "--output",
+            "x.html",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("--from 2026-01-01 must be before --as-of"));
+}
+
+/// Opens the report in headless Chromium, as a reader would: a screenshot
+/// that is not blank, and (with a copy that measures its own layout) every
+/// chart laid out inside the 1280 px page.
+#[test]
+fn report_renders_in_headless_chromium() {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!(
+            "SKIPPED report_renders_in_headless_chromium: no chromium on PATH (apt-get install chromium)"
+        );
+        return;
+    };
+    let (dir, out, _) = shop_report();
+    let browser = |args: &[&str]| {
+        let output = std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,2000",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    let png = dir.path().join("report.png");
+    browser(&[
+        &format!("--screenshot={}", png.display()),
+        &format!("file://{}", out.display()),
+    ]);
+    let bytes = fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // A blank 1280 × 2000 page compresses to a few KB; charts do not.
+    assert!(
+        bytes.len() > 60_000,
+        "screenshot of {} bytes looks blank",
+        bytes.len()
+    );
+    // RFMKIT_REPORT_DIR=DIR keeps the orders, the report and the
+    // screenshot (the README's picture is made this way).
+    if let Some(keep) = std::env::var_os("RFMKIT_REPORT_DIR") {
+        let keep = PathBuf::from(keep);
+        fs::create_dir_all(&keep).unwrap();
+        for name in ["orders.csv", "report.html", "report.png"] {
+            fs::copy(dir.path().join(name), keep.join(name)).unwrap();
+        }
+    }
+
+    // Layout: a copy with a script that writes what it measures into the DOM.
+    let html = fs::read_to_string(&out).unwrap();
+    let probe = r#"<script>
+const w = document.documentElement.clientWidth;
+const svgs = [...document.querySelectorAll('svg')];
+const shown = svgs.filter(s => { const r = s.getBoundingClientRect(); return r.width > 100 && r.height > 100 && r.left >= 0 && r.right <= w + 1; });
+const pre = document.createElement('pre');
+pre.id = 'probe';
+pre.textContent = JSON.stringify({width: w, scroll: document.documentElement.scrollWidth, svgs: svgs.length, shown: shown.length});
+document.body.appendChild(pre);
+</script></body>"#;
+    let measured = dir.path().join("measured.html");
+    fs::write(&measured, html.replace("</body>", probe)).unwrap();
+    let dom = String::from_utf8(browser(&[
+        "--dump-dom",
+        &format!("file://{}", measured.display()),
+    ]))
+    .unwrap();
+    let json = dom
+        .split_once("<pre id=\"probe\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(json, _)| json.to_owned())
+        .unwrap_or_else(|| panic!("no probe output in the DOM"));
+    let probe: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(probe["svgs"], 11, "{probe}");
+    assert_eq!(
+        probe["shown"], 11,
+        "a chart is hidden or wider than the page: {probe}"
+    );
+    assert!(
+        probe["scroll"].as_u64().unwrap() <= probe["width"].as_u64().unwrap(),
+        "the page scrolls sideways: {probe}"
+    );
 }
