@@ -683,7 +683,7 @@ impl<'r> OrderRecord<'r> {
 pub(crate) struct Gate<'a> {
     pub(crate) config: IngestConfig,
     customers: Option<&'a Customers>,
-    seen_ids: FxHashMap<OrderId, usize>,
+    seen_ids: SeenIds,
     as_of_day: i32,
     pub(crate) pushed: usize,
     pub(crate) skipped: Vec<Skipped>,
@@ -705,7 +705,7 @@ impl<'a> Gate<'a> {
             as_of_day: config.as_of.num_days_from_ce(),
             config,
             customers,
-            seen_ids: FxHashMap::default(),
+            seen_ids: SeenIds::default(),
             pushed: 0,
             skipped: Vec::new(),
             cancelled: 0,
@@ -790,7 +790,7 @@ impl<'a> Gate<'a> {
 
     fn see(&mut self, record: &OrderRecord<'_>, index: usize) {
         if let Some(id) = record.order_id {
-            self.seen_ids.entry(OrderId::new(id)).or_insert(index);
+            self.seen_ids.insert(id, index);
         }
     }
 
@@ -806,7 +806,7 @@ impl<'a> Gate<'a> {
         } = *record;
         let order_id = || OrderId::new(id.unwrap_or(""));
         if let Some(id) = id {
-            if let Some(&first_index) = self.seen_ids.get(id) {
+            if let Some(first_index) = self.seen_ids.get(id) {
                 return Some(Error::DuplicateOrderId {
                     index,
                     order_id: order_id(),
@@ -843,6 +843,107 @@ impl<'a> Gate<'a> {
     }
 }
 
+/// The order ids seen so far and the input position of each id's first
+/// occurrence, for the duplicate check.
+///
+/// Shops usually number orders 1, 2, 3, … in file order, so canonical
+/// decimal ids (no sign, no leading zero, at most 19 digits) that are each
+/// higher than every earlier one are stored as runs `(first id, first
+/// position, length)` of ids and positions both counting up by one: a file
+/// of ten million such orders needs one run instead of ten million hash
+/// entries. Every other id goes to a hash map keyed by its text. A
+/// canonical id names one integer and an integer has one canonical text,
+/// so the two stores never disagree about equality.
+#[derive(Debug, Clone, Default)]
+struct SeenIds {
+    /// Increasing runs, sorted by `first` (each above the previous run's
+    /// last id).
+    runs: Vec<IdRun>,
+    /// Every id not in a run.
+    other: FxHashMap<OrderId, usize>,
+}
+
+/// Ids `first..first + len` seen at positions `index..index + len`.
+#[derive(Debug, Clone, Copy)]
+struct IdRun {
+    first: u64,
+    index: usize,
+    len: u64,
+}
+
+/// The value of a canonical decimal id: 1 to 19 ASCII digits without a
+/// leading zero (or exactly `0`).
+fn canonical_id(id: &str) -> Option<u64> {
+    let bytes = id.as_bytes();
+    match bytes {
+        [] => return None,
+        [b'0', _, ..] => return None,
+        _ if bytes.len() > 19 => return None,
+        _ => {}
+    }
+    let mut value = 0_u64;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(value)
+}
+
+impl SeenIds {
+    /// The position of `id`'s first occurrence, if seen.
+    fn get(&self, id: &str) -> Option<usize> {
+        if let Some(value) = canonical_id(id) {
+            let at = self.runs.partition_point(|r| r.first <= value);
+            if let Some(run) = at.checked_sub(1).and_then(|i| self.runs.get(i)) {
+                let offset = value - run.first;
+                if offset < run.len {
+                    return usize::try_from(offset)
+                        .ok()
+                        .and_then(|o| run.index.checked_add(o));
+                }
+            }
+        }
+        self.other.get(id).copied()
+    }
+
+    /// Records `id` at `index` unless it was seen before (the first
+    /// occurrence is kept). Positions must not decrease between calls.
+    fn insert(&mut self, id: &str, index: usize) {
+        if let Some(value) = canonical_id(id) {
+            // A canonical id in `other` is at most the runs' highest id at
+            // the time it was stored, so an id above every run is new.
+            let above = self
+                .runs
+                .last()
+                .is_none_or(|r| value.checked_sub(r.first).is_some_and(|d| d >= r.len));
+            if above {
+                if let Some(run) = self.runs.last_mut() {
+                    let next_id = run.first.checked_add(run.len);
+                    let next_index = u64::try_from(run.index)
+                        .ok()
+                        .and_then(|i| i.checked_add(run.len));
+                    if next_id == Some(value) && next_index == u64::try_from(index).ok() {
+                        run.len += 1;
+                        return;
+                    }
+                }
+                self.runs.push(IdRun {
+                    first: value,
+                    index,
+                    len: 1,
+                });
+                return;
+            }
+            if self.get(id).is_some() {
+                return;
+            }
+        }
+        self.other.entry(OrderId::new(id)).or_insert(index);
+    }
+}
+
 /// Builds an [`OrderLog`] row by row; made by [`IngestConfig::builder`].
 ///
 /// Each push validates the row (as [`IngestConfig::ingest`] does) and
@@ -854,6 +955,9 @@ impl<'a> Gate<'a> {
 pub struct LogBuilder<'a> {
     gate: Gate<'a>,
     intern: FxHashMap<CompactString, u32>,
+    /// Canonical decimal ids (see [`canonical_id`]) by value: one integer
+    /// key instead of a text key to hash and compare.
+    intern_int: FxHashMap<u64, u32>,
     names: Vec<CompactString>,
     customer: Vec<u32>,
     day: Vec<i32>,
@@ -865,6 +969,11 @@ pub struct LogBuilder<'a> {
     /// First completed order candidates per interned customer, for rows
     /// with an order id, a channel or a store.
     first: Vec<Option<FirstCandidate>>,
+    /// The day of each customer's candidate in `first` (`i32::MAX` for
+    /// none): a small column checked before the candidate itself, so a
+    /// later row (the usual case in a date-sorted export) does not touch
+    /// the candidate.
+    first_day: Vec<i32>,
     /// A row count beyond [`MAX_ROWS`] was reached.
     overfull: bool,
 }
@@ -874,6 +983,7 @@ impl<'a> LogBuilder<'a> {
         LogBuilder {
             gate: Gate::new(config, customers),
             intern: FxHashMap::default(),
+            intern_int: FxHashMap::default(),
             names: Vec::new(),
             customer: Vec::new(),
             day: Vec::new(),
@@ -882,6 +992,7 @@ impl<'a> LogBuilder<'a> {
             returned: Vec::new(),
             cost: None,
             first: Vec::new(),
+            first_day: Vec::new(),
             overfull: false,
         }
     }
@@ -993,17 +1104,7 @@ impl<'a> LogBuilder<'a> {
             self.overfull = true;
             return Ok(());
         }
-        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let slot = match self.intern.get(customer) {
-            Some(&slot) => slot,
-            None => {
-                let key = CompactString::new(customer);
-                self.intern.insert(key.clone(), next);
-                self.names.push(key);
-                self.first.push(None);
-                next
-            }
-        };
+        let slot = self.intern(customer);
         let day = date.num_days_from_ce();
         self.customer.push(slot);
         self.day.push(day);
@@ -1021,7 +1122,9 @@ impl<'a> LogBuilder<'a> {
             (None, None) => {}
         }
         if !returned && record.has_first_order_fields() {
-            if let Some(best) = self.first.get_mut(crate::id::widen(slot)) {
+            let at = crate::id::widen(slot);
+            let maybe = self.first_day.get(at).is_some_and(|&first| day <= first);
+            if let (true, Some(best)) = (maybe, self.first.get_mut(at)) {
                 let earlier = match best {
                     Some(b) => (day, order_id.unwrap_or("")) < (b.day, b.order.order_id.as_str()),
                     None => true,
@@ -1031,10 +1134,36 @@ impl<'a> LogBuilder<'a> {
                         day,
                         order: record.first_order(),
                     });
+                    if let Some(first) = self.first_day.get_mut(at) {
+                        *first = day;
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// The slot of `customer`, interning it if new.
+    fn intern(&mut self, customer: &str) -> u32 {
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let found = match canonical_id(customer) {
+            Some(value) => *self.intern_int.entry(value).or_insert(next),
+            // Look up before inserting: an id over 24 bytes would
+            // allocate as a key.
+            None => match self.intern.get(customer) {
+                Some(&slot) => slot,
+                None => {
+                    self.intern.insert(CompactString::new(customer), next);
+                    next
+                }
+            },
+        };
+        if found == next {
+            self.names.push(CompactString::new(customer));
+            self.first.push(None);
+            self.first_day.push(i32::MAX);
+        }
+        found
     }
 
     /// Numbers the customers in the id order, groups the rows by customer
@@ -1045,10 +1174,15 @@ impl<'a> LogBuilder<'a> {
     /// [`Error::InvalidConfig`] (field `rows`) beyond [`MAX_ROWS`] rows;
     /// (field `id_order`) under [`IdOrder::Numeric`] if an id is not a
     /// decimal integer.
-    pub fn build(self) -> Result<OrderLog> {
+    pub fn build(mut self) -> Result<OrderLog> {
         if self.overfull {
             return Err(too_many());
         }
+        // Free the id maps before the columns are regrouped (peak memory).
+        self.gate.seen_ids = SeenIds::default();
+        self.intern = FxHashMap::default();
+        self.intern_int = FxHashMap::default();
+        self.first_day = Vec::new();
         let id_order = self.gate.config.id_order;
         // Number the customers in id order: rank[slot] = position.
         let mut by_id: Vec<u32> = (0..self.names.len())
@@ -1446,6 +1580,79 @@ pub(crate) fn day_to_date(day: i32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_ids() {
+        assert_eq!(canonical_id("0"), Some(0));
+        assert_eq!(canonical_id("42"), Some(42));
+        assert_eq!(
+            canonical_id("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for not in [
+            "",
+            "07",
+            "00",
+            "+1",
+            "-1",
+            "1.0",
+            "1e3",
+            "10000000000000000000",
+            "A-1",
+        ] {
+            assert_eq!(canonical_id(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn seen_ids_keep_counting_ids_in_one_run() {
+        let mut seen = SeenIds::default();
+        for (index, id) in (1_u64..=1000).enumerate() {
+            seen.insert(&id.to_string(), index);
+        }
+        assert_eq!(seen.runs.len(), 1);
+        assert!(seen.other.is_empty());
+        assert_eq!((seen.get("1"), seen.get("1000")), (Some(0), Some(999)));
+        assert_eq!(
+            (seen.get("0"), seen.get("1001"), seen.get("01")),
+            (None, None, None)
+        );
+        // A gap in positions (a row without id) starts a new run; a lower
+        // id, a non-canonical one and text go to the map.
+        seen.insert("1001", 1001);
+        seen.insert("500", 1002);
+        seen.insert("7", 1003);
+        seen.insert("0500", 1004);
+        seen.insert("A-1", 1005);
+        seen.insert("A-1", 1006);
+        assert_eq!(seen.runs.len(), 2);
+        assert_eq!(
+            ["1001", "500", "7", "0500", "A-1"].map(|id| seen.get(id)),
+            [Some(1001), Some(499), Some(6), Some(1004), Some(1005)]
+        );
+    }
+
+    proptest::proptest! {
+        /// `SeenIds` answers as a plain map of first positions does.
+        #[test]
+        fn seen_ids_match_a_map(ids in proptest::collection::vec(
+            proptest::prop_oneof![0_u64..40, 1_000_u64..1_010, proptest::strategy::Just(u64::MAX / 2)],
+            0..60,
+        ), zero_pad in proptest::collection::vec(proptest::bool::weighted(0.1), 60)) {
+            let mut seen = SeenIds::default();
+            let mut model = std::collections::HashMap::new();
+            for (index, (id, pad)) in ids.iter().zip(&zero_pad).enumerate() {
+                let text = if *pad { format!("0{id}") } else { id.to_string() };
+                let expected = model.get(&text).copied();
+                proptest::prop_assert_eq!(seen.get(&text), expected);
+                seen.insert(&text, index);
+                model.entry(text).or_insert(index);
+            }
+            for (text, &index) in &model {
+                proptest::prop_assert_eq!(seen.get(text), Some(index));
+            }
+        }
+    }
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()

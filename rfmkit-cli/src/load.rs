@@ -475,21 +475,35 @@ pub fn parse_records<R: Read>(
         let line = record
             .position()
             .map_or(line_before, |p| p.line() + line_offset);
-        loaded.rows += 1;
-        let parsed = columns.record(&record, line, options, &mut cache);
-        let order = match parsed {
-            Ok(order) => order,
-            Err(problem) => {
-                skip_or_fail(path, options, loaded, problem)?;
-                continue;
-            }
-        };
-        loaded.lines.record(line);
-        if let Err(err) = builder.push_record(order) {
-            return Err(FileError(library_message(path, &loaded.lines, &err)).into());
-        }
+        push_cells(
+            path, &record, line, columns, options, &mut cache, builder, loaded,
+        )?;
     }
     Ok(())
+}
+
+/// Validates one split row and pushes it into `builder`: the common tail of
+/// the csv reader's path and the fast path.
+#[allow(clippy::too_many_arguments)]
+fn push_cells<'r>(
+    path: &Path,
+    cells: impl Cells<'r>,
+    line: u64,
+    columns: &OrderColumns,
+    options: ParseOptions,
+    cache: &mut DateCache,
+    builder: &mut LogBuilder<'_>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    loaded.rows += 1;
+    let order = match columns.record(cells, line, options, cache) {
+        Ok(order) => order,
+        Err(problem) => return skip_or_fail(path, options, loaded, problem),
+    };
+    loaded.lines.record(line);
+    builder
+        .push_record(order)
+        .map_err(|err| FileError(library_message(path, &loaded.lines, &err)).into())
 }
 
 fn skip_or_fail(
@@ -556,11 +570,38 @@ struct DateCache {
     day: Option<NaiveDate>,
 }
 
+/// The trimmed cells of one data row, however it was split: by the csv
+/// reader or by the fast path's split on commas.
+trait Cells<'r>: Copy {
+    /// The number of cells.
+    fn len(self) -> usize;
+    /// Cell `i` (empty past the end).
+    fn get(self, i: usize) -> &'r [u8];
+}
+
+impl<'r> Cells<'r> for &'r csv::ByteRecord {
+    fn len(self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        csv::ByteRecord::get(self, i).unwrap_or_default()
+    }
+}
+
+impl<'r> Cells<'r> for &'r [&'r [u8]] {
+    fn len(self) -> usize {
+        <[&[u8]]>::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        <[&[u8]]>::get(self, i).copied().unwrap_or_default()
+    }
+}
+
 impl OrderColumns {
     /// The order in one data row, borrowing the row's cells.
     fn record<'r>(
         &self,
-        record: &'r csv::ByteRecord,
+        record: impl Cells<'r>,
         line: u64,
         options: ParseOptions,
         cache: &mut DateCache,
@@ -586,7 +627,7 @@ impl OrderColumns {
             ));
         }
         let cell = |i: usize| -> Result<&'r str, RowProblem> {
-            std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
+            std::str::from_utf8(record.get(i)).map_err(|_| {
                 problem(
                     Some(i),
                     "is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -729,8 +770,89 @@ pub struct OrderFile {
     pub path: PathBuf,
 }
 
+/// How many bytes the fast path reads at a time (a block ends at the last
+/// whole line it holds).
+const BLOCK: usize = 4 << 20;
+
+/// Reads a file in blocks of whole lines, keeping one block in memory.
+struct Blocks<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` before this were handed out.
+    done: usize,
+    eof: bool,
+}
+
+impl<R: Read> Blocks<R> {
+    fn new(input: R) -> Blocks<R> {
+        Blocks {
+            input,
+            buf: Vec::with_capacity(BLOCK),
+            done: 0,
+            eof: false,
+        }
+    }
+
+    /// The next run of whole lines (the last one may lack its newline at
+    /// the end of the file), as a range of `self.buf`; `None` at the end.
+    fn next_block(&mut self) -> io::Result<Option<std::ops::Range<usize>>> {
+        self.buf.drain(..self.done);
+        self.done = 0;
+        loop {
+            if !self.eof {
+                let want = BLOCK.saturating_sub(self.buf.len()).max(BLOCK / 4);
+                let read = (&mut self.input)
+                    .take(u64::try_from(want).unwrap_or(u64::MAX))
+                    .read_to_end(&mut self.buf)?;
+                self.eof = read == 0;
+            }
+            let end = match memchr::memrchr(b'\n', &self.buf) {
+                Some(newline) => newline + 1,
+                None if self.eof => self.buf.len(),
+                None => continue,
+            };
+            if end == 0 {
+                return Ok(None);
+            }
+            self.done = end;
+            return Ok(Some(0..end));
+        }
+    }
+
+    /// Everything not handed out yet, then the rest of the input.
+    fn rest_from(mut self, at: usize) -> io::Chain<io::Cursor<Vec<u8>>, R> {
+        let rest = self.buf.split_off(at.min(self.buf.len()));
+        io::Cursor::new(rest).chain(self.input)
+    }
+}
+
+/// The fields of `line` split on commas, each trimmed of ASCII spaces, into
+/// `fields`.
+fn split_line<'l>(line: &'l [u8], fields: &mut Vec<&'l [u8]>) {
+    fields.clear();
+    let mut start = 0;
+    for comma in memchr::memchr_iter(b',', line) {
+        fields.push(line.get(start..comma).unwrap_or_default().trim_ascii());
+        start = comma + 1;
+    }
+    fields.push(line.get(start..).unwrap_or_default().trim_ascii());
+}
+
+/// Whether a line (without its `\n` and a final `\r`) needs the csv
+/// reader: it has a quote (a quoted field may hold commas or newlines) or a
+/// lone carriage return (which the csv reader takes as a line end).
+fn needs_csv(line: &[u8]) -> bool {
+    memchr::memchr2(b'"', b'\r', line).is_some()
+}
+
 /// Reads `path` into a log built with `config`; `adjust` may change the
 /// builder (its id order) once every row is pushed.
+///
+/// Rows are split on commas directly (the fast path: no copy of the row,
+/// no allocation) while they contain no quote and no lone carriage return;
+/// from the first row that does, the rest of the file goes through the csv
+/// reader, with the same checks and messages. One block of a few MB of the
+/// file is in memory at a time.
 ///
 /// # Errors
 ///
@@ -746,29 +868,84 @@ pub fn load_orders(
         File::open(path).map_err(|e| FileError(format!("{}: cannot read: {e}", path.display())))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress(len, "loading");
-    let input = io::BufReader::with_capacity(1 << 20, bar.wrap_read(file));
-    let mut reader = reader_builder().from_reader(input);
-    let mut header = csv::ByteRecord::new();
-    let has_header = reader
-        .read_byte_record(&mut header)
-        .map_err(|e| FileError(format!("{}: cannot read the header: {e}", path.display())))?;
-    if !has_header {
-        header.clear();
-    }
-    let columns = OrderColumns::find(path, &header)?;
+    let cannot_read = |e: io::Error| FileError(format!("{}: cannot read: {e}", path.display()));
+    let mut blocks = Blocks::new(bar.wrap_read(file));
     let mut builder = config.builder();
     // A rough row count (~40 bytes a row) to reserve for; the library caps it.
     builder.reserve(usize::try_from(len / 40).unwrap_or(0));
     let mut loaded = Loaded::default();
-    parse_records(
-        path,
-        &mut reader,
-        0,
-        &columns,
-        options,
-        &mut builder,
-        &mut loaded,
-    )?;
+    let mut cache = DateCache::default();
+    let mut columns: Option<OrderColumns> = None;
+    // The 1-based line of the next line to read.
+    let mut line: u64 = 1;
+    let mut fallback: Option<(usize, u64)> = None;
+    'blocks: while let Some(range) = blocks.next_block().map_err(cannot_read)? {
+        let block = blocks.buf.get(range.clone()).unwrap_or_default();
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut at = 0;
+        while at < block.len() {
+            let rest = block.get(at..).unwrap_or_default();
+            let (raw, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (rest.get(..i).unwrap_or_default(), at + i + 1),
+                None => (rest, block.len()),
+            };
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if needs_csv(text) {
+                fallback = Some((range.start + at, line));
+                break 'blocks;
+            }
+            match &columns {
+                _ if text.is_empty() => {}
+                None => {
+                    split_line(text, &mut fields);
+                    let header: csv::ByteRecord = fields.iter().collect();
+                    columns = Some(OrderColumns::find(path, &header)?);
+                }
+                Some(columns) => {
+                    split_line(text, &mut fields);
+                    push_cells(
+                        path,
+                        fields.as_slice(),
+                        line,
+                        columns,
+                        options,
+                        &mut cache,
+                        &mut builder,
+                        &mut loaded,
+                    )?;
+                }
+            }
+            line += 1;
+            at = next;
+        }
+    }
+    if let Some((at, line)) = fallback {
+        let mut reader = reader_builder().from_reader(blocks.rest_from(at));
+        let columns = match columns {
+            Some(columns) => columns,
+            None => {
+                let mut header = csv::ByteRecord::new();
+                let has_header = reader.read_byte_record(&mut header).map_err(|e| {
+                    FileError(format!("{}: cannot read the header: {e}", path.display()))
+                })?;
+                if !has_header {
+                    header.clear();
+                }
+                OrderColumns::find(path, &header)?
+            }
+        };
+        parse_records(
+            path,
+            &mut reader,
+            line.saturating_sub(1),
+            &columns,
+            options,
+            &mut builder,
+            &mut loaded,
+        )?;
+    } else if columns.is_none() {
+        OrderColumns::find(path, &csv::ByteRecord::new())?;
+    }
     bar.finish_and_clear();
     let log = adjust(builder)
         .build()
