@@ -152,53 +152,60 @@ fn id_order(choice: BenchIdOrder, builder: &mut LogBuilder<'_>) -> IdOrder {
 pub fn run(args: &BenchArgs) -> Result<()> {
     let fail = |e: rfmkit::Error| anyhow!("{e}");
     let ingest = IngestConfig::new(args.as_of);
+    // Loading and the pipeline run on the same `--threads` threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(usize::from(args.threads))
+        .build()
+        .map_err(|e| anyhow!("cannot start {} threads: {e}", args.threads))?;
     let started = Instant::now();
-    let (log, parse_seconds) = match &args.input {
-        Some(path) => {
-            let options = ParseOptions {
-                scale: args.scale,
-                zone: args.timezone,
-                lenient: false,
-            };
-            let mut parsed = 0.0;
-            let file = load_orders(path, &ingest, options, |mut b| {
-                parsed = started.elapsed().as_secs_f64();
-                let order = id_order(args.id_order, &mut b);
-                b.id_order(order)
-            })?;
-            (file.log, parsed)
-        }
-        None => {
-            let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
-            let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
-            let shop = SimConfig::builder()
-                .seed(2026)
-                .customers(args.customers)
-                .orders(args.orders)
-                .start(start)
-                .as_of(end)
-                .build()
-                .map_err(|e| crate::UsageError(e.to_string()))?
-                .generate();
-            let mut builder = ingest.builder();
-            builder.reserve(shop.orders().len());
-            for o in shop.orders() {
-                let record = OrderRecord::new(o.customer().as_str(), o.date(), o.amount())
-                    .status(o.status());
-                builder.push_record(record).map_err(fail)?;
+    let (log, parse_seconds) = pool.install(|| -> Result<(OrderLog, f64)> {
+        Ok(match &args.input {
+            Some(path) => {
+                let options = ParseOptions {
+                    scale: args.scale,
+                    zone: args.timezone,
+                    lenient: false,
+                };
+                let mut parsed = 0.0;
+                let file = load_orders(path, &ingest, options, |mut b| {
+                    parsed = started.elapsed().as_secs_f64();
+                    let order = id_order(args.id_order, &mut b);
+                    b.id_order(order)
+                })?;
+                (file.log, parsed)
             }
-            let parsed = started.elapsed().as_secs_f64();
-            let order = id_order(args.id_order, &mut builder);
-            let log = builder.id_order(order).build().map_err(|e| {
-                FileError(library_message(
-                    std::path::Path::new("simulated"),
-                    &Default::default(),
-                    &e,
-                ))
-            })?;
-            (log, parsed)
-        }
-    };
+            None => {
+                let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
+                let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
+                let shop = SimConfig::builder()
+                    .seed(2026)
+                    .customers(args.customers)
+                    .orders(args.orders)
+                    .start(start)
+                    .as_of(end)
+                    .build()
+                    .map_err(|e| crate::UsageError(e.to_string()))?
+                    .generate();
+                let mut builder = ingest.builder();
+                builder.reserve(shop.orders().len());
+                for o in shop.orders() {
+                    let record = OrderRecord::new(o.customer().as_str(), o.date(), o.amount())
+                        .status(o.status());
+                    builder.push_record(record).map_err(fail)?;
+                }
+                let parsed = started.elapsed().as_secs_f64();
+                let order = id_order(args.id_order, &mut builder);
+                let log = builder.id_order(order).build().map_err(|e| {
+                    FileError(library_message(
+                        std::path::Path::new("simulated"),
+                        &Default::default(),
+                        &e,
+                    ))
+                })?;
+                (log, parsed)
+            }
+        })
+    })?;
     let load_seconds = started.elapsed().as_secs_f64();
 
     let method = match args.method {
@@ -241,11 +248,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         last.map(|o| (times, medians, o))
             .ok_or_else(|| anyhow!("no run"))
     };
-    let (times, stage_medians, outcome) = rayon::ThreadPoolBuilder::new()
-        .num_threads(usize::from(args.threads))
-        .build()
-        .map_err(|e| anyhow!("cannot start {} threads: {e}", args.threads))?
-        .install(run_all)?;
+    let (times, stage_medians, outcome) = pool.install(run_all)?;
 
     let summaries = Summaries::from_log(&log).map_err(fail)?;
     let med = median(&times);
