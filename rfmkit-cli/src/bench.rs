@@ -207,6 +207,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         })
     })?;
     let load_seconds = started.elapsed().as_secs_f64();
+    let load_peak = peak_memory();
 
     let method = match args.method {
         MethodArg::Quantile => Method::Quantile,
@@ -284,6 +285,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "sum_monetary": big(outcome.sums[2]),
         },
         "peak_memory_bytes": peak_memory(),
+        "load_peak_memory_bytes": load_peak,
     });
     let mut stdout = std::io::stdout().lock();
     std::io::Write::write_all(&mut stdout, format!("{report}\n").as_bytes())

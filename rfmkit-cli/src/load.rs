@@ -779,7 +779,7 @@ pub struct OrderFile {
 
 /// How many bytes the fast path reads at a time (a block ends at the last
 /// whole line it holds).
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 
 /// Reads a file in blocks of whole lines, keeping one block in memory.
 struct Blocks<R> {
