@@ -528,9 +528,9 @@ fn skip_or_fail(
 }
 
 /// Parses a chunk of whole rows (no header) whose first row starts on line
-/// `first_line` of `path`: the unit of work of a chunked loader (the
-/// parallel loader of a later step splits a file at row boundaries and
-/// calls this per chunk; today only the tests do).
+/// `first_line` of `path` through the csv reader (quoting allowed). The
+/// loader itself parses pieces of blocks on its fast path (`parse_piece`);
+/// today only the tests call this.
 ///
 /// # Errors
 ///
