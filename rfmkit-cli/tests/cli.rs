@@ -1082,26 +1082,59 @@ fn reference(args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 #[test]
 fn bench_checksums_equal_the_python_reference() {
+    // The combinations `.ci/examples.sh` checks for `pipeline_bench`:
+    // (text ids?, method, id order).
     let dir = tempfile::tempdir().unwrap();
-    for (name, extra) in [("int.csv", None), ("text.csv", Some("--text-ids"))] {
+    let os = std::ffi::OsStr::new;
+    for text_ids in [false, true] {
+        let name = if text_ids { "text.csv" } else { "int.csv" };
         let orders = dir.path().join(name);
-        let mut args: Vec<&std::ffi::OsStr> = vec!["generate".as_ref(), orders.as_os_str()];
-        args.extend(["--rows", "20000", "--customers", "3000"].map(std::ffi::OsStr::new));
-        args.extend(extra.map(std::ffi::OsStr::new));
+        let mut args: Vec<&std::ffi::OsStr> = vec![os("generate"), orders.as_os_str()];
+        args.extend(["--rows", "20000", "--customers", "3000"].map(os));
+        if text_ids {
+            args.push(os("--text-ids"));
+        }
         assert!(reference(&args).status.success());
-        let out = stdout_of(rfmkit().args(["bench", "--repeat", "1", "-i"]).arg(&orders));
-        let json = dir.path().join(format!("{name}.json"));
-        fs::write(&json, &out).unwrap();
-        let compare = reference(&["compare".as_ref(), orders.as_os_str(), json.as_os_str()]);
-        assert!(
-            compare.status.success(),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&compare.stdout),
-            String::from_utf8_lossy(&compare.stderr)
-        );
+        let specs: &[(&str, &str)] = if text_ids {
+            &[("rank", "auto"), ("quantile", "auto")]
+        } else {
+            &[
+                ("rank", "auto"),
+                ("quantile", "auto"),
+                ("thresholds", "auto"),
+                ("rank", "text"),
+                ("quantile", "text"),
+            ]
+        };
+        for &(method, order) in specs {
+            let out = stdout_of(
+                rfmkit()
+                    .args(["bench", "--repeat", "1", "--method", method])
+                    .args(["--id-order", order, "-i"])
+                    .arg(&orders),
+            );
+            let json = dir.path().join(format!("{name}-{method}-{order}.json"));
+            fs::write(&json, &out).unwrap();
+            let compare = reference(&[
+                os("compare"),
+                orders.as_os_str(),
+                json.as_os_str(),
+                os("--method"),
+                os(method),
+                os("--id-order"),
+                os(order),
+            ]);
+            assert!(
+                compare.status.success(),
+                "{name} {method} {order}: {}{}",
+                String::from_utf8_lossy(&compare.stdout),
+                String::from_utf8_lossy(&compare.stderr)
+            );
+        }
         // The same file with CRLF line ends and, from its middle on, a
         // quoted cell (so the loader leaves its fast path there) gives the
         // same checksums.
+        let out = stdout_of(rfmkit().args(["bench", "--repeat", "1", "-i"]).arg(&orders));
         let text = fs::read_to_string(&orders).unwrap();
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let middle = lines.len() / 2;
