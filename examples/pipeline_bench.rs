@@ -476,7 +476,7 @@ fn run() -> Result<(), Failure> {
     // (intern ids, number customers in id order, group rows by customer).
     let ingest = IngestConfig::new(as_of);
     let started = Instant::now();
-    let (builder, rows) = match flags.value("input") {
+    let (mut builder, rows) = match flags.value("input") {
         Some(path) => {
             if flags.value("customers").is_some() || flags.value("orders").is_some() {
                 return Err(Failure::Usage(
@@ -496,7 +496,7 @@ fn run() -> Result<(), Failure> {
     let numeric = match id_order {
         "numeric" => true,
         "text" => false,
-        _ => builder_ids_numeric(&builder),
+        _ => builder_ids_numeric(&mut builder),
     };
     let builder = builder.id_order(if numeric {
         IdOrder::Numeric
@@ -642,7 +642,11 @@ fn run() -> Result<(), Failure> {
 }
 
 /// Whether every id pushed so far is a decimal integer.
-fn builder_ids_numeric(builder: &LogBuilder<'_>) -> bool {
+fn builder_ids_numeric(builder: &mut LogBuilder<'_>) -> bool {
+    // `integer_ids` is cheap; ids such as `007` need the full list.
+    if builder.integer_ids() {
+        return true;
+    }
     let mut ids = builder.customer_ids().peekable();
     ids.peek().is_some() && ids.all(|id| id.parse::<i64>().is_ok())
 }

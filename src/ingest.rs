@@ -30,7 +30,8 @@
 //!    position kept for error messages.
 //!
 //! Memory: 17 bytes per kept row (day, amount, position, return flag; 21
-//! while building),
+//! while building, 25 while the customers of integer ids are not numbered
+//! yet, plus 12 while [`LogBuilder::build`] numbers them),
 //! plus 16 more when orders carry costs, plus 4 bytes per customer; the
 //! first completed order's id, channel and store are kept per customer
 //! when the orders have ids.
@@ -80,7 +81,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use compact_str::CompactString;
+use compact_str::{CompactString, ToCompactString as _};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -683,7 +684,7 @@ impl<'r> OrderRecord<'r> {
 pub(crate) struct Gate<'a> {
     pub(crate) config: IngestConfig,
     customers: Option<&'a Customers>,
-    seen_ids: FxHashMap<OrderId, usize>,
+    seen_ids: SeenIds,
     as_of_day: i32,
     pub(crate) pushed: usize,
     pub(crate) skipped: Vec<Skipped>,
@@ -705,7 +706,7 @@ impl<'a> Gate<'a> {
             as_of_day: config.as_of.num_days_from_ce(),
             config,
             customers,
-            seen_ids: FxHashMap::default(),
+            seen_ids: SeenIds::default(),
             pushed: 0,
             skipped: Vec::new(),
             cancelled: 0,
@@ -790,7 +791,7 @@ impl<'a> Gate<'a> {
 
     fn see(&mut self, record: &OrderRecord<'_>, index: usize) {
         if let Some(id) = record.order_id {
-            self.seen_ids.entry(OrderId::new(id)).or_insert(index);
+            self.seen_ids.insert(id, index);
         }
     }
 
@@ -806,7 +807,7 @@ impl<'a> Gate<'a> {
         } = *record;
         let order_id = || OrderId::new(id.unwrap_or(""));
         if let Some(id) = id {
-            if let Some(&first_index) = self.seen_ids.get(id) {
+            if let Some(first_index) = self.seen_ids.get(id) {
                 return Some(Error::DuplicateOrderId {
                     index,
                     order_id: order_id(),
@@ -843,6 +844,126 @@ impl<'a> Gate<'a> {
     }
 }
 
+/// The order ids seen so far and the input position of each id's first
+/// occurrence, for the duplicate check.
+///
+/// Shops usually number orders 1, 2, 3, … in file order, so canonical
+/// decimal ids (no sign, no leading zero, at most 19 digits) that are each
+/// higher than every earlier one are stored as runs `(first id, first
+/// position, length)` of ids and positions both counting up by one: a file
+/// of ten million such orders needs one run instead of ten million hash
+/// entries. Every other id goes to a hash map keyed by its text. A
+/// canonical id names one integer and an integer has one canonical text,
+/// so the two stores never disagree about equality.
+#[derive(Debug, Clone, Default)]
+struct SeenIds {
+    /// Increasing runs, sorted by `first` (each above the previous run's
+    /// last id).
+    runs: Vec<IdRun>,
+    /// Every id not in a run.
+    other: FxHashMap<OrderId, usize>,
+}
+
+/// Ids `first..first + len` seen at positions `index..index + len`.
+#[derive(Debug, Clone, Copy)]
+struct IdRun {
+    first: u64,
+    index: usize,
+    len: u64,
+}
+
+/// The value of a canonical decimal id: 1 to 19 ASCII digits without a
+/// leading zero (or exactly `0`).
+fn canonical_id(id: &str) -> Option<u64> {
+    let bytes = id.as_bytes();
+    match bytes {
+        [] => return None,
+        [b'0', _, ..] => return None,
+        _ if bytes.len() > 19 => return None,
+        _ => {}
+    }
+    let mut value = 0_u64;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(value)
+}
+
+impl SeenIds {
+    /// The position of `id`'s first occurrence, if seen.
+    fn get(&self, id: &str) -> Option<usize> {
+        if let Some(value) = canonical_id(id) {
+            let at = self.runs.partition_point(|r| r.first <= value);
+            if let Some(run) = at.checked_sub(1).and_then(|i| self.runs.get(i)) {
+                let offset = value - run.first;
+                if offset < run.len {
+                    return usize::try_from(offset)
+                        .ok()
+                        .and_then(|o| run.index.checked_add(o));
+                }
+            }
+        }
+        self.other.get(id).copied()
+    }
+
+    /// Whether the id recorded last, at `index`, ended up in a run (so
+    /// [`id_at`](Self::id_at) finds it).
+    fn last_run_ends_at(&self, index: usize) -> bool {
+        self.runs.last().is_some_and(|r| {
+            usize::try_from(r.len)
+                .ok()
+                .and_then(|len| r.index.checked_add(len))
+                == index.checked_add(1)
+        })
+    }
+
+    /// The id recorded in a run at position `index`, if any.
+    fn id_at(&self, index: usize) -> Option<u64> {
+        let at = self.runs.partition_point(|r| r.index <= index);
+        let run = self.runs.get(at.checked_sub(1)?)?;
+        let offset = u64::try_from(index - run.index).ok()?;
+        (offset < run.len).then(|| run.first + offset)
+    }
+
+    /// Records `id` at `index` unless it was seen before (the first
+    /// occurrence is kept). Positions must not decrease between calls.
+    fn insert(&mut self, id: &str, index: usize) {
+        if let Some(value) = canonical_id(id) {
+            // A canonical id in `other` is at most the runs' highest id at
+            // the time it was stored, so an id above every run is new.
+            let above = self
+                .runs
+                .last()
+                .is_none_or(|r| value.checked_sub(r.first).is_some_and(|d| d >= r.len));
+            if above {
+                if let Some(run) = self.runs.last_mut() {
+                    let next_id = run.first.checked_add(run.len);
+                    let next_index = u64::try_from(run.index)
+                        .ok()
+                        .and_then(|i| i.checked_add(run.len));
+                    if next_id == Some(value) && next_index == u64::try_from(index).ok() {
+                        run.len += 1;
+                        return;
+                    }
+                }
+                self.runs.push(IdRun {
+                    first: value,
+                    index,
+                    len: 1,
+                });
+                return;
+            }
+            if self.get(id).is_some() {
+                return;
+            }
+        }
+        self.other.entry(OrderId::new(id)).or_insert(index);
+    }
+}
+
 /// Builds an [`OrderLog`] row by row; made by [`IngestConfig::builder`].
 ///
 /// Each push validates the row (as [`IngestConfig::ingest`] does) and
@@ -854,6 +975,11 @@ impl<'a> Gate<'a> {
 pub struct LogBuilder<'a> {
     gate: Gate<'a>,
     intern: FxHashMap<CompactString, u32>,
+    /// Canonical decimal ids (see [`canonical_id`]) by value: one integer
+    /// key instead of a text key to hash and compare, in 32 bits when it
+    /// fits (a smaller table: fewer cache and TLB misses per lookup).
+    intern_int: FxHashMap<u64, u32>,
+    intern_u32: FxHashMap<u32, u32>,
     names: Vec<CompactString>,
     customer: Vec<u32>,
     day: Vec<i32>,
@@ -865,15 +991,51 @@ pub struct LogBuilder<'a> {
     /// First completed order candidates per interned customer, for rows
     /// with an order id, a channel or a store.
     first: Vec<Option<FirstCandidate>>,
+    /// The day of each customer's candidate in `first` (`i32::MAX` for
+    /// none): a small column checked before the candidate itself, so a
+    /// later row (the usual case in a date-sorted export) does not touch
+    /// the candidate.
+    first_day: Vec<i32>,
+    /// Rows whose customers are not numbered yet (see [`Deferred`]).
+    deferred: Option<Deferred>,
+    /// Whether every customer id pushed so far is a canonical integer.
+    integer_ids: bool,
     /// A row count beyond [`MAX_ROWS`] was reached.
     overfull: bool,
 }
+
+/// Kept rows whose customers are numbered only when the log is built.
+///
+/// Interning a customer per row is one random access into a hash table of
+/// every customer; with a million customers that table is far larger than
+/// the caches, so the access misses and dominates loading. While every
+/// customer id is a canonical integer, every order id counts up (so it is
+/// recovered from the row's position, see [`SeenIds`]) and there are few
+/// distinct (channel, store) pairs, a row is stored as its customer's
+/// value instead, and [`LogBuilder::build`] numbers the customers in one
+/// pass over hash partitions small enough for the cache. The first row
+/// that breaks a condition numbers the rows so far in input order and the
+/// builder goes on as before: the log is the same either way.
+#[derive(Debug, Clone, Default)]
+struct Deferred {
+    /// Each kept row's customer id value.
+    keys: Vec<u64>,
+    /// The distinct (channel, store) pairs of the kept rows.
+    pairs: Vec<(Option<CompactString>, Option<CompactString>)>,
+    /// Each kept row's index into `pairs`, once there are two pairs.
+    pair_of: Option<Vec<u8>>,
+}
+
+/// At most this many (channel, store) pairs while numbering is deferred.
+const MAX_DEFERRED_PAIRS: usize = 255;
 
 impl<'a> LogBuilder<'a> {
     fn new(config: IngestConfig, customers: Option<&'a Customers>) -> LogBuilder<'a> {
         LogBuilder {
             gate: Gate::new(config, customers),
             intern: FxHashMap::default(),
+            intern_int: FxHashMap::default(),
+            intern_u32: FxHashMap::default(),
             names: Vec::new(),
             customer: Vec::new(),
             day: Vec::new(),
@@ -882,6 +1044,9 @@ impl<'a> LogBuilder<'a> {
             returned: Vec::new(),
             cost: None,
             first: Vec::new(),
+            first_day: Vec::new(),
+            deferred: Some(Deferred::default()),
+            integer_ids: true,
             overfull: false,
         }
     }
@@ -890,7 +1055,10 @@ impl<'a> LogBuilder<'a> {
     /// reserved up front, whatever `rows` says).
     pub fn reserve(&mut self, rows: usize) {
         let rows = rows.min(MAX_PREALLOCATION);
-        self.customer.reserve(rows);
+        match self.deferred.as_mut() {
+            Some(deferred) => deferred.keys.reserve(rows),
+            None => self.customer.reserve(rows),
+        }
         self.day.reserve(rows);
         self.amount.reserve(rows);
         self.position.reserve(rows);
@@ -908,8 +1076,24 @@ impl<'a> LogBuilder<'a> {
 
     /// The distinct customer ids of the kept rows so far, in first-seen
     /// order.
-    pub fn customer_ids(&self) -> impl Iterator<Item = &str> {
+    ///
+    /// While the ids are all integers the builder may not have numbered
+    /// its customers yet (it does so in bulk when building, which is much
+    /// faster on large inputs); this call numbers them first, one hash
+    /// lookup per row so far, and later rows go the slower way. To ask only
+    /// whether every id is an integer, use
+    /// [`integer_ids`](Self::integer_ids).
+    pub fn customer_ids(&mut self) -> impl Iterator<Item = &str> {
+        self.number_deferred(false);
         self.names.iter().map(CompactString::as_str)
+    }
+
+    /// Whether every customer id of the kept rows so far is a decimal
+    /// integer without sign or leading zero (so [`IdOrder::Numeric`]
+    /// applies), and there is at least one. Cheap: no numbering needed.
+    #[must_use]
+    pub fn integer_ids(&self) -> bool {
+        self.integer_ids && !self.day.is_empty()
     }
 
     /// The number of rows pushed so far, kept or not.
@@ -978,7 +1162,6 @@ impl<'a> LogBuilder<'a> {
 
     fn push_row(&mut self, record: &OrderRecord<'_>) -> Result<()> {
         let OrderRecord {
-            order_id,
             customer,
             date,
             amount,
@@ -989,23 +1172,18 @@ impl<'a> LogBuilder<'a> {
         let Some(index) = self.gate.admit(record)? else {
             return Ok(());
         };
-        if self.customer.len() >= MAX_ROWS || index >= MAX_ROWS {
+        if self.day.len() >= MAX_ROWS || index >= MAX_ROWS {
             self.overfull = true;
             return Ok(());
         }
-        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let slot = match self.intern.get(customer) {
-            Some(&slot) => slot,
-            None => {
-                let key = CompactString::new(customer);
-                self.intern.insert(key.clone(), next);
-                self.names.push(key);
-                self.first.push(None);
-                next
-            }
-        };
         let day = date.num_days_from_ce();
-        self.customer.push(slot);
+        let slot = match self.defer(record, index) {
+            Some(()) => None,
+            None => Some(self.intern(customer)),
+        };
+        if let Some(slot) = slot {
+            self.customer.push(slot);
+        }
         self.day.push(day);
         self.amount.push(amount.minor_units());
         self.position.push(u32::try_from(index).unwrap_or(u32::MAX));
@@ -1014,27 +1192,237 @@ impl<'a> LogBuilder<'a> {
         match (&mut self.cost, cost) {
             (Some(costs), c) => costs.push(c.map(Money::minor_units)),
             (None, Some(c)) => {
-                let mut costs = vec![None; self.customer.len() - 1];
+                let mut costs = vec![None; self.day.len() - 1];
                 costs.push(Some(c.minor_units()));
                 self.cost = Some(costs);
             }
             (None, None) => {}
         }
-        if !returned && record.has_first_order_fields() {
-            if let Some(best) = self.first.get_mut(crate::id::widen(slot)) {
-                let earlier = match best {
-                    Some(b) => (day, order_id.unwrap_or("")) < (b.day, b.order.order_id.as_str()),
-                    None => true,
-                };
-                if earlier {
-                    *best = Some(FirstCandidate {
-                        day,
-                        order: record.first_order(),
-                    });
+        if let (false, Some(slot)) = (returned, slot) {
+            self.offer_first(slot, day, record);
+        }
+        Ok(())
+    }
+
+    /// Keeps `record` (a kept completed row of customer `slot`) as the
+    /// customer's first-order candidate if it is earlier by (date, order
+    /// id) than the current one.
+    fn offer_first(&mut self, slot: u32, day: i32, record: &OrderRecord<'_>) {
+        if !record.has_first_order_fields() {
+            return;
+        }
+        let at = crate::id::widen(slot);
+        let maybe = self.first_day.get(at).is_some_and(|&first| day <= first);
+        if let (true, Some(best)) = (maybe, self.first.get_mut(at)) {
+            let earlier = match best {
+                Some(b) => {
+                    (day, record.order_id.unwrap_or("")) < (b.day, b.order.order_id.as_str())
+                }
+                None => true,
+            };
+            if earlier {
+                *best = Some(FirstCandidate {
+                    day,
+                    order: record.first_order(),
+                });
+                if let Some(first) = self.first_day.get_mut(at) {
+                    *first = day;
                 }
             }
         }
-        Ok(())
+    }
+
+    /// Stores a kept row (at input position `index`) as deferred if the
+    /// builder still defers and the row allows it; otherwise numbers the
+    /// deferred rows and returns `None`.
+    fn defer(&mut self, record: &OrderRecord<'_>, index: usize) -> Option<()> {
+        let value = canonical_id(record.customer);
+        self.integer_ids &= value.is_some();
+        let deferred = self.deferred.as_mut()?;
+        let id_ok = record
+            .order_id
+            .is_none_or(|_| self.gate.seen_ids.last_run_ends_at(index));
+        let pair = (record.channel, record.store);
+        let found = deferred
+            .pairs
+            .iter()
+            .position(|(c, s)| c.as_deref() == pair.0 && s.as_deref() == pair.1);
+        let pair_at = match found {
+            Some(at) => Some(at),
+            None if deferred.pairs.len() < MAX_DEFERRED_PAIRS => {
+                deferred.pairs.push((
+                    pair.0.map(CompactString::new),
+                    pair.1.map(CompactString::new),
+                ));
+                Some(deferred.pairs.len() - 1)
+            }
+            None => None,
+        };
+        match (value, id_ok, pair_at.and_then(|p| u8::try_from(p).ok())) {
+            (Some(value), true, Some(pair_at)) => {
+                let rows = deferred.keys.len();
+                if pair_at > 0 && deferred.pair_of.is_none() {
+                    deferred.pair_of = Some(vec![0; rows]);
+                }
+                if let Some(pair_of) = deferred.pair_of.as_mut() {
+                    pair_of.push(pair_at);
+                }
+                deferred.keys.push(value);
+                Some(())
+            }
+            _ => {
+                self.number_deferred(false);
+                None
+            }
+        }
+    }
+
+    /// Numbers the customers of the deferred rows and ends deferral: in
+    /// input order through the intern maps (`partitioned == false`, when
+    /// pushing goes on), or by hash partitions (when building, where the
+    /// numbering order does not matter). Then offers each deferred row as
+    /// a first-order candidate, in input order.
+    fn number_deferred(&mut self, partitioned: bool) {
+        let Some(deferred) = self.deferred.take() else {
+            return;
+        };
+        let Deferred {
+            keys,
+            pairs,
+            pair_of,
+        } = deferred;
+        if partitioned {
+            self.customer = self.number_partitioned(keys);
+        } else {
+            let mut customer = Vec::with_capacity(keys.len().min(MAX_PREALLOCATION));
+            for key in keys {
+                let text = key.to_compact_string();
+                customer.push(self.intern(&text));
+            }
+            self.customer = customer;
+        }
+        let customer = std::mem::take(&mut self.customer);
+        for (row, &slot) in customer.iter().enumerate() {
+            let returned = self.returned.get(row).copied().unwrap_or(true);
+            let (Some(&day), Some(&position), false) =
+                (self.day.get(row), self.position.get(row), returned)
+            else {
+                continue;
+            };
+            let at = crate::id::widen(slot);
+            if self.first_day.get(at).is_none_or(|&first| day > first) {
+                continue;
+            }
+            let pair = pair_of
+                .as_ref()
+                .and_then(|p| p.get(row))
+                .map_or(0, |&p| usize::from(p));
+            let (channel, store) = pairs
+                .get(pair)
+                .map_or((None, None), |(c, s)| (c.as_deref(), s.as_deref()));
+            let id = self
+                .gate
+                .seen_ids
+                .id_at(crate::id::widen(position))
+                .map(|v| v.to_compact_string());
+            let Some(date) = NaiveDate::from_num_days_from_ce_opt(day) else {
+                continue;
+            };
+            let mut record = OrderRecord::new("", date, Money::new(0));
+            record.order_id = id.as_deref();
+            record.channel = channel;
+            record.store = store;
+            self.offer_first(slot, day, &record);
+        }
+        self.customer = customer;
+    }
+
+    /// Numbers deferred customer values: the rows are split into hash
+    /// partitions (one counting pass, one scatter), and each partition is
+    /// numbered with its own small map.
+    fn number_partitioned(&mut self, keys: Vec<u64>) -> Vec<u32> {
+        const BITS: u32 = 8;
+        let part = |key: u64| {
+            let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            crate::id::widen(u32::try_from(hash >> (64 - BITS)).unwrap_or(0))
+        };
+        let mut starts = vec![0_usize; (1 << BITS) + 1];
+        for &key in &keys {
+            if let Some(c) = starts.get_mut(part(key) + 1) {
+                *c += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            let prev = starts.get(i - 1).copied().unwrap_or(0);
+            if let Some(c) = starts.get_mut(i) {
+                *c += prev;
+            }
+        }
+        let mut cursor = starts.clone();
+        let mut part_keys = vec![0_u64; keys.len()];
+        let mut part_rows = vec![0_u32; keys.len()];
+        for (row, &key) in (0_u32..).zip(&keys) {
+            if let Some(at) = cursor.get_mut(part(key)) {
+                if let (Some(k), Some(r)) = (part_keys.get_mut(*at), part_rows.get_mut(*at)) {
+                    *k = key;
+                    *r = row;
+                }
+                *at += 1;
+            }
+        }
+        let rows = keys.len();
+        drop(keys);
+        let mut customer = vec![0_u32; rows];
+        let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+        for w in starts.windows(2) {
+            let (from, to) = match w {
+                [from, to] => (*from, *to),
+                _ => continue,
+            };
+            let (Some(ks), Some(rs)) = (part_keys.get(from..to), part_rows.get(from..to)) else {
+                continue;
+            };
+            map.clear();
+            for (&key, &row) in ks.iter().zip(rs) {
+                let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                let slot = *map.entry(key).or_insert(next);
+                if slot == next {
+                    self.names.push(key.to_compact_string());
+                    self.first.push(None);
+                    self.first_day.push(i32::MAX);
+                }
+                if let Some(c) = customer.get_mut(crate::id::widen(row)) {
+                    *c = slot;
+                }
+            }
+        }
+        customer
+    }
+
+    /// The slot of `customer`, interning it if new.
+    fn intern(&mut self, customer: &str) -> u32 {
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let found = match canonical_id(customer) {
+            Some(value) => match u32::try_from(value) {
+                Ok(small) => *self.intern_u32.entry(small).or_insert(next),
+                Err(_) => *self.intern_int.entry(value).or_insert(next),
+            },
+            // Look up before inserting: an id over 24 bytes would
+            // allocate as a key.
+            None => match self.intern.get(customer) {
+                Some(&slot) => slot,
+                None => {
+                    self.intern.insert(CompactString::new(customer), next);
+                    next
+                }
+            },
+        };
+        if found == next {
+            self.names.push(CompactString::new(customer));
+            self.first.push(None);
+            self.first_day.push(i32::MAX);
+        }
+        found
     }
 
     /// Numbers the customers in the id order, groups the rows by customer
@@ -1045,10 +1433,17 @@ impl<'a> LogBuilder<'a> {
     /// [`Error::InvalidConfig`] (field `rows`) beyond [`MAX_ROWS`] rows;
     /// (field `id_order`) under [`IdOrder::Numeric`] if an id is not a
     /// decimal integer.
-    pub fn build(self) -> Result<OrderLog> {
+    pub fn build(mut self) -> Result<OrderLog> {
         if self.overfull {
             return Err(too_many());
         }
+        self.number_deferred(true);
+        // Free the id maps before the columns are regrouped (peak memory).
+        self.gate.seen_ids = SeenIds::default();
+        self.intern = FxHashMap::default();
+        self.intern_int = FxHashMap::default();
+        self.intern_u32 = FxHashMap::default();
+        self.first_day = Vec::new();
         let id_order = self.gate.config.id_order;
         // Number the customers in id order: rank[slot] = position.
         let mut by_id: Vec<u32> = (0..self.names.len())
@@ -1446,6 +1841,175 @@ pub(crate) fn day_to_date(day: i32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_ids() {
+        assert_eq!(canonical_id("0"), Some(0));
+        assert_eq!(canonical_id("42"), Some(42));
+        assert_eq!(
+            canonical_id("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for not in [
+            "",
+            "07",
+            "00",
+            "+1",
+            "-1",
+            "1.0",
+            "1e3",
+            "10000000000000000000",
+            "A-1",
+        ] {
+            assert_eq!(canonical_id(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn seen_ids_keep_counting_ids_in_one_run() {
+        let mut seen = SeenIds::default();
+        for (index, id) in (1_u64..=1000).enumerate() {
+            seen.insert(&id.to_string(), index);
+        }
+        assert_eq!(seen.runs.len(), 1);
+        assert!(seen.other.is_empty());
+        assert_eq!((seen.get("1"), seen.get("1000")), (Some(0), Some(999)));
+        assert_eq!(
+            (seen.get("0"), seen.get("1001"), seen.get("01")),
+            (None, None, None)
+        );
+        // A gap in positions (a row without id) starts a new run; a lower
+        // id, a non-canonical one and text go to the map.
+        seen.insert("1001", 1001);
+        seen.insert("500", 1002);
+        seen.insert("7", 1003);
+        seen.insert("0500", 1004);
+        seen.insert("A-1", 1005);
+        seen.insert("A-1", 1006);
+        assert_eq!(seen.runs.len(), 2);
+        assert_eq!(
+            ["1001", "500", "7", "0500", "A-1"].map(|id| seen.get(id)),
+            [Some(1001), Some(499), Some(6), Some(1004), Some(1005)]
+        );
+    }
+
+    /// Orders for the deferral tests: integer customers (one of them
+    /// `007` when `odd_customer`), ids counting up with gaps, repeats and
+    /// text ids, a few channels, returns and cancellations.
+    type DeferralOrder = (
+        String,
+        Option<String>,
+        NaiveDate,
+        Money,
+        OrderStatus,
+        Option<&'static str>,
+    );
+
+    fn deferral_orders(rows: &[(u8, u8, u8, u8, u8)], odd_customer: bool) -> Vec<DeferralOrder> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, &(c, id, day, amount, kind))| {
+                let customer = if odd_customer && c == 0 {
+                    "007".to_owned()
+                } else {
+                    (u32::from(c) * 1_000_003).to_string()
+                };
+                let order_id = match id % 8 {
+                    0 => None,
+                    1 => Some(format!("A-{}", id / 8)),
+                    2 => Some((id / 8).to_string()),
+                    _ => Some((i + 100).to_string()),
+                };
+                let status = match kind % 10 {
+                    0 => OrderStatus::Returned,
+                    1 => OrderStatus::Cancelled,
+                    _ => OrderStatus::Completed,
+                };
+                let amount = i64::from(amount)
+                    * if status == OrderStatus::Returned {
+                        -1
+                    } else {
+                        1
+                    };
+                let channel = [None, Some("web"), Some("store")][usize::from(kind % 3)];
+                let date = d(1 + u32::from(day % 2), 1 + u32::from(day % 28));
+                (
+                    customer,
+                    order_id,
+                    date,
+                    Money::new(amount),
+                    status,
+                    channel,
+                )
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Deferred numbering (the default while ids are integers) builds
+        /// the same log, skip report and errors as numbering every row as
+        /// it comes, whenever deferral ends (`stop_at`).
+        #[test]
+        fn deferred_numbering_builds_the_same_log(
+            rows in proptest::collection::vec((0_u8..12, 0_u8..40, 0_u8..60, 0_u8..50, 0_u8..30), 0..80),
+            odd_customer in proptest::bool::ANY,
+            lenient in proptest::bool::ANY,
+            stop_at in 0_usize..90,
+        ) {
+            let orders = deferral_orders(&rows, odd_customer);
+            let mut config = IngestConfig::new(d(2, 20)).future_orders(FutureOrders::Ignore);
+            if lenient {
+                config = config.validation(Validation::Lenient);
+            }
+            let run = |stop: Option<usize>| -> Result<OrderLog> {
+                let mut builder = config.builder();
+                for (i, (customer, id, date, amount, status, channel)) in orders.iter().enumerate() {
+                    if stop == Some(i) {
+                        let _ = builder.customer_ids().count();
+                    }
+                    let mut record = OrderRecord::new(customer, *date, *amount).status(*status);
+                    if let Some(id) = id {
+                        record = record.order_id(id);
+                    }
+                    if let Some(channel) = channel {
+                        record = record.channel(channel);
+                    }
+                    builder.push_record(record)?;
+                }
+                builder.build()
+            };
+            let deferred = run(None);
+            proptest::prop_assert_eq!(&deferred, &run(Some(0)));
+            proptest::prop_assert_eq!(&deferred, &run(Some(stop_at)));
+            if let Ok(log) = &deferred {
+                let summaries = crate::summary::Summaries::from_log(log);
+                let stepwise = crate::summary::Summaries::from_log(&run(Some(0)).unwrap());
+                proptest::prop_assert_eq!(summaries, stepwise);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// `SeenIds` answers as a plain map of first positions does.
+        #[test]
+        fn seen_ids_match_a_map(ids in proptest::collection::vec(
+            proptest::prop_oneof![0_u64..40, 1_000_u64..1_010, proptest::strategy::Just(u64::MAX / 2)],
+            0..60,
+        ), zero_pad in proptest::collection::vec(proptest::bool::weighted(0.1), 60)) {
+            let mut seen = SeenIds::default();
+            let mut model = std::collections::HashMap::new();
+            for (index, (id, pad)) in ids.iter().zip(&zero_pad).enumerate() {
+                let text = if *pad { format!("0{id}") } else { id.to_string() };
+                let expected = model.get(&text).copied();
+                proptest::prop_assert_eq!(seen.get(&text), expected);
+                seen.insert(&text, index);
+                model.entry(text).or_insert(index);
+            }
+            for (text, &index) in &model {
+                proptest::prop_assert_eq!(seen.get(text), Some(index));
+            }
+        }
+    }
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()

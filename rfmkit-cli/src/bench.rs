@@ -126,12 +126,16 @@ fn peak_memory() -> Option<u64> {
 }
 
 /// Whether every id pushed so far is a decimal integer.
-fn ids_numeric(builder: &LogBuilder<'_>) -> bool {
+fn ids_numeric(builder: &mut LogBuilder<'_>) -> bool {
+    // `integer_ids` is cheap; ids such as `007` need the full list.
+    if builder.integer_ids() {
+        return true;
+    }
     let mut ids = builder.customer_ids().peekable();
     ids.peek().is_some() && ids.all(|id| id.parse::<i64>().is_ok())
 }
 
-fn id_order(choice: BenchIdOrder, builder: &LogBuilder<'_>) -> IdOrder {
+fn id_order(choice: BenchIdOrder, builder: &mut LogBuilder<'_>) -> IdOrder {
     let numeric = match choice {
         BenchIdOrder::Numeric => true,
         BenchIdOrder::Text => false,
@@ -148,54 +152,62 @@ fn id_order(choice: BenchIdOrder, builder: &LogBuilder<'_>) -> IdOrder {
 pub fn run(args: &BenchArgs) -> Result<()> {
     let fail = |e: rfmkit::Error| anyhow!("{e}");
     let ingest = IngestConfig::new(args.as_of);
+    // Loading and the pipeline run on the same `--threads` threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(usize::from(args.threads))
+        .build()
+        .map_err(|e| anyhow!("cannot start {} threads: {e}", args.threads))?;
     let started = Instant::now();
-    let (log, parse_seconds) = match &args.input {
-        Some(path) => {
-            let options = ParseOptions {
-                scale: args.scale,
-                zone: args.timezone,
-                lenient: false,
-            };
-            let mut parsed = 0.0;
-            let file = load_orders(path, &ingest, options, |b| {
-                parsed = started.elapsed().as_secs_f64();
-                let order = id_order(args.id_order, &b);
-                b.id_order(order)
-            })?;
-            (file.log, parsed)
-        }
-        None => {
-            let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
-            let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
-            let shop = SimConfig::builder()
-                .seed(2026)
-                .customers(args.customers)
-                .orders(args.orders)
-                .start(start)
-                .as_of(end)
-                .build()
-                .map_err(|e| crate::UsageError(e.to_string()))?
-                .generate();
-            let mut builder = ingest.builder();
-            builder.reserve(shop.orders().len());
-            for o in shop.orders() {
-                let record = OrderRecord::new(o.customer().as_str(), o.date(), o.amount())
-                    .status(o.status());
-                builder.push_record(record).map_err(fail)?;
+    let (log, parse_seconds) = pool.install(|| -> Result<(OrderLog, f64)> {
+        Ok(match &args.input {
+            Some(path) => {
+                let options = ParseOptions {
+                    scale: args.scale,
+                    zone: args.timezone,
+                    lenient: false,
+                };
+                let mut parsed = 0.0;
+                let file = load_orders(path, &ingest, options, |mut b| {
+                    parsed = started.elapsed().as_secs_f64();
+                    let order = id_order(args.id_order, &mut b);
+                    b.id_order(order)
+                })?;
+                (file.log, parsed)
             }
-            let parsed = started.elapsed().as_secs_f64();
-            let order = id_order(args.id_order, &builder);
-            let log = builder.id_order(order).build().map_err(|e| {
-                FileError(library_message(
-                    std::path::Path::new("simulated"),
-                    &Default::default(),
-                    &e,
-                ))
-            })?;
-            (log, parsed)
-        }
-    };
+            None => {
+                let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
+                let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
+                let shop = SimConfig::builder()
+                    .seed(2026)
+                    .customers(args.customers)
+                    .orders(args.orders)
+                    .start(start)
+                    .as_of(end)
+                    .build()
+                    .map_err(|e| crate::UsageError(e.to_string()))?
+                    .generate();
+                let mut builder = ingest.builder();
+                builder.reserve(shop.orders().len());
+                for o in shop.orders() {
+                    let record = OrderRecord::new(o.customer().as_str(), o.date(), o.amount())
+                        .status(o.status());
+                    builder.push_record(record).map_err(fail)?;
+                }
+                let parsed = started.elapsed().as_secs_f64();
+                let order = id_order(args.id_order, &mut builder);
+                let log = builder.id_order(order).build().map_err(|e| {
+                    FileError(library_message(
+                        std::path::Path::new("simulated"),
+                        &Default::default(),
+                        &e,
+                    ))
+                })?;
+                (log, parsed)
+            }
+        })
+    })?;
     let load_seconds = started.elapsed().as_secs_f64();
+    let load_peak = peak_memory();
 
     let method = match args.method {
         MethodArg::Quantile => Method::Quantile,
@@ -237,11 +249,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         last.map(|o| (times, medians, o))
             .ok_or_else(|| anyhow!("no run"))
     };
-    let (times, stage_medians, outcome) = rayon::ThreadPoolBuilder::new()
-        .num_threads(usize::from(args.threads))
-        .build()
-        .map_err(|e| anyhow!("cannot start {} threads: {e}", args.threads))?
-        .install(run_all)?;
+    let (times, stage_medians, outcome) = pool.install(run_all)?;
 
     let summaries = Summaries::from_log(&log).map_err(fail)?;
     let med = median(&times);
@@ -277,6 +285,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "sum_monetary": big(outcome.sums[2]),
         },
         "peak_memory_bytes": peak_memory(),
+        "load_peak_memory_bytes": load_peak,
     });
     let mut stdout = std::io::stdout().lock();
     std::io::Write::write_all(&mut stdout, format!("{report}\n").as_bytes())

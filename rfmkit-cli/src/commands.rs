@@ -256,18 +256,15 @@ const SCORE_HEADER: [&str; 8] = [
 const SCORE_NUMERIC: [&str; 5] = ["recency_days", "frequency", "r", "f", "m"];
 
 /// The score rows of the customers `keep` selects, plus a column per
-/// `extra` value.
-fn score_rows(
-    segmentation: &Segmentation,
+/// `extra` value, made as they are written.
+fn score_rows<'s>(
+    segmentation: &'s Segmentation,
     scale: u32,
-    mut keep: impl FnMut(&str) -> Option<Option<&'static str>>,
-) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for customer in segmentation.iter() {
+    mut keep: impl FnMut(&str) -> Option<Option<&'static str>> + 's,
+) -> impl Iterator<Item = Vec<String>> + 's {
+    segmentation.iter().filter_map(move |customer| {
         let scored = &customer.scored;
-        let Some(extra) = keep(scored.customer.as_str()) else {
-            continue;
-        };
+        let extra = keep(scored.customer.as_str())?;
         let mut row = vec![
             scored.customer.to_string(),
             scored.recency_days.to_string(),
@@ -281,9 +278,8 @@ fn score_rows(
         if let Some(extra) = extra {
             row.push(extra.to_owned());
         }
-        rows.push(row);
-    }
-    rows
+        Some(row)
+    })
 }
 
 /// The model's cuts and the per-segment report, for humans.
@@ -353,13 +349,12 @@ fn score(args: &ScoreArgs) -> Result<()> {
         std::fs::write(out, text + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let rows = score_rows(&segmentation, scale, |id| {
-        selection
-            .as_ref()
-            .is_none_or(|a| a.contains(id))
-            .then_some(None)
-    });
-    let written = rows.len();
+    let keep = |id: &str| selection.as_ref().is_none_or(|a| a.contains(id));
+    let written = segmentation
+        .iter()
+        .filter(|c| keep(c.scored.customer.as_str()))
+        .count();
+    let rows = score_rows(&segmentation, scale, |id| keep(id).then_some(None));
     // Before any output, so that a report that cannot be built (a total
     // that overflows) writes nothing.
     let report = args
@@ -458,13 +453,8 @@ fn audience(args: &AudienceArgs) -> Result<()> {
         selected.len(),
         segmentation.len()
     );
-    let (header, rows) = match &campaign {
-        None => {
-            let rows = score_rows(&segmentation, scale, |id| {
-                selected.contains(id).then_some(None)
-            });
-            (owned(&SCORE_HEADER), rows)
-        }
+    let run = match &campaign {
+        None => None,
         Some(campaign) => {
             let run = campaign
                 .run(&profiles, &Suppression::new())
@@ -476,20 +466,19 @@ fn audience(args: &AudienceArgs) -> Result<()> {
                 run.target.len(),
                 run.control.len()
             ));
-            let rows = score_rows(&segmentation, scale, |id| {
-                if run.target.contains(id) {
-                    Some(Some("target"))
-                } else if run.control.contains(id) {
-                    Some(Some("control"))
-                } else {
-                    None
-                }
-            });
-            let mut header = owned(&SCORE_HEADER);
-            header.push("group".to_owned());
-            (header, rows)
+            Some(run)
         }
     };
+    let mut header = owned(&SCORE_HEADER);
+    if run.is_some() {
+        header.push("group".to_owned());
+    }
+    let rows = score_rows(&segmentation, scale, |id| match &run {
+        None => selected.contains(id).then_some(None),
+        Some(run) if run.target.contains(id) => Some(Some("target")),
+        Some(run) if run.control.contains(id) => Some(Some("control")),
+        Some(_) => None,
+    });
     Rows {
         header,
         rows,
@@ -734,25 +723,22 @@ fn clv(args: &ClvArgs) -> Result<()> {
         let predictions = fit
             .predict(&data, spend.as_ref(), &predict)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let rows = predictions
-            .iter()
-            .map(|p| {
-                vec![
-                    p.customer.to_string(),
-                    p.btyd.x().to_string(),
-                    p.btyd.t_x().to_string(),
-                    p.btyd.t().to_string(),
-                    p.p_alive.to_string(),
-                    p.expected_purchases.to_string(),
-                    p.expected_spend
-                        .map_or_else(String::new, |m| (m / unit_money).to_string()),
-                    p.clv
-                        .map_or_else(String::new, |m| m.display_decimal(scale).to_string()),
-                    p.holdout_purchases
-                        .map_or_else(String::new, |h| h.to_string()),
-                ]
-            })
-            .collect();
+        let rows = predictions.iter().map(|p| {
+            vec![
+                p.customer.to_string(),
+                p.btyd.x().to_string(),
+                p.btyd.t_x().to_string(),
+                p.btyd.t().to_string(),
+                p.p_alive.to_string(),
+                p.expected_purchases.to_string(),
+                p.expected_spend
+                    .map_or_else(String::new, |m| (m / unit_money).to_string()),
+                p.clv
+                    .map_or_else(String::new, |m| m.display_decimal(scale).to_string()),
+                p.holdout_purchases
+                    .map_or_else(String::new, |h| h.to_string()),
+            ]
+        });
         Rows {
             header: owned(&[
                 "customer_id",

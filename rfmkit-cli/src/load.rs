@@ -52,7 +52,14 @@
 //! a [`LogBuilder`] as borrowed [`OrderRecord`]s: nothing is allocated per
 //! row (the csv reader reuses one [`csv::ByteRecord`]; ids are interned by
 //! the library). [`parse_chunk`] runs it on a byte slice of whole rows with
-//! a known first line, the unit a parallel loader splits a file into.
+//! a known first line.
+//!
+//! [`load_orders`] reads the file in blocks of whole lines and splits rows
+//! on commas itself while they hold no quote (the fast path); each block's
+//! rows are parsed in pieces on the current rayon pool's threads (`Piece`)
+//! and pushed in file order on the calling thread, so the log, the skipped
+//! rows and the first error are those of a sequential read. From the first
+//! row with a quote on, the csv reader reads the rest.
 
 use std::fmt;
 use std::fs::File;
@@ -475,21 +482,35 @@ pub fn parse_records<R: Read>(
         let line = record
             .position()
             .map_or(line_before, |p| p.line() + line_offset);
-        loaded.rows += 1;
-        let parsed = columns.record(&record, line, options, &mut cache);
-        let order = match parsed {
-            Ok(order) => order,
-            Err(problem) => {
-                skip_or_fail(path, options, loaded, problem)?;
-                continue;
-            }
-        };
-        loaded.lines.record(line);
-        if let Err(err) = builder.push_record(order) {
-            return Err(FileError(library_message(path, &loaded.lines, &err)).into());
-        }
+        push_cells(
+            path, &record, line, columns, options, &mut cache, builder, loaded,
+        )?;
     }
     Ok(())
+}
+
+/// Validates one split row and pushes it into `builder`: the common tail of
+/// the csv reader's path and the fast path.
+#[allow(clippy::too_many_arguments)]
+fn push_cells<'r>(
+    path: &Path,
+    cells: impl Cells<'r>,
+    line: u64,
+    columns: &OrderColumns,
+    options: ParseOptions,
+    cache: &mut DateCache,
+    builder: &mut LogBuilder<'_>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    loaded.rows += 1;
+    let order = match columns.record(cells, line, options, cache) {
+        Ok(order) => order,
+        Err(problem) => return skip_or_fail(path, options, loaded, problem),
+    };
+    loaded.lines.record(line);
+    builder
+        .push_record(order)
+        .map_err(|err| FileError(library_message(path, &loaded.lines, &err)).into())
 }
 
 fn skip_or_fail(
@@ -507,9 +528,9 @@ fn skip_or_fail(
 }
 
 /// Parses a chunk of whole rows (no header) whose first row starts on line
-/// `first_line` of `path`: the unit of work of a chunked loader (the
-/// parallel loader of a later step splits a file at row boundaries and
-/// calls this per chunk; today only the tests do).
+/// `first_line` of `path` through the csv reader (quoting allowed). The
+/// loader itself parses pieces of blocks on its fast path (`parse_piece`);
+/// today only the tests call this.
 ///
 /// # Errors
 ///
@@ -556,11 +577,38 @@ struct DateCache {
     day: Option<NaiveDate>,
 }
 
+/// The trimmed cells of one data row, however it was split: by the csv
+/// reader or by the fast path's split on commas.
+trait Cells<'r>: Copy {
+    /// The number of cells.
+    fn len(self) -> usize;
+    /// Cell `i` (empty past the end).
+    fn get(self, i: usize) -> &'r [u8];
+}
+
+impl<'r> Cells<'r> for &'r csv::ByteRecord {
+    fn len(self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        csv::ByteRecord::get(self, i).unwrap_or_default()
+    }
+}
+
+impl<'r> Cells<'r> for &[&'r [u8]] {
+    fn len(self) -> usize {
+        <[&[u8]]>::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        <[&[u8]]>::get(self, i).copied().unwrap_or_default()
+    }
+}
+
 impl OrderColumns {
     /// The order in one data row, borrowing the row's cells.
     fn record<'r>(
         &self,
-        record: &'r csv::ByteRecord,
+        record: impl Cells<'r>,
         line: u64,
         options: ParseOptions,
         cache: &mut DateCache,
@@ -586,7 +634,7 @@ impl OrderColumns {
             ));
         }
         let cell = |i: usize| -> Result<&'r str, RowProblem> {
-            std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
+            std::str::from_utf8(record.get(i)).map_err(|_| {
                 problem(
                     Some(i),
                     "is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -729,8 +777,157 @@ pub struct OrderFile {
     pub path: PathBuf,
 }
 
+/// How many bytes the fast path reads at a time (a block ends at the last
+/// whole line it holds).
+const BLOCK: usize = 1 << 20;
+
+/// Reads a file in blocks of whole lines, keeping one block in memory.
+struct Blocks<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` before this were handed out.
+    done: usize,
+    eof: bool,
+}
+
+impl<R: Read> Blocks<R> {
+    fn new(input: R) -> Blocks<R> {
+        Blocks {
+            input,
+            buf: Vec::with_capacity(BLOCK),
+            done: 0,
+            eof: false,
+        }
+    }
+
+    /// The next run of whole lines (the last one may lack its newline at
+    /// the end of the file), as a range of `self.buf`; `None` at the end.
+    fn next_block(&mut self) -> io::Result<Option<std::ops::Range<usize>>> {
+        self.buf.drain(..self.done);
+        self.done = 0;
+        loop {
+            if !self.eof {
+                let want = BLOCK.saturating_sub(self.buf.len()).max(BLOCK / 4);
+                let read = (&mut self.input)
+                    .take(u64::try_from(want).unwrap_or(u64::MAX))
+                    .read_to_end(&mut self.buf)?;
+                self.eof = read == 0;
+            }
+            let end = match memchr::memrchr(b'\n', &self.buf) {
+                Some(newline) => newline + 1,
+                None if self.eof => self.buf.len(),
+                None => continue,
+            };
+            if end == 0 {
+                return Ok(None);
+            }
+            self.done = end;
+            return Ok(Some(0..end));
+        }
+    }
+
+    /// Everything not handed out yet, then the rest of the input.
+    fn rest_from(mut self, at: usize) -> io::Chain<io::Cursor<Vec<u8>>, R> {
+        let rest = self.buf.split_off(at.min(self.buf.len()));
+        io::Cursor::new(rest).chain(self.input)
+    }
+}
+
+/// The fields of `line` split on commas, each trimmed of ASCII spaces, into
+/// `fields`.
+fn split_line<'l>(line: &'l [u8], fields: &mut Vec<&'l [u8]>) {
+    fields.clear();
+    let mut start = 0;
+    for comma in memchr::memchr_iter(b',', line) {
+        fields.push(line.get(start..comma).unwrap_or_default().trim_ascii());
+        start = comma + 1;
+    }
+    fields.push(line.get(start..).unwrap_or_default().trim_ascii());
+}
+
+/// Whether a line (without its `\n` and a final `\r`) needs the csv
+/// reader: it has a quote (a quoted field may hold commas or newlines) or a
+/// lone carriage return (which the csv reader takes as a line end).
+fn needs_csv(line: &[u8]) -> bool {
+    memchr::memchr2(b'"', b'\r', line).is_some()
+}
+
+/// Splits `data` (whole lines) into at most `parts` pieces of whole lines,
+/// each with its byte offset in `data`.
+fn split_at_lines(data: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
+    let parts = parts.clamp(1, 64);
+    let target = (data.len() / parts).max(64 << 10);
+    let mut pieces = Vec::with_capacity(parts);
+    let mut start = 0;
+    while start < data.len() {
+        let want = start.saturating_add(target);
+        let end = match data
+            .get(want..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+        {
+            Some(i) if pieces.len() + 1 < parts => want + i + 1,
+            _ => data.len(),
+        };
+        pieces.push((start, data.get(start..end).unwrap_or_default()));
+        start = end;
+    }
+    pieces
+}
+
+/// The rows of a piece of whole lines, each with its line relative to the
+/// piece's first line (0-based; a problem's `line` is relative too).
+struct Piece<'b> {
+    rows: Vec<(u64, Result<OrderRecord<'b>, RowProblem>)>,
+    /// Lines in the piece.
+    lines: u64,
+    /// The first line that needs the csv reader: (relative line, byte
+    /// offset in the piece); no rows after it were parsed.
+    fallback: Option<(u64, usize)>,
+}
+
+fn parse_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOptions) -> Piece<'b> {
+    let mut cache = DateCache::default();
+    let mut fields: Vec<&[u8]> = Vec::new();
+    let mut rows = Vec::with_capacity(piece.len() / 32);
+    let mut relative = 0;
+    let mut at = 0;
+    while at < piece.len() {
+        let rest = piece.get(at..).unwrap_or_default();
+        let (raw, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (rest.get(..i).unwrap_or_default(), at + i + 1),
+            None => (rest, piece.len()),
+        };
+        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if needs_csv(text) {
+            return Piece {
+                rows,
+                lines: relative,
+                fallback: Some((relative, at)),
+            };
+        }
+        if !text.is_empty() {
+            split_line(text, &mut fields);
+            let row = columns.record(fields.as_slice(), relative, options, &mut cache);
+            rows.push((relative, row));
+        }
+        relative += 1;
+        at = next;
+    }
+    Piece {
+        rows,
+        lines: relative,
+        fallback: None,
+    }
+}
+
 /// Reads `path` into a log built with `config`; `adjust` may change the
 /// builder (its id order) once every row is pushed.
+///
+/// Rows are split on commas directly (the fast path: no copy of the row,
+/// no allocation) while they contain no quote and no lone carriage return;
+/// from the first row that does, the rest of the file goes through the csv
+/// reader, with the same checks and messages. One block of a few MB of the
+/// file is in memory at a time.
 ///
 /// # Errors
 ///
@@ -746,29 +943,110 @@ pub fn load_orders(
         File::open(path).map_err(|e| FileError(format!("{}: cannot read: {e}", path.display())))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress(len, "loading");
-    let input = io::BufReader::with_capacity(1 << 20, bar.wrap_read(file));
-    let mut reader = reader_builder().from_reader(input);
-    let mut header = csv::ByteRecord::new();
-    let has_header = reader
-        .read_byte_record(&mut header)
-        .map_err(|e| FileError(format!("{}: cannot read the header: {e}", path.display())))?;
-    if !has_header {
-        header.clear();
-    }
-    let columns = OrderColumns::find(path, &header)?;
+    let cannot_read = |e: io::Error| FileError(format!("{}: cannot read: {e}", path.display()));
+    let mut blocks = Blocks::new(bar.wrap_read(file));
     let mut builder = config.builder();
     // A rough row count (~40 bytes a row) to reserve for; the library caps it.
     builder.reserve(usize::try_from(len / 40).unwrap_or(0));
     let mut loaded = Loaded::default();
-    parse_records(
-        path,
-        &mut reader,
-        0,
-        &columns,
-        options,
-        &mut builder,
-        &mut loaded,
-    )?;
+    let mut columns: Option<OrderColumns> = None;
+    // The 1-based line of the next line to read.
+    let mut line: u64 = 1;
+    let mut fallback: Option<(usize, u64)> = None;
+    'blocks: while let Some(range) = blocks.next_block().map_err(cannot_read)? {
+        let block = blocks.buf.get(range.clone()).unwrap_or_default();
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut at = 0;
+        // The header: the first non-blank line.
+        while columns.is_none() && at < block.len() {
+            let rest = block.get(at..).unwrap_or_default();
+            let (raw, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (rest.get(..i).unwrap_or_default(), at + i + 1),
+                None => (rest, block.len()),
+            };
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if needs_csv(text) {
+                fallback = Some((range.start + at, line));
+                break 'blocks;
+            }
+            if !text.is_empty() {
+                split_line(text, &mut fields);
+                let header: csv::ByteRecord = fields.iter().collect();
+                columns = Some(OrderColumns::find(path, &header)?);
+            }
+            line += 1;
+            at = next;
+        }
+        let Some(columns) = &columns else {
+            continue;
+        };
+        // The rows: parsed in pieces on the current rayon pool's threads,
+        // then pushed in file order on this one.
+        let data = block.get(at..).unwrap_or_default();
+        let pieces = split_at_lines(data, rayon::current_num_threads());
+        let parsed: Vec<Piece<'_>> = if pieces.len() > 1 {
+            use rayon::prelude::*;
+            pieces
+                .par_iter()
+                .map(|&(_, piece)| parse_piece(piece, columns, options))
+                .collect()
+        } else {
+            pieces
+                .iter()
+                .map(|&(_, piece)| parse_piece(piece, columns, options))
+                .collect()
+        };
+        for (piece, &(offset, _)) in parsed.into_iter().zip(&pieces) {
+            for (relative, row) in piece.rows {
+                let row_line = line + relative;
+                loaded.rows += 1;
+                match row {
+                    Ok(order) => {
+                        loaded.lines.record(row_line);
+                        builder
+                            .push_record(order)
+                            .map_err(|err| FileError(library_message(path, &loaded.lines, &err)))?;
+                    }
+                    Err(mut problem) => {
+                        problem.line = row_line;
+                        skip_or_fail(path, options, &mut loaded, problem)?;
+                    }
+                }
+            }
+            if let Some((relative, byte)) = piece.fallback {
+                fallback = Some((range.start + at + offset + byte, line + relative));
+                break 'blocks;
+            }
+            line += piece.lines;
+        }
+    }
+    if let Some((at, line)) = fallback {
+        let mut reader = reader_builder().from_reader(blocks.rest_from(at));
+        let columns = match columns {
+            Some(columns) => columns,
+            None => {
+                let mut header = csv::ByteRecord::new();
+                let has_header = reader.read_byte_record(&mut header).map_err(|e| {
+                    FileError(format!("{}: cannot read the header: {e}", path.display()))
+                })?;
+                if !has_header {
+                    header.clear();
+                }
+                OrderColumns::find(path, &header)?
+            }
+        };
+        parse_records(
+            path,
+            &mut reader,
+            line.saturating_sub(1),
+            &columns,
+            options,
+            &mut builder,
+            &mut loaded,
+        )?;
+    } else if columns.is_none() {
+        OrderColumns::find(path, &csv::ByteRecord::new())?;
+    }
     bar.finish_and_clear();
     let log = adjust(builder)
         .build()
@@ -865,6 +1143,96 @@ mod tests {
             (Some(101), Some(103))
         );
         assert_eq!(builder.build().unwrap().rows(), 2);
+    }
+
+    #[test]
+    fn pieces_end_at_line_ends() {
+        let data: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("row {i}\n").into_bytes())
+            .collect();
+        let pieces = split_at_lines(&data, 3);
+        assert_eq!(pieces.len(), 3);
+        let mut next = 0;
+        for &(offset, piece) in &pieces {
+            assert_eq!(offset, next);
+            assert_eq!(piece.last(), Some(&b'\n'));
+            next += piece.len();
+        }
+        assert_eq!(next, data.len());
+        // Small data stays one piece; empty data has none.
+        assert_eq!(split_at_lines(b"a\nb\n", 2).len(), 1);
+        assert!(split_at_lines(b"", 2).is_empty());
+    }
+
+    /// Loads `text` on a pool of `threads` threads.
+    fn load_text(text: &str, threads: usize, lenient: bool) -> Result<OrderFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.csv");
+        std::fs::write(&path, text).unwrap();
+        let options = ParseOptions {
+            scale: 2,
+            zone: None,
+            lenient,
+        };
+        let config = IngestConfig::new(d(2025, 12, 31));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| load_orders(&path, &config, options, |b| b))
+    }
+
+    #[test]
+    fn parallel_pieces_keep_lines_and_results() {
+        // 30,000 rows (~700 KB: several pieces on 2 threads), a bad date on
+        // line 20,001 and a quoted row on line 25,001 (the csv reader takes
+        // over there), a bad amount on line 28,001.
+        let mut text = String::from("order_id,customer_id,order_date,amount\n");
+        for i in 2..=30_001_u32 {
+            let date = if i == 20_001 {
+                "2025-02-30"
+            } else {
+                "2025-03-04"
+            };
+            let amount = if i == 28_001 { "1.234" } else { "2.50" };
+            let customer = if i == 25_001 {
+                "\"c7\"".to_owned()
+            } else {
+                format!("c{}", i % 97)
+            };
+            text.push_str(&format!("{i},{customer},{date},{amount}\n"));
+        }
+        let one = load_text(&text, 1, true).unwrap();
+        let two = load_text(&text, 2, true).unwrap();
+        assert_eq!(one.log, two.log);
+        let lines = |f: &OrderFile| f.loaded.skipped.iter().map(|p| p.line).collect::<Vec<_>>();
+        assert_eq!(lines(&one), [20_001, 28_001]);
+        assert_eq!(lines(&two), [20_001, 28_001]);
+        assert_eq!((two.log.rows(), two.loaded.rows), (29_998, 30_000));
+        assert_eq!(two.loaded.lines.line(29_997), Some(30_001));
+        let err = load_text(&text, 2, false).err().unwrap().to_string();
+        assert!(
+            err.contains("orders.csv line 20001, column 3 (order_date)"),
+            "{err}"
+        );
+        // A duplicate order id in a later piece names both lines.
+        let text = text.replace("\n29000,", "\n5,");
+        let err = load_text(&text, 2, false).err().unwrap().to_string();
+        assert!(err.contains("line 20001"), "{err}");
+        let dup = load_text(
+            &text
+                .replace("2025-02-30", "2025-03-04")
+                .replace("1.234", "1.23"),
+            2,
+            false,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            dup.contains("line 29000") && dup.contains("the first is on line 5"),
+            "{dup}"
+        );
     }
 
     #[test]

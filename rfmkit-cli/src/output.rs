@@ -9,13 +9,16 @@ use anyhow::{Context as _, Result};
 use crate::cli::Format;
 use crate::load::{Loaded, RowProblem, first_line};
 
-/// A table of text cells, written in one of the formats.
+/// A table of text cells, written in one of the formats. The rows are an
+/// iterator: CSV and JSON are written row by row as it yields them (a
+/// million customers never sit in memory as text); the table format
+/// collects them to align the columns.
 #[derive(Debug, Default)]
-pub struct Rows {
+pub struct Rows<I> {
     /// Column names.
     pub header: Vec<String>,
     /// The rows, as text.
-    pub rows: Vec<Vec<String>>,
+    pub rows: I,
     /// Columns that hold numbers (written as JSON numbers when they parse).
     pub numeric: Vec<&'static str>,
 }
@@ -34,43 +37,44 @@ fn target(output: Option<&Path>) -> String {
     output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string())
 }
 
-impl Rows {
+impl<I: IntoIterator<Item = Vec<String>>> Rows<I> {
     /// Writes the rows in `format` to `output` (or stdout).
-    pub fn write(&self, format: Format, output: Option<&Path>) -> Result<()> {
+    pub fn write(self, format: Format, output: Option<&Path>) -> Result<()> {
         let context = || format!("cannot write {}", target(output));
         let mut out = sink(output)?;
         match format {
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(&mut out);
                 writer.write_record(&self.header).with_context(context)?;
-                for row in &self.rows {
-                    writer.write_record(row).with_context(context)?;
+                for row in self.rows.into_iter() {
+                    writer.write_record(&row).with_context(context)?;
                 }
                 writer.flush().with_context(context)?;
             }
             Format::Json => {
-                let objects: Vec<serde_json::Map<String, serde_json::Value>> = self
-                    .rows
-                    .iter()
-                    .map(|row| {
-                        self.header
-                            .iter()
-                            .zip(row)
-                            .map(|(name, cell)| {
-                                let value = if self.numeric.contains(&name.as_str()) {
-                                    cell.parse::<serde_json::Number>().map_or_else(
-                                        |_| cell.clone().into(),
-                                        serde_json::Value::Number,
-                                    )
-                                } else {
-                                    cell.clone().into()
-                                };
-                                (name.clone(), value)
-                            })
-                            .collect()
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &objects).with_context(context)?;
+                let (header, numeric) = (&self.header, &self.numeric);
+                let objects = self.rows.into_iter().map(|row| {
+                    header
+                        .iter()
+                        .zip(row)
+                        .map(|(name, cell)| {
+                            let value = if numeric.contains(&name.as_str()) {
+                                cell.parse::<serde_json::Number>()
+                                    .map_or_else(|_| cell.into(), serde_json::Value::Number)
+                            } else {
+                                cell.into()
+                            };
+                            (name.clone(), value)
+                        })
+                        .collect::<serde_json::Map<String, serde_json::Value>>()
+                });
+                // `collect_seq` writes each object as the iterator yields
+                // it, exactly as serializing a `Vec` of them would.
+                serde::Serializer::collect_seq(
+                    &mut serde_json::Serializer::pretty(&mut out),
+                    objects,
+                )
+                .with_context(context)?;
                 writeln!(out).with_context(context)?;
             }
             Format::Table => {
@@ -80,17 +84,13 @@ impl Rows {
                     .set_header(&self.header);
                 for (i, name) in self.header.iter().enumerate() {
                     // Numbers, and money written as decimals, align right.
-                    let name = name.as_str();
-                    if self.numeric.contains(&name)
-                        || name.starts_with("monetary")
-                        || name.starts_with("revenue")
-                    {
+                    if self.numeric.contains(&name.as_str()) || name == "monetary" {
                         if let Some(column) = table.column_mut(i) {
                             column.set_cell_alignment(comfy_table::CellAlignment::Right);
                         }
                     }
                 }
-                for row in &self.rows {
+                for row in self.rows.into_iter() {
                     table.add_row(row);
                 }
                 writeln!(

@@ -178,7 +178,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
                     outcome(c.outcome).to_owned(),
                 ]
             })
-            .collect(),
+            .collect::<Vec<_>>(),
         numeric: vec!["step"],
     }
     .write(Format::Csv, args.output.as_deref())?;
@@ -198,7 +198,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
                         detail,
                     ]
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
             numeric: vec!["step"],
         }
         .write(Format::Csv, Some(out))?;

@@ -103,7 +103,7 @@ pub fn transitions(args: &TransitionsArgs) -> Result<()> {
                 ],
             }
         };
-        let rows = moves
+        let rows: Vec<Vec<String>> = moves
             .changes()
             .iter()
             .map(|c| {
