@@ -747,3 +747,52 @@ fn loyalty_tiers_worked_by_hand() {
     assert_eq!(serde_json::from_str::<LoyaltyTiers>(&json).unwrap(), tiers);
     assert!(serde_json::from_str::<LoyaltyTiers>(&json.replace("\"tiers\"", "\"tier\"")).is_err());
 }
+
+/// An opt-out ends a run with `Exit::OptOut` (reported `Exited` on the day
+/// the next step falls due) and leaves it waiting without it (`OptedOut`).
+#[test]
+fn an_opt_out_ends_the_run_only_with_the_opt_out_exit() {
+    let orders = vec![buy("1", "ann", d(3, 1), 5_000)];
+    let summaries = Summaries::from_orders(&orders, d(3, 8)).unwrap();
+    let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    let segments = SegmentTable::standard().segment_all(&scores).unwrap();
+    // ann withdrew her email consent after step 0.
+    let customers = Customers::new([Customer::new("ann").with_email_opt_in(false)]).unwrap();
+    let profiles = Profiles::builder(&segments, &summaries)
+        .customers(&customers)
+        .build()
+        .unwrap();
+    let history = ContactHistory::new([Contact::sent(
+        "ann",
+        "series",
+        0,
+        ContactChannel::Email,
+        d(3, 1),
+    )])
+    .unwrap();
+    for (exit, reason) in [
+        (Some(Exit::OptOut), SkipReason::Exited),
+        (
+            None,
+            SkipReason::OptedOut {
+                channel: ContactChannel::Email,
+            },
+        ),
+    ] {
+        let mut b = Program::builder("series", rule("frequency >= 1"))
+            .step(0, ContactChannel::Email)
+            .step(7, ContactChannel::Email);
+        if let Some(exit) = exit {
+            b = b.exit(exit);
+        }
+        let planner = Planner::new([b.build().unwrap()], Caps::new()).unwrap();
+        let plan = planner.plan(&profiles, &history).unwrap();
+        assert_eq!(plan.contacts().len(), 0);
+        let skipped: Vec<_> = plan
+            .skipped()
+            .iter()
+            .map(|s| (s.step, s.reason.clone()))
+            .collect();
+        assert_eq!(skipped, [(1, reason)]);
+    }
+}

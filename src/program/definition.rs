@@ -46,6 +46,10 @@ pub enum Exit {
     Purchase,
     /// The program's audience rule no longer holds.
     LeftAudience,
+    /// The customer withdrew consent for the next step's channel (its
+    /// `email_opt_in` or `sms_opt_in` is not true): the run ends rather
+    /// than waiting for consent.
+    OptOut,
     /// This rule holds.
     Rule(Rule),
 }

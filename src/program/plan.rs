@@ -391,12 +391,7 @@ impl Planner {
                 let Some(s) = c.program.steps().get(usize::from(step)) else {
                     continue;
                 };
-                let opted_in = match s.channel {
-                    ContactChannel::Email => facts.email,
-                    ContactChannel::Sms => facts.sms,
-                    _ => true,
-                };
-                if !opted_in {
+                if !facts.consents(s.channel) {
                     let reason = SkipReason::OptedOut { channel: s.channel };
                     plan.skipped.push(skip(customer, c.program, step, reason));
                 } else if in_control(c.program.key(), customer.as_str(), c.program.control()) {
@@ -506,6 +501,18 @@ struct Facts {
     sms: bool,
 }
 
+impl Facts {
+    /// Whether the customer agreed to messages on `channel`: email and SMS
+    /// need their opt-in; the other channels need none.
+    fn consents(&self, channel: ContactChannel) -> bool {
+        match channel {
+            ContactChannel::Email => self.email,
+            ContactChannel::Sms => self.sms,
+            _ => true,
+        }
+    }
+}
+
 /// The step a program wants today, if any.
 enum Due {
     Nothing,
@@ -536,7 +543,7 @@ impl Compiled<'_> {
                     .entered
                     .checked_add_days(Days::new(u64::from(step.delay_days)));
                 let is_due = due.is_some_and(|d| d <= f.as_of);
-                if !self.exited(f, r, in_audience) {
+                if !self.exited(f, r, in_audience, step.channel) {
                     if !is_due {
                         return Due::Nothing;
                     }
@@ -575,7 +582,7 @@ impl Compiled<'_> {
     }
 
     /// Whether an exit condition holds for a running sequence.
-    fn exited(&self, f: &Facts, r: &Run, in_audience: bool) -> bool {
+    fn exited(&self, f: &Facts, r: &Run, in_audience: bool, next: ContactChannel) -> bool {
         self.program
             .exits()
             .iter()
@@ -585,6 +592,7 @@ impl Compiled<'_> {
                     .last_order
                     .is_some_and(|d| d > i64::from(r.entered.num_days_from_ce())),
                 Exit::LeftAudience => !in_audience,
+                Exit::OptOut => !f.consents(next),
                 Exit::Rule(_) => rows
                     .as_ref()
                     .is_some_and(|rows| Compiled::holds(rows, f.row)),
