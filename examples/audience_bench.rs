@@ -38,21 +38,10 @@ options:
 const QUERY: &str = "segment in (at_risk, cant_lose_them, loyal) and monetary >= 100.00 \
                      and last_order < -90d and email_opt_in and not tags contains vip";
 
-fn number(flags: &common::Flags, name: &str, default: usize) -> Result<usize, Failure> {
-    match flags.value(name) {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| Failure::Usage(format!("--{name} {text:?} is not a positive number"))),
-    }
-}
-
 fn run() -> Result<(), Failure> {
     let flags = common::parse_flags(std::env::args_os().skip(1), &["profiles", "runs"], &[])?;
-    let customers = number(&flags, "profiles", 1_000_000)?;
-    let runs = number(&flags, "runs", 21)?;
+    let customers = flags.positive("profiles", 1_000_000)?;
+    let runs = flags.positive("runs", 21)?;
     let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
 
     let started = Instant::now();

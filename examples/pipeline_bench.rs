@@ -77,17 +77,6 @@ options:
 
 const QUERY: &str = "segment in (at_risk, dormant) and monetary >= 100.00";
 
-fn number(flags: &common::Flags, name: &str, default: usize) -> Result<usize, Failure> {
-    match flags.value(name) {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| Failure::Usage(format!("--{name} {text:?} is not a positive number"))),
-    }
-}
-
 /// The benchmark's segment table, in the crate's own type.
 fn bench_table() -> Result<SegmentTable, rfmkit::Error> {
     SegmentTable::builder(5)
@@ -443,8 +432,8 @@ fn run() -> Result<(), Failure> {
         ],
         &["baseline"],
     )?;
-    let threads = number(&flags, "threads", 1)?;
-    let repeat = number(&flags, "repeat", 5)?;
+    let threads = flags.positive("threads", 1)?;
+    let repeat = flags.positive("repeat", 5)?;
     let as_of = match flags.value("as-of") {
         None => NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
         Some(t) => common::parse_date(t)
@@ -486,8 +475,8 @@ fn run() -> Result<(), Failure> {
             load_csv(path, keep, &ingest)?
         }
         None => load_sim(
-            number(&flags, "customers", 1_000_000)?,
-            number(&flags, "orders", 10_000_000)?,
+            flags.positive("customers", 1_000_000)?,
+            flags.positive("orders", 10_000_000)?,
             keep,
             &ingest,
         )?,

@@ -69,26 +69,15 @@ const PROGRAMS: [(&str, &str, &[u32], i32); 10] = [
     ("everyone", "frequency >= 1", &[0], 1),
 ];
 
-fn number(flags: &common::Flags, name: &str, default: usize) -> Result<usize, Failure> {
-    match flags.value(name) {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| Failure::Usage(format!("--{name} {text:?} is not a positive number"))),
-    }
-}
-
 fn run() -> Result<(), Failure> {
     let flags = common::parse_flags(
         std::env::args_os().skip(1),
         &["customers", "history", "runs"],
         &[],
     )?;
-    let customers = number(&flags, "customers", 1_000_000)?;
-    let rows = number(&flags, "history", 10_000_000)?;
-    let runs = number(&flags, "runs", 3)?;
+    let customers = flags.positive("customers", 1_000_000)?;
+    let rows = flags.positive("history", 10_000_000)?;
+    let runs = flags.positive("runs", 3)?;
     let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
 
     let started = Instant::now();

@@ -508,6 +508,24 @@ impl Flags {
         self.switches.contains(&name)
     }
 
+    /// The value of `--name N`, a positive whole number, or `default`.
+    ///
+    /// # Errors
+    ///
+    /// [`Failure::Usage`] if the value is not a positive number.
+    pub fn positive(&self, name: &str, default: usize) -> Result<usize, Failure> {
+        match self.value(name) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    Failure::Usage(format!("--{name} {text:?} is not a positive number"))
+                }),
+        }
+    }
+
     /// The currency scale from `--scale N` (default 2 decimals).
     ///
     /// # Errors
