@@ -328,9 +328,23 @@ pub struct LtvArgs {
     #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub churn_days: u32,
+    /// The cohorts' as-of month when --as-of is not a month end: mark keeps
+    /// its cells and flags them ("partial": true in JSON, a * in tables);
+    /// omit leaves them out.
+    #[arg(long, value_enum, default_value_t = PartialArg::Mark)]
+    pub partial_months: PartialArg,
     /// Output format: json (money in minor units) or table.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// `--partial-months`: rfmkit::ltv::PartialMonths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartialArg {
+    /// Keep the partial month and flag it.
+    Mark,
+    /// Leave the partial month out.
+    Omit,
 }
 
 /// `rfmkit transitions`.

@@ -14,7 +14,7 @@ use rfmkit::clv::{
 use rfmkit::customer::{AttributeValue, Customers};
 use rfmkit::error::Location;
 use rfmkit::ingest::{FutureOrders, IdOrder, IngestConfig, Validation};
-use rfmkit::ltv::{KpiConfig, LtvReport, TimeUnit};
+use rfmkit::ltv::{KpiConfig, LtvReport, PartialMonths, TimeUnit};
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig, Thresholds};
 use rfmkit::segment::{SegmentTable, Segmentation};
 use rfmkit::summary::Summaries;
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use crate::UsageError;
 use crate::cli::{
     AudienceArgs, ClvArgs, Command, Format, FrequencyArg, IdOrderArg, InputArgs, LtvArgs,
-    MethodArg, ModelArg, ModelArgs, ScoreArgs, UnitArg,
+    MethodArg, ModelArg, ModelArgs, PartialArg, ScoreArgs, UnitArg,
 };
 use crate::load::{FileError, OrderFile, ParseOptions, library_message, load_orders};
 use crate::output::{Rows, report_skipped};
@@ -512,6 +512,10 @@ fn ltv(args: &LtvArgs) -> Result<()> {
     let config = KpiConfig::builder()
         .f2_days(args.f2_days)
         .churn_days(args.churn_days)
+        .partial_months(match args.partial_months {
+            PartialArg::Mark => PartialMonths::Mark,
+            PartialArg::Omit => PartialMonths::Omit,
+        })
         .build()
         .map_err(|e| usage(e.to_string()))?;
     if args.format == Format::Csv {

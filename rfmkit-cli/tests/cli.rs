@@ -1416,3 +1416,48 @@ fn trend_rows_equal_separate_runs_at_each_date() {
         }
     }
 }
+
+#[test]
+fn ltv_marks_or_omits_the_partial_as_of_month() {
+    // As of 10 December, December is 10 of its 31 days: C03's June cohort
+    // has cells June..December, the last one partial; C05 (1 December)
+    // forms a cohort whose only month is partial.
+    let json = |extra: &[&str]| -> Value {
+        let out = stdout_of(
+            rfmkit()
+                .args(["ltv", "--as-of", "2025-12-10"])
+                .args(extra)
+                .arg("-i")
+                .arg(data("ltv_small.csv")),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let j = json(&[]);
+    let cohorts = j["cohorts"]["cohorts"].as_array().unwrap();
+    let june = cohorts.iter().find(|c| c["month"] == "2025-06").unwrap();
+    let flags: Vec<&Value> = june["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["partial"])
+        .collect();
+    assert_eq!(flags, [false, false, false, false, false, false, true]);
+    let omitted = json(&["--partial-months", "omit"]);
+    let cohorts = omitted["cohorts"]["cohorts"].as_array().unwrap();
+    let cells = |month: &str| {
+        cohorts.iter().find(|c| c["month"] == month).unwrap()["cells"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((cells("2025-06"), cells("2025-12")), (6, 0));
+    let table = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", "2025-12-10", "--format", "table", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    assert!(
+        table.contains("* partial month: 2025-12 ends on the as-of date, 10 of its 31 days"),
+        "{table}"
+    );
+}

@@ -149,7 +149,7 @@ pub use formula::{
 };
 pub use kpi::{
     Breakdown, Churn, DEFAULT_CHURN_DAYS, DEFAULT_F2_DAYS, DateRange, DisplayBreakdown,
-    DisplayKpis, F2, Group, KpiConfig, KpiConfigBuilder, Kpis,
+    DisplayKpis, F2, Group, KpiConfig, KpiConfigBuilder, Kpis, PartialMonths,
 };
 pub(crate) use kpi::{CustomerView, GroupKey, KpiAccumulator};
 pub use merge::{CustomerMap, Unmapped, merge_stores};
