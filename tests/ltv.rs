@@ -1426,3 +1426,103 @@ fn partial_months_config_round_trips_and_old_json_reads() {
     let table: CohortTable = serde_json::from_value(old).unwrap();
     assert!(!table.cohorts()[0].cells[0].partial);
 }
+
+// ------------------------------------------- payback of a losing channel (issue 18)
+
+/// Cohorts: Jan alice (1,000 in Jan, `alice_april` on `april_day` of
+/// April), Feb bob (`bob` in Feb), Mar carol (100), Apr dave, erin, frank
+/// (100 each, on 1 April); all through the web.
+fn losing_channel(alice_april: i64, april_day: u32, bob: i64) -> Vec<Order> {
+    let web = |o: Order| o.with_channel("web");
+    let mut orders = vec![
+        web(buy("P-1", "alice", d(1, 5), 1_000)),
+        web(buy("P-3", "bob", d(2, 3), bob)),
+        web(buy("P-4", "carol", d(3, 3), 100)),
+        web(buy("P-5", "dave", d(4, 1), 100)),
+        web(buy("P-6", "erin", d(4, 1), 100)),
+        web(buy("P-7", "frank", d(4, 1), 100)),
+    ];
+    if alice_april > 0 {
+        orders.push(web(buy("P-2", "alice", d(4, april_day), alice_april)));
+    }
+    orders
+}
+
+fn web_row(orders: &[Order], as_of: NaiveDate) -> ltv::LtvCacRow {
+    let report = LtvReport::from_orders(orders, as_of, &KpiConfig::default()).unwrap();
+    let costs = AcquisitionCosts::new().with_channel("web", Cac::new(m(2_500)).unwrap());
+    let table = LtvCacTable::from_report(&report, &costs, LtvBasis::Revenue).unwrap();
+    table.rows()[0].clone()
+}
+
+#[test]
+fn a_losing_channel_has_no_payback_from_a_blip() {
+    // As of 30 April (complete). LTV = 7,400 / 6 = 1,233 < CAC 2,500: losing.
+    // Pooled curve: m0 all six, 7,400 / 6 = 1,233; m1 Jan+Feb+Mar,
+    // 7,100 / 3 = 2,367; m2 Jan+Feb, 7,000 / 2 = 3,500 (>= 2,500);
+    // m3 Jan alone, 1,000: it falls back, so no payback within 3 months.
+    let orders = losing_channel(0, 1, 6_000);
+    assert_eq!(
+        payback_months(
+            &LtvReport::from_orders(&orders, d(4, 30), &KpiConfig::default())
+                .unwrap()
+                .cohorts
+                .curve(),
+            Cac::new(m(2_500)).unwrap(),
+            LtvBasis::Revenue
+        ),
+        None
+    );
+    let row = web_row(&orders, d(4, 30));
+    assert_eq!(row.ltv, Some(m(1_233)));
+    assert_eq!(row.health, Some(Health::Losing));
+    assert_eq!(row.payback_months, None);
+    assert_eq!(row.payback, ltv::Payback::NotWithinHorizon);
+    assert_eq!(row.horizon_months, Some(3));
+    let json = serde_json::to_value(&row).unwrap();
+    assert_eq!(json["payback_months"], serde_json::Value::Null);
+    assert_eq!(json["payback"], json!("not_within_horizon"));
+    assert_eq!(json["horizon_months"], json!(3));
+}
+
+#[test]
+fn a_losing_channel_shows_a_real_crossing() {
+    // alice adds 5,000 on 5 April: LTV = 12,400 / 6 = 2,067 < 2,500, still
+    // losing; m2 = (1,000 + 6,000) / 2 = 3,500 and m3 = 6,000: the curve
+    // crosses at month 2 and stays above.
+    let row = web_row(&losing_channel(5_000, 5, 6_000), d(4, 30));
+    assert_eq!(row.health, Some(Health::Losing));
+    assert_eq!(
+        (row.payback, row.payback_months, row.horizon_months),
+        (ltv::Payback::Reached, Some(2), Some(3))
+    );
+}
+
+#[test]
+fn a_partial_last_month_is_not_a_payback() {
+    // As of 10 April (partial). bob spends 2,000; alice 5,000 on 5 April.
+    // m0 (1,000 + 2,000 + 100 + 300) / 6 = 567,
+    // m1 (1,000 + 2,000 + 100) / 3 = 1,033, m2 (1,000 + 2,000) / 2 = 1,500,
+    // m3 = alice's January cohort in its 10-day April: 6,000, partial and
+    // the oldest cohort alone, so outside the horizon (months 0..=2).
+    let orders = losing_channel(5_000, 5, 2_000);
+    let row = web_row(&orders, d(4, 10));
+    // LTV = 8,400 / 6 = 1,400
+    assert_eq!(
+        (row.ltv, row.health),
+        (Some(m(1_400)), Some(Health::Losing))
+    );
+    assert_eq!(
+        (row.payback, row.payback_months, row.horizon_months),
+        (ltv::Payback::NotWithinHorizon, None, Some(2))
+    );
+    let report = LtvReport::from_orders(&orders, d(4, 10), &KpiConfig::default()).unwrap();
+    let costs = AcquisitionCosts::new().with_channel("web", Cac::new(m(2_500)).unwrap());
+    let text = LtvCacTable::from_report(&report, &costs, LtvBasis::Revenue)
+        .unwrap()
+        .display_table(0)
+        .to_string();
+    let web = text.lines().find(|l| l.starts_with("web")).unwrap();
+    assert!(web.contains("losing"), "{text}");
+    assert!(web.ends_with("not within the horizon (2 mo)"), "{text}");
+}

@@ -138,7 +138,7 @@ mod units;
 
 pub use cac::{
     AcquisitionCosts, Cac, DisplayLtvCac, Health, LtvBasis, LtvCac, LtvCacRow, LtvCacTable,
-    payback_months,
+    Payback, payback, payback_months,
 };
 pub use cohort::{
     Cohort, CohortCell, CohortMetric, CohortTable, CurvePoint, DisplayCohorts, YearMonth,
