@@ -684,3 +684,73 @@ fn rank_and_thresholds_have_no_empty_scores_on_distinct_data() {
     assert_eq!(counts.counts(Dimension::Frequency), [2, 2, 2, 2, 2]);
     assert!(!model.to_string().contains("empty"));
 }
+
+/// The README's "Quantile or rank?" example.
+#[test]
+fn readme_quantile_vs_rank_example() {
+    // (id, orders, days since the last order)
+    let people = [
+        ("a", 1, 200),
+        ("b", 1, 180),
+        ("c", 1, 150),
+        ("d", 1, 120),
+        ("e", 1, 2),
+        ("f", 1, 90),
+        ("g", 2, 60),
+        ("h", 2, 30),
+        ("i", 3, 10),
+        ("j", 5, 5),
+    ];
+    let as_of = d(6, 30);
+    let mut orders = Vec::new();
+    for (id, n, recency) in people {
+        for k in 0..n {
+            let date = as_of - chrono::Days::new(recency + k);
+            orders.push(Order::new(format!("{id}-{k}"), id, date, Money::new(1_000)));
+        }
+    }
+    let summaries = Summaries::from_orders(&orders, as_of).unwrap();
+    let segment_of = |method: Method| -> Vec<(String, String, String)> {
+        let config = ScoringConfig::builder().method(method).build().unwrap();
+        let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+        SegmentTable::standard()
+            .segment_all(&scores)
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.scored.customer.to_string(),
+                    c.scored.score.to_string(),
+                    c.segment.to_string(),
+                )
+            })
+            .collect()
+    };
+    let quantile = segment_of(Method::Quantile);
+    let rank = segment_of(Method::Rank);
+    // e: R 5 F 1 new / R 5 F 3 potential_loyalist; f: R 3 F 1 / R 3 F 3
+    let get = |rows: &[(String, String, String)], id: &str| {
+        let row = rows.iter().find(|r| r.0 == id).unwrap();
+        (row.1[..3].to_owned(), row.2.clone())
+    };
+    assert_eq!(get(&quantile, "e"), ("5-1".to_owned(), "new".to_owned()));
+    assert_eq!(
+        get(&rank, "e"),
+        ("5-3".to_owned(), "potential_loyalist".to_owned())
+    );
+    assert_eq!(
+        get(&quantile, "f"),
+        ("3-1".to_owned(), "about_to_sleep".to_owned())
+    );
+    assert_eq!(
+        get(&rank, "f"),
+        ("3-3".to_owned(), "need_attention".to_owned())
+    );
+    let moved: Vec<&str> = quantile
+        .iter()
+        .zip(&rank)
+        .filter(|(q, r)| q.2 != r.2)
+        .map(|(q, _)| q.0.as_str())
+        .collect();
+    assert_eq!(moved, ["e", "f"]);
+}
