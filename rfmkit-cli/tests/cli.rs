@@ -1461,3 +1461,53 @@ fn ltv_marks_or_omits_the_partial_as_of_month() {
         "{table}"
     );
 }
+
+#[test]
+fn help_lists_the_input_conventions() {
+    let help = stdout_of(rfmkit().arg("--help"));
+    for needle in [
+        "INPUT CONVENTIONS:",
+        "completed, returned or cancelled",
+        "a returned row's amount is the refund, <= 0",
+        "pass --scale 0 for yen",
+        "--id-order numeric",
+        "--timezone",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
+    }
+    // every subcommand reading orders points there and explains --scale
+    for sub in ["score", "audience", "ltv", "transitions", "trend"] {
+        let help = stdout_of(rfmkit().args([sub, "--help"]));
+        assert!(help.contains("rfmkit --help"), "{sub}:\n{help}");
+        assert!(help.contains("0 for yen"), "{sub}:\n{help}");
+    }
+}
+
+#[test]
+fn a_yen_export_with_the_wrong_conventions_says_which_to_use() {
+    let (dir, _) = file(b"");
+    let csv = dir.path().join("yen.csv");
+    fs::write(
+        &csv,
+        "customer_id,order_date,amount,status\nC1,2025-01-05,\"1,200\",completed\n",
+    )
+    .unwrap();
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(contains("line 2, column 3 (amount)"))
+        .stderr(contains("at most 0 decimals"));
+    fs::write(
+        &csv,
+        "customer_id,order_date,amount,status\nC1,2025-01-05,1200,refunded\n",
+    )
+    .unwrap();
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(contains("use completed, returned or cancelled"));
+}
