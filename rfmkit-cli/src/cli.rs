@@ -355,9 +355,26 @@ pub struct LtvArgs {
     /// omit leaves them out.
     #[arg(long, value_enum, default_value_t = PartialArg::Mark)]
     pub partial_months: PartialArg,
+    /// Acquisition cost per customer, CHANNEL=AMOUNT (--scale decimals;
+    /// repeat per channel, '*=AMOUNT' for the others): adds the LTV/CAC
+    /// table with health and payback per channel ("ltv_cac" in JSON).
+    #[arg(long, value_name = "CHANNEL=AMOUNT")]
+    pub cac: Vec<String>,
+    /// The LTV the CAC is read against: revenue, or margin (needs costs).
+    #[arg(long, value_enum, default_value_t = CacBasisArg::Revenue, requires = "cac")]
+    pub cac_basis: CacBasisArg,
     /// Output format: json (money in minor units) or table.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// `--cac-basis`: rfmkit::ltv::LtvBasis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacBasisArg {
+    /// Net revenue per customer.
+    Revenue,
+    /// Gross margin per customer.
+    Margin,
 }
 
 /// `--partial-months`: rfmkit::ltv::PartialMonths.

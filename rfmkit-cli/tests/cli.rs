@@ -1511,3 +1511,40 @@ fn a_yen_export_with_the_wrong_conventions_says_which_to_use() {
         .code(1)
         .stderr(contains("use completed, returned or cancelled"));
 }
+
+#[test]
+fn ltv_cac_shows_a_losing_channel_without_payback() {
+    // Web (acquired): C01 100 + 50 + 80 = 230.00, C03 230 + 60 = 290.00;
+    // LTV 260.00 < CAC 300.00: losing. Pooled web curve per customer: 165,
+    // 190, then 220 to month 6 (both cohorts), then January alone 150 up
+    // to 230 in month 10 and 11: never 300, so not within the 11 months.
+    let out = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--cac", "web=300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let rows = j["ltv_cac"]["rows"].as_array().unwrap();
+    let web = rows.iter().find(|r| r["channel"] == "web").unwrap();
+    assert_eq!(web["ltv"], 26000);
+    assert_eq!(web["health"], "losing");
+    assert_eq!(web["payback_months"], Value::Null);
+    assert_eq!(web["payback"], "not_within_horizon");
+    assert_eq!(web["horizon_months"], 11);
+    let table = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--format", "table"])
+            .args(["--cac", "web=300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    let (_, cac) = table.split_once("LTV/CAC:").unwrap();
+    let line = cac.lines().find(|l| l.starts_with("web ")).unwrap();
+    assert!(line.contains("losing"), "{table}");
+    assert!(line.ends_with("not within the horizon (11 mo)"), "{table}");
+    rfmkit()
+        .args(["ltv", "--as-of", AS_OF, "--cac", "web:300", "-i"])
+        .arg(data("ltv_small.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("write CHANNEL=AMOUNT"));
+}
