@@ -644,6 +644,135 @@ pub struct Cut {
     pub customer: Option<CustomerId>,
 }
 
+/// A score that no customer can get under a fitted model: its cut equals
+/// the next score's, so a value passing one passes the other.
+///
+/// Under [`Method::Quantile`] this happens when a tie block spans several
+/// quantiles (if 60% of customers bought once, `b_1 = b_2 = b_3 = 1` and
+/// F 2 and F 3 are empty; see the [module docs](self#methods)). Under
+/// [`Method::Rank`] it happens only with fewer customers than bins. Listed
+/// by [`RfmModel::empty_scores`] and named under the printed cut table.
+///
+/// Only scores `2..bins` can be detected from the cuts alone; the top score
+/// is empty when nobody passes its cut, which [`ScoreCounts`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EmptyScore {
+    /// The dimension.
+    pub dimension: Dimension,
+    /// The score nobody can get.
+    pub score: Score,
+    /// The shared cut value, in the dimension's unit (days, orders or
+    /// purchase days, minor units).
+    pub value: i64,
+}
+
+/// Customers per score in each dimension: made by
+/// [`Scores::score_counts`], shown under a
+/// [`SegmentReport`](crate::segment::SegmentReport) so that empty scores
+/// ([`EmptyScore`]) are visible.
+///
+/// Serialized as `{"bins": 5, "recency": [..], "frequency": [..],
+/// "monetary": [..]}`, each list indexed by score − 1 (score 1 first);
+/// deserializing checks that every list has `bins` entries. Printed as a
+/// table with the best score first, a 0 marked `(empty)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "RawScoreCounts")]
+pub struct ScoreCounts {
+    bins: u8,
+    recency: Vec<u64>,
+    frequency: Vec<u64>,
+    monetary: Vec<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+struct RawScoreCounts {
+    bins: u8,
+    recency: Vec<u64>,
+    frequency: Vec<u64>,
+    monetary: Vec<u64>,
+}
+
+impl TryFrom<RawScoreCounts> for ScoreCounts {
+    type Error = Error;
+    fn try_from(raw: RawScoreCounts) -> Result<ScoreCounts> {
+        for (field, list) in [
+            ("recency", &raw.recency),
+            ("frequency", &raw.frequency),
+            ("monetary", &raw.monetary),
+        ] {
+            if list.len() != usize::from(raw.bins) {
+                return Err(Error::config(
+                    field,
+                    format!(
+                        "has {} counts for {} bins; give one count per score",
+                        list.len(),
+                        raw.bins
+                    ),
+                ));
+            }
+        }
+        Ok(ScoreCounts {
+            bins: raw.bins,
+            recency: raw.recency,
+            frequency: raw.frequency,
+            monetary: raw.monetary,
+        })
+    }
+}
+
+impl ScoreCounts {
+    /// The number of bins (0 for counts read from a report written before
+    /// they existed).
+    #[must_use]
+    pub fn bins(&self) -> u8 {
+        self.bins
+    }
+
+    /// The customers per score of one dimension, score 1 first.
+    #[must_use]
+    pub fn counts(&self, dimension: Dimension) -> &[u64] {
+        match dimension {
+            Dimension::Recency => &self.recency,
+            Dimension::Frequency => &self.frequency,
+            Dimension::Monetary => &self.monetary,
+        }
+    }
+
+    /// The customers with `score` in `dimension` (0 above the bins).
+    #[must_use]
+    pub fn count(&self, dimension: Dimension, score: Score) -> u64 {
+        self.counts(dimension)
+            .get(usize::from(score.get().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for ScoreCounts {
+    /// `customers per score:` and a table, best score first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "customers per score:")?;
+        let mut rows: Vec<[String; 4]> = vec![["score", "R", "F", "M"].map(String::from)];
+        for k in (0..usize::from(self.bins)).rev() {
+            let cell = |list: &[u64]| match list.get(k) {
+                Some(0) => "0 (empty)".to_owned(),
+                Some(n) => n.to_string(),
+                None => "-".to_owned(),
+            };
+            rows.push([
+                (k + 1).to_string(),
+                cell(&self.recency),
+                cell(&self.frequency),
+                cell(&self.monetary),
+            ]);
+        }
+        crate::table::write(f, &rows, crate::table::Style::left(1))
+    }
+}
+
 /// A fitted, frozen RFM scoring model.
 ///
 /// Fit with [`RfmModel::fit`]; inspect with [`cuts`](Self::cuts) or print
@@ -1121,6 +1250,56 @@ impl RfmModel {
         }
     }
 
+    /// The scores no customer can get, in R, F, M and score order: each
+    /// score `k` in `2..bins` whose cut equals the cut of `k + 1` (same
+    /// value, and same customer for [`Method::Rank`]). See [`EmptyScore`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::rfm::{Dimension, RfmModel, ScoringConfig};
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// // 3 of 5 customers bought once: F cuts are 1, 1, 1, 2
+    /// let mut orders = Vec::new();
+    /// for (i, n) in [1, 1, 1, 2, 3].into_iter().enumerate() {
+    ///     for k in 0..n {
+    ///         orders.push(Order::new(format!("A-{i}-{k}"), format!("c{i}"), d(k + 1)?, Money::new(100)));
+    ///     }
+    /// }
+    /// let model = RfmModel::fit(&ScoringConfig::default(), &Summaries::from_orders(&orders, d(10)?)?);
+    /// let empty: Vec<(Dimension, u8, i64)> = model
+    ///     .empty_scores()
+    ///     .iter()
+    ///     .filter(|e| e.dimension == Dimension::Frequency)
+    ///     .map(|e| (e.dimension, e.score.get(), e.value))
+    ///     .collect();
+    /// assert_eq!(empty, [(Dimension::Frequency, 2, 1), (Dimension::Frequency, 3, 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn empty_scores(&self) -> Vec<EmptyScore> {
+        let mut out = Vec::new();
+        for dimension in Dimension::ALL {
+            let cuts = self.cuts(dimension);
+            for pair in cuts.windows(2) {
+                if let [low, high] = pair {
+                    if low.value == high.value && low.customer == high.customer {
+                        out.push(EmptyScore {
+                            dimension,
+                            score: low.score,
+                            value: low.value,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The id order of the rank tie-breaks: that of the summaries the model
     /// was fitted on.
     #[must_use]
@@ -1391,8 +1570,52 @@ impl fmt::Display for DisplayModel<'_> {
             ]);
         }
         rows.push(["1", "(the rest)", "(the rest)", "(the rest)"].map(String::from));
+        let empty = m.empty_scores();
+        for e in &empty {
+            let column = match e.dimension {
+                Dimension::Recency => 1,
+                Dimension::Frequency => 2,
+                Dimension::Monetary => 3,
+            };
+            // Row 1 is score `bins`, so score k is row `bins - k + 1`.
+            let row = usize::from(m.config.bins.saturating_sub(e.score.get())) + 1;
+            if let Some(cell) = rows.get_mut(row).and_then(|r| r.get_mut(column)) {
+                cell.push_str(" (empty)");
+            }
+        }
         // Every column left-aligned; the last one's padding is trimmed.
-        crate::table::write(f, &rows, crate::table::Style::left(4))
+        crate::table::write(f, &rows, crate::table::Style::left(4))?;
+        for e in &empty {
+            let (letter, ties) = match e.dimension {
+                Dimension::Recency => ("R", plural(e.value, "day", "days")),
+                Dimension::Frequency => match m.config.frequency {
+                    FrequencyBasis::Orders => ("F", plural(e.value, "order", "orders")),
+                    FrequencyBasis::PurchaseDays => {
+                        ("F", plural(e.value, "purchase day", "purchase days"))
+                    }
+                },
+                Dimension::Monetary => (
+                    "M",
+                    Money::new(e.value).display_decimal(self.scale).to_string(),
+                ),
+            };
+            let next = e.score.get().saturating_add(1);
+            write!(
+                f,
+                "\n{letter} {}: empty — ties at {ties} (its cut equals {letter} {next}'s, so no customer can get it)",
+                e.score
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `"1 order"`, `"2 orders"`.
+fn plural(value: i64, one: &str, many: &str) -> String {
+    if value == 1 {
+        format!("{value} {one}")
+    } else {
+        format!("{value} {many}")
     }
 }
 
@@ -1639,6 +1862,47 @@ impl Scores {
     #[must_use]
     pub fn bins(&self) -> u8 {
         self.bins
+    }
+
+    /// How many scored customers got each score in each dimension; a 0
+    /// is a score nobody got (see [`EmptyScore`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::rfm::{Dimension, RfmModel, ScoringConfig};
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::{Money, Order};
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let orders = [
+    ///     Order::new("A-1", "alice", d(2)?, Money::new(100)),
+    ///     Order::new("A-2", "bob", d(3)?, Money::new(100)),
+    /// ];
+    /// let summaries = Summaries::from_orders(&orders, d(10)?)?;
+    /// let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
+    /// // equal monetary: both score M 1, and M 2..5 are empty
+    /// assert_eq!(scores.score_counts().counts(Dimension::Monetary), [2, 0, 0, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn score_counts(&self) -> ScoreCounts {
+        let count = |column: &[u8]| {
+            let mut out = vec![0_u64; usize::from(self.bins)];
+            for &score in column {
+                if let Some(slot) = out.get_mut(usize::from(score.saturating_sub(1))) {
+                    *slot += 1;
+                }
+            }
+            out
+        };
+        ScoreCounts {
+            bins: self.bins,
+            recency: count(&self.cols.r),
+            frequency: count(&self.cols.f),
+            monetary: count(&self.cols.m),
+        }
     }
 
     /// The number of scored customers.

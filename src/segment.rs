@@ -64,7 +64,7 @@ use chrono::NaiveDate;
 use crate::id::CustomerId;
 use crate::ingest::{CustomerIndex, IdOrder};
 use crate::par::column;
-use crate::rfm::{MAX_BINS, MIN_BINS, RfmScore, Score, ScoredCustomer, Scores};
+use crate::rfm::{MAX_BINS, MIN_BINS, RfmScore, Score, ScoreCounts, ScoredCustomer, Scores};
 
 /// A segment's name: a snake_case identifier such as `at_risk`.
 ///
@@ -1199,7 +1199,9 @@ pub struct SegmentRow {
 
 /// Per segment: customers, share of customers, revenue, share of revenue,
 /// mean recency, frequency and monetary; one row per segment of the table,
-/// in table order, empty segments included.
+/// in table order, empty segments included. Below it, the customers per R,
+/// F and M score ([`score_counts`](Self::score_counts)), where a score
+/// nobody got reads `0 (empty)`.
 ///
 /// Print it with `{}` (money in minor units) or
 /// [`display_table`](Self::display_table) (money as decimals).
@@ -1236,6 +1238,9 @@ pub struct SegmentReport {
     customers: usize,
     revenue: Money,
     rows: Vec<SegmentRow>,
+    /// Missing in reports written before it existed (then empty).
+    #[serde(default)]
+    score_counts: ScoreCounts,
 }
 
 #[derive(Default)]
@@ -1306,7 +1311,16 @@ impl SegmentReport {
             customers: total_customers,
             revenue: crate::money::total(total_revenue, "total revenue")?,
             rows,
+            score_counts: segmentation.scores.score_counts(),
         })
+    }
+
+    /// Customers per R, F and M score, so that a score nobody got (an
+    /// [`EmptyScore`](crate::rfm::EmptyScore) of the quantile method) is
+    /// visible next to the segments; printed under the segment table.
+    #[must_use]
+    pub fn score_counts(&self) -> &ScoreCounts {
+        &self.score_counts
     }
 
     /// The rows, in table order.
@@ -1399,7 +1413,11 @@ impl fmt::Display for DisplayReport<'_> {
                 money_mean(row.mean_monetary),
             ]);
         }
-        crate::table::write(f, &rows, crate::table::Style::left(1))
+        crate::table::write(f, &rows, crate::table::Style::left(1))?;
+        if self.report.score_counts.bins() > 0 {
+            write!(f, "\n\n{}", self.report.score_counts)?;
+        }
+        Ok(())
     }
 }
 

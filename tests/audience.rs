@@ -2310,3 +2310,70 @@ mod frequency_drop {
         );
     }
 }
+
+// ------------------------------------- the README's predictive audiences (issue 18)
+
+/// The queries of the README's predictive-audiences table (the backticked
+/// second cell of each row between the markers).
+fn readme_predictive_queries() -> Vec<(String, String)> {
+    let readme = include_str!("../README.md");
+    let start = readme.find("<!-- predictive-audiences: start").unwrap();
+    let end = readme.find("<!-- predictive-audiences: end").unwrap();
+    readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| audience"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].to_owned(), cells[2].trim_matches('`').to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn readme_predictive_audiences_select_real_audiences() {
+    use rfmkit::clv::{BgNbd, BtydConfig, BtydData, GammaGamma, PredictConfig};
+    use rfmkit::ltv::TimeUnit;
+
+    let queries = readme_predictive_queries();
+    assert_eq!(queries.len(), 5, "{queries:?}");
+    let shop = SimConfig::builder()
+        .customers(3_000)
+        .orders(15_000)
+        .seed(18)
+        .build()
+        .unwrap()
+        .generate();
+    let summaries = Summaries::from_orders(shop.orders(), shop.as_of()).unwrap();
+    let segmentation = segmentation_of(&summaries);
+    let mut profiles = Profiles::builder(&segmentation, &summaries)
+        .build()
+        .unwrap();
+    let config = BtydConfig::builder(shop.as_of())
+        .unit(TimeUnit::Week)
+        .build()
+        .unwrap();
+    let data = BtydData::from_orders(shop.orders(), &config).unwrap();
+    let spend = GammaGamma::fit(&data).unwrap();
+    let predictions = BgNbd::fit(&data)
+        .unwrap()
+        .predict(&data, Some(&spend), &PredictConfig::default())
+        .unwrap();
+    assert_eq!(profiles.set_predictions_from(&predictions), profiles.len());
+    let n = profiles.len();
+    let share = |query: &str| {
+        let rule = Rule::parse(query, &profiles.schema()).unwrap();
+        let selected = profiles.compile(&rule).unwrap().selected().len();
+        selected as f64 / n as f64
+    };
+    for (name, query) in &queries {
+        let s = share(query);
+        assert!(
+            (0.01..=0.30).contains(&s),
+            "README audience {name} ({query}) selects {:.2}% of {n}",
+            100.0 * s
+        );
+    }
+    // the rule the README warns about: CLV already includes P(alive)
+    let warned = share("p_alive < 0.3 and predicted_clv > 200.00");
+    assert!(warned < 0.01, "selects {:.2}%", 100.0 * warned);
+}

@@ -796,7 +796,7 @@ fn wire_formats() {
     assert_eq!(v(&Unmapped::Qualify), json!("qualify"));
     assert_eq!(
         v(&KpiConfig::default()),
-        json!({"f2_days": 90, "churn_days": 365, "acquired": null})
+        json!({"f2_days": 90, "churn_days": 365, "acquired": null, "partial_months": "mark"})
     );
     assert_eq!(
         v(&AcquisitionCosts::new()
@@ -1326,4 +1326,203 @@ fn refunds_of_returns_only_customers_are_reported() {
     doc.as_object_mut().unwrap().remove("returns_only_refunds");
     let old: Kpis = serde_json::from_value(doc).unwrap();
     assert_eq!(old.returns_only_refunds, Money::ZERO);
+}
+
+// ------------------------------------------------------- partial months (issue 18)
+
+/// Jan: alice (1,000 on 5 Jan, 600 on 2 Mar) and bob (400 on 20 Jan); Mar:
+/// carol (900 on 1 Mar). As of 10 March, March is 10 of 31 days old.
+fn partial_fixture() -> Vec<Order> {
+    vec![
+        buy("A-1", "alice", d(1, 5), 1_000),
+        buy("A-2", "alice", d(3, 2), 600),
+        buy("A-3", "bob", d(1, 20), 400),
+        buy("A-4", "carol", d(3, 1), 900),
+    ]
+}
+
+#[test]
+fn partial_as_of_month_is_marked_by_default() {
+    let table =
+        CohortTable::from_orders(&partial_fixture(), d(3, 10), &KpiConfig::default()).unwrap();
+    let jan = table.get(YearMonth::new(2025, 1).unwrap()).unwrap();
+    // months 0 (Jan), 1 (Feb) complete; 2 (Mar) ends on 10 March
+    let flags: Vec<bool> = jan.cells.iter().map(|c| c.partial).collect();
+    assert_eq!(flags, [false, false, true]);
+    // the numbers are kept: alice came back in March, 1 of 2
+    assert_eq!(jan.cells[2].active, 1);
+    close(jan.cells[2].retention, 0.5);
+    let mar = table.get(YearMonth::new(2025, 3).unwrap()).unwrap();
+    assert_eq!(
+        mar.cells.iter().map(|c| c.partial).collect::<Vec<_>>(),
+        [true]
+    );
+    // pooled: m0 includes carol's partial March, m1 is January's February
+    let curve: Vec<bool> = table.curve().iter().map(|p| p.partial).collect();
+    assert_eq!(curve, [true, false, true]);
+    // text: a star on every partial number and a note under each table
+    let text = table.display_table(0).to_string();
+    assert!(text.contains("50.0%*"), "{text}");
+    assert!(
+        text.contains("* partial month: 2025-03 ends on the as-of date, 10 of its 31 days"),
+        "{text}"
+    );
+    // JSON: "partial": true on the cell
+    let json = serde_json::to_value(&table).unwrap();
+    assert_eq!(json["cohorts"][0]["cells"][2]["partial"], json!(true));
+    assert_eq!(json["cohorts"][0]["cells"][1]["partial"], json!(false));
+}
+
+#[test]
+fn partial_as_of_month_can_be_left_out() {
+    let config = KpiConfig::builder()
+        .partial_months(ltv::PartialMonths::Omit)
+        .build()
+        .unwrap();
+    let table = CohortTable::from_orders(&partial_fixture(), d(3, 10), &config).unwrap();
+    let jan = table.get(YearMonth::new(2025, 1).unwrap()).unwrap();
+    assert_eq!(jan.cells.len(), 2); // January and February only
+    assert!(jan.cells.iter().all(|c| !c.partial));
+    // cumulative per customer to February: (1,000 + 400) / 2
+    assert_eq!(jan.cells[1].cumulative_revenue_per_customer, m(700));
+    let mar = table.get(YearMonth::new(2025, 3).unwrap()).unwrap();
+    assert_eq!((mar.customers, mar.cells.len()), (1, 0));
+    assert_eq!(table.customers(), 3);
+    let curve = table.curve();
+    assert_eq!(curve.len(), 2);
+    assert!(curve.iter().all(|p| !p.partial));
+    assert!(!table.display_table(0).to_string().contains('*'));
+}
+
+#[test]
+fn a_month_end_as_of_has_no_partial_month() {
+    for partial in [ltv::PartialMonths::Mark, ltv::PartialMonths::Omit] {
+        let config = KpiConfig::builder()
+            .partial_months(partial)
+            .build()
+            .unwrap();
+        let table = CohortTable::from_orders(&partial_fixture(), d(3, 31), &config).unwrap();
+        let jan = table.get(YearMonth::new(2025, 1).unwrap()).unwrap();
+        assert_eq!(jan.cells.len(), 3);
+        assert!(table.iter().flat_map(|c| &c.cells).all(|c| !c.partial));
+    }
+}
+
+#[test]
+fn partial_months_config_round_trips_and_old_json_reads() {
+    let config: KpiConfig = serde_json::from_value(json!({"partial_months": "omit"})).unwrap();
+    assert_eq!(config.partial_months(), ltv::PartialMonths::Omit);
+    assert_eq!(
+        KpiConfig::default().partial_months(),
+        ltv::PartialMonths::Mark
+    );
+    let back: KpiConfig = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+    assert_eq!(back, config);
+    // a table written before the flag existed reads as complete months
+    let old = json!({"as_of": "2025-01-31", "cohorts": [{"month": "2025-01", "customers": 1,
+        "cells": [{"months_since": 0, "active": 1, "retention": 1.0, "revenue": 5,
+        "cumulative_revenue": 5, "cumulative_revenue_per_customer": 5,
+        "cumulative_margin": null, "cumulative_margin_per_customer": null}]}]});
+    let table: CohortTable = serde_json::from_value(old).unwrap();
+    assert!(!table.cohorts()[0].cells[0].partial);
+}
+
+// ------------------------------------------- payback of a losing channel (issue 18)
+
+/// Cohorts: Jan alice (1,000 in Jan, `alice_april` on `april_day` of
+/// April), Feb bob (`bob` in Feb), Mar carol (100), Apr dave, erin, frank
+/// (100 each, on 1 April); all through the web.
+fn losing_channel(alice_april: i64, april_day: u32, bob: i64) -> Vec<Order> {
+    let web = |o: Order| o.with_channel("web");
+    let mut orders = vec![
+        web(buy("P-1", "alice", d(1, 5), 1_000)),
+        web(buy("P-3", "bob", d(2, 3), bob)),
+        web(buy("P-4", "carol", d(3, 3), 100)),
+        web(buy("P-5", "dave", d(4, 1), 100)),
+        web(buy("P-6", "erin", d(4, 1), 100)),
+        web(buy("P-7", "frank", d(4, 1), 100)),
+    ];
+    if alice_april > 0 {
+        orders.push(web(buy("P-2", "alice", d(4, april_day), alice_april)));
+    }
+    orders
+}
+
+fn web_row(orders: &[Order], as_of: NaiveDate) -> ltv::LtvCacRow {
+    let report = LtvReport::from_orders(orders, as_of, &KpiConfig::default()).unwrap();
+    let costs = AcquisitionCosts::new().with_channel("web", Cac::new(m(2_500)).unwrap());
+    let table = LtvCacTable::from_report(&report, &costs, LtvBasis::Revenue).unwrap();
+    table.rows()[0].clone()
+}
+
+#[test]
+fn a_losing_channel_has_no_payback_from_a_blip() {
+    // As of 30 April (complete). LTV = 7,400 / 6 = 1,233 < CAC 2,500: losing.
+    // Pooled curve: m0 all six, 7,400 / 6 = 1,233; m1 Jan+Feb+Mar,
+    // 7,100 / 3 = 2,367; m2 Jan+Feb, 7,000 / 2 = 3,500 (>= 2,500);
+    // m3 Jan alone, 1,000: it falls back, so no payback within 3 months.
+    let orders = losing_channel(0, 1, 6_000);
+    assert_eq!(
+        payback_months(
+            &LtvReport::from_orders(&orders, d(4, 30), &KpiConfig::default())
+                .unwrap()
+                .cohorts
+                .curve(),
+            Cac::new(m(2_500)).unwrap(),
+            LtvBasis::Revenue
+        ),
+        None
+    );
+    let row = web_row(&orders, d(4, 30));
+    assert_eq!(row.ltv, Some(m(1_233)));
+    assert_eq!(row.health, Some(Health::Losing));
+    assert_eq!(row.payback_months, None);
+    assert_eq!(row.payback, ltv::Payback::NotWithinHorizon);
+    assert_eq!(row.horizon_months, Some(3));
+    let json = serde_json::to_value(&row).unwrap();
+    assert_eq!(json["payback_months"], serde_json::Value::Null);
+    assert_eq!(json["payback"], json!("not_within_horizon"));
+    assert_eq!(json["horizon_months"], json!(3));
+}
+
+#[test]
+fn a_losing_channel_shows_a_real_crossing() {
+    // alice adds 5,000 on 5 April: LTV = 12,400 / 6 = 2,067 < 2,500, still
+    // losing; m2 = (1,000 + 6,000) / 2 = 3,500 and m3 = 6,000: the curve
+    // crosses at month 2 and stays above.
+    let row = web_row(&losing_channel(5_000, 5, 6_000), d(4, 30));
+    assert_eq!(row.health, Some(Health::Losing));
+    assert_eq!(
+        (row.payback, row.payback_months, row.horizon_months),
+        (ltv::Payback::Reached, Some(2), Some(3))
+    );
+}
+
+#[test]
+fn a_partial_last_month_is_not_a_payback() {
+    // As of 10 April (partial). bob spends 2,000; alice 5,000 on 5 April.
+    // m0 (1,000 + 2,000 + 100 + 300) / 6 = 567,
+    // m1 (1,000 + 2,000 + 100) / 3 = 1,033, m2 (1,000 + 2,000) / 2 = 1,500,
+    // m3 = alice's January cohort in its 10-day April: 6,000, partial and
+    // the oldest cohort alone, so outside the horizon (months 0..=2).
+    let orders = losing_channel(5_000, 5, 2_000);
+    let row = web_row(&orders, d(4, 10));
+    // LTV = 8,400 / 6 = 1,400
+    assert_eq!(
+        (row.ltv, row.health),
+        (Some(m(1_400)), Some(Health::Losing))
+    );
+    assert_eq!(
+        (row.payback, row.payback_months, row.horizon_months),
+        (ltv::Payback::NotWithinHorizon, None, Some(2))
+    );
+    let report = LtvReport::from_orders(&orders, d(4, 10), &KpiConfig::default()).unwrap();
+    let costs = AcquisitionCosts::new().with_channel("web", Cac::new(m(2_500)).unwrap());
+    let text = LtvCacTable::from_report(&report, &costs, LtvBasis::Revenue)
+        .unwrap()
+        .display_table(0)
+        .to_string();
+    let web = text.lines().find(|l| l.starts_with("web")).unwrap();
+    assert!(web.contains("losing"), "{text}");
+    assert!(web.ends_with("not within the horizon (2 mo)"), "{text}");
 }

@@ -1,9 +1,12 @@
 //! Summaries → RFM scores, every expectation worked out by hand.
 
 use chrono::NaiveDate;
-use rfmkit::rfm::{Dimension, FrequencyBasis, Method, RfmModel, Score, ScoringConfig, Thresholds};
+use rfmkit::rfm::{
+    Dimension, FrequencyBasis, Method, RfmModel, Score, ScoreCounts, ScoringConfig, Thresholds,
+};
+use rfmkit::segment::SegmentTable;
 use rfmkit::summary::Summaries;
-use rfmkit::{CustomerId, Money};
+use rfmkit::{CustomerId, Money, Order};
 
 use crate::common::{buy, cell, cells, d, dim, expect, population, summaries};
 
@@ -586,4 +589,168 @@ fn quantile_with_maximal_monetary_scores_equal_values_one() {
     let one = Summaries::from_orders(&orders[..1], as_of()).unwrap();
     let scores = RfmModel::fit(&ScoringConfig::default(), &one).score_all(&one);
     assert_eq!(cells(&scores), expect(&[("a", "1-1-1")]));
+}
+
+// ------------------------------------------------------- empty scores (issue 18)
+
+/// Ten customers, 60% with F = 1: frequencies 1 ×6, 2 ×2, 3, 5.
+fn sixty_percent_one_timers() -> Summaries {
+    let freq = [1, 1, 1, 1, 1, 1, 2, 2, 3, 5];
+    let mut orders = Vec::new();
+    for (i, &n) in freq.iter().enumerate() {
+        for k in 0..n {
+            orders.push(Order::new(
+                format!("O-{i}-{k}"),
+                format!("c{i:02}"),
+                d(1, 1 + k + i as u32),
+                Money::new(100 * (i as i64 + 1)),
+            ));
+        }
+    }
+    Summaries::from_orders(&orders, d(1, 31)).unwrap()
+}
+
+#[test]
+fn quantile_ties_leave_named_empty_scores() {
+    let summaries = sixty_percent_one_timers();
+    let model = RfmModel::fit(&ScoringConfig::default(), &summaries);
+    // sorted F: 1 1 1 1 1 1 2 2 3 5; b_k = v(2k): b1 = b2 = b3 = 1, b4 = 2
+    let f_cuts: Vec<i64> = model
+        .cuts(Dimension::Frequency)
+        .iter()
+        .map(|c| c.value)
+        .collect();
+    assert_eq!(f_cuts, [1, 1, 1, 2]);
+    let empty: Vec<(Dimension, u8, i64)> = model
+        .empty_scores()
+        .iter()
+        .map(|e| (e.dimension, e.score.get(), e.value))
+        .collect();
+    // R and M values are all distinct, so only F has empty scores
+    assert_eq!(
+        empty,
+        [(Dimension::Frequency, 2, 1), (Dimension::Frequency, 3, 1)]
+    );
+    let text = model.to_string();
+    assert!(text.contains("F 2: empty — ties at 1 order ("), "{text}");
+    assert!(text.contains("F 3: empty — ties at 1 order ("), "{text}");
+    assert!(!text.contains("F 4: empty"), "{text}");
+    assert!(text.contains("> 1 orders (empty)"), "{text}");
+    // F = 1 scores 1 (6), F = 2 passes b1..b3 → 4 (2), F = 3 and 5 → 5 (2)
+    let scores = model.score_all(&summaries);
+    let counts = scores.score_counts();
+    assert_eq!(counts.counts(Dimension::Frequency), [6, 0, 0, 2, 2]);
+    assert_eq!(
+        counts.count(Dimension::Frequency, Score::new(2).unwrap()),
+        0
+    );
+    // the segment report shows it
+    let report = SegmentTable::standard()
+        .segment_all(&scores)
+        .unwrap()
+        .report()
+        .unwrap();
+    assert_eq!(report.score_counts(), &counts);
+    let text = report.to_string();
+    assert!(text.contains("customers per score:"), "{text}");
+    let row2 = text
+        .lines()
+        .find(|l| l.starts_with("2 ") && l.contains("(empty)"))
+        .unwrap_or_else(|| panic!("{text}"));
+    // R and M have 2 customers at score 2 (10 distinct values, 5 bins)
+    assert_eq!(
+        row2.split_whitespace().collect::<Vec<_>>(),
+        ["2", "2", "0", "(empty)", "2"]
+    );
+    // counts round-trip and are validated
+    let json = serde_json::to_string(&counts).unwrap();
+    assert_eq!(serde_json::from_str::<ScoreCounts>(&json).unwrap(), counts);
+    let bad = r#"{"bins": 2, "recency": [1], "frequency": [1, 0], "monetary": [0, 1]}"#;
+    let err = serde_json::from_str::<ScoreCounts>(bad).unwrap_err();
+    assert!(err.to_string().contains("recency"), "{err}");
+}
+
+#[test]
+fn rank_and_thresholds_have_no_empty_scores_on_distinct_data() {
+    let summaries = sixty_percent_one_timers();
+    let rank = ScoringConfig::builder()
+        .method(Method::Rank)
+        .build()
+        .unwrap();
+    let model = RfmModel::fit(&rank, &summaries);
+    // rank cuts are distinct customers, so no score is empty: 2 per bin
+    assert!(model.empty_scores().is_empty());
+    let counts = model.score_all(&summaries).score_counts();
+    assert_eq!(counts.counts(Dimension::Frequency), [2, 2, 2, 2, 2]);
+    assert!(!model.to_string().contains("empty"));
+}
+
+/// The README's "Quantile or rank?" example.
+#[test]
+fn readme_quantile_vs_rank_example() {
+    // (id, orders, days since the last order)
+    let people = [
+        ("a", 1, 200),
+        ("b", 1, 180),
+        ("c", 1, 150),
+        ("d", 1, 120),
+        ("e", 1, 2),
+        ("f", 1, 90),
+        ("g", 2, 60),
+        ("h", 2, 30),
+        ("i", 3, 10),
+        ("j", 5, 5),
+    ];
+    let as_of = d(6, 30);
+    let mut orders = Vec::new();
+    for (id, n, recency) in people {
+        for k in 0..n {
+            let date = as_of - chrono::Days::new(recency + k);
+            orders.push(Order::new(format!("{id}-{k}"), id, date, Money::new(1_000)));
+        }
+    }
+    let summaries = Summaries::from_orders(&orders, as_of).unwrap();
+    let segment_of = |method: Method| -> Vec<(String, String, String)> {
+        let config = ScoringConfig::builder().method(method).build().unwrap();
+        let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+        SegmentTable::standard()
+            .segment_all(&scores)
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.scored.customer.to_string(),
+                    c.scored.score.to_string(),
+                    c.segment.to_string(),
+                )
+            })
+            .collect()
+    };
+    let quantile = segment_of(Method::Quantile);
+    let rank = segment_of(Method::Rank);
+    // e: R 5 F 1 new / R 5 F 3 potential_loyalist; f: R 3 F 1 / R 3 F 3
+    let get = |rows: &[(String, String, String)], id: &str| {
+        let row = rows.iter().find(|r| r.0 == id).unwrap();
+        (row.1[..3].to_owned(), row.2.clone())
+    };
+    assert_eq!(get(&quantile, "e"), ("5-1".to_owned(), "new".to_owned()));
+    assert_eq!(
+        get(&rank, "e"),
+        ("5-3".to_owned(), "potential_loyalist".to_owned())
+    );
+    assert_eq!(
+        get(&quantile, "f"),
+        ("3-1".to_owned(), "about_to_sleep".to_owned())
+    );
+    assert_eq!(
+        get(&rank, "f"),
+        ("3-3".to_owned(), "need_attention".to_owned())
+    );
+    let moved: Vec<&str> = quantile
+        .iter()
+        .zip(&rank)
+        .filter(|(q, r)| q.2 != r.2)
+        .map(|(q, _)| q.0.as_str())
+        .collect();
+    assert_eq!(moved, ["e", "f"]);
 }

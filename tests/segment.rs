@@ -393,7 +393,13 @@ fn end_to_end_compact_report() {
         text.lines().next().unwrap().starts_with("segment"),
         "{text}"
     );
-    assert!(text.lines().last().unwrap().starts_with("total"), "{text}");
+    // the segment table ends with the total; the score counts follow
+    let (segments, scores) = text.split_once("\n\n").unwrap();
+    assert!(
+        segments.lines().last().unwrap().starts_with("total"),
+        "{text}"
+    );
+    assert!(scores.starts_with("customers per score:"), "{text}");
 }
 
 /// Benchmark table: ann 5-4-4 champions; ben 4-3-3 other (R>=4 but F 3);

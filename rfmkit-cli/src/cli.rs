@@ -15,7 +15,26 @@ ORDER FILE:
   order_date is YYYY-MM-DD or a timestamp: '2025-01-05 10:00:00' (naive: taken as
   already in the shop's zone) or '2025-01-05T23:30:00+09:00' / '...Z' (converted
   to the shop's day with --timezone). Amounts are decimals with at most --scale
-  decimals; more is an error, never rounded.";
+  decimals; more is an error, never rounded.
+
+INPUT CONVENTIONS:
+  status    completed, returned or cancelled (any case); other words (refunded,
+            paid, shipped) are errors: map them first. Without a status column
+            or with an empty cell, a negative amount is a return and any other
+            amount a completed order.
+  returns   a returned row's amount is the refund, <= 0 (-500.00); a completed
+            row's amount is >= 0; a cancelled row's amount is ignored.
+  --scale   the currency's decimals: 2 (default) for cents, 0 for yen or won.
+            With --scale 2 a yen amount 1200 is read as 1200.00 (120000 minor
+            units in JSON), so pass --scale 0 for yen. No thousands separators:
+            \"1,200\" is an error.
+  ids       customer ids are text; output and rank ties follow byte-wise text
+            order (C10 < C9) unless --id-order numeric (score, audience,
+            transitions, trend; every id must then be an integer: 9 < 10).
+  dates     one day per order in the shop's calendar: dates as they are, naive
+            timestamps as already local, offset timestamps converted with
+            --timezone (required for them; the tool never guesses the zone).
+            05/01/2025 and other forms are errors naming the accepted ones.";
 
 /// RFM scores, segments, campaign audiences, LTV and predictive CLV from
 /// order files.
@@ -203,10 +222,13 @@ fn date_arg(text: &str) -> Result<NaiveDate, String> {
 /// Where the orders come from and how to read them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The order CSV.
+    /// The order CSV (columns, status values, the sign of returns and the
+    /// other input conventions: `rfmkit --help`).
     #[arg(long, short, value_name = "ORDERS.csv")]
     pub input: PathBuf,
-    /// Decimals of the currency: 0 for yen, 2 for cents.
+    /// Decimals of the currency: 0 for yen (an amount 1200 is ¥1,200), 2
+    /// for cents (1200 is read as 1200.00). More decimals than this are an
+    /// error, never rounded.
     #[arg(long, default_value_t = 2, value_name = "N",
           value_parser = clap::value_parser!(u32).range(0..=i64::from(rfmkit::money::MAX_SCALE)))]
     pub scale: u32,
@@ -384,9 +406,40 @@ pub struct LtvArgs {
     #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub churn_days: u32,
+    /// The cohorts' as-of month when --as-of is not a month end: mark keeps
+    /// its cells and flags them ("partial": true in JSON, a * in tables);
+    /// omit leaves them out.
+    #[arg(long, value_enum, default_value_t = PartialArg::Mark)]
+    pub partial_months: PartialArg,
+    /// Acquisition cost per customer, CHANNEL=AMOUNT (--scale decimals;
+    /// repeat per channel, '*=AMOUNT' for the others): adds the LTV/CAC
+    /// table with health and payback per channel ("ltv_cac" in JSON).
+    #[arg(long, value_name = "CHANNEL=AMOUNT")]
+    pub cac: Vec<String>,
+    /// The LTV the CAC is read against: revenue, or margin (needs costs).
+    #[arg(long, value_enum, default_value_t = CacBasisArg::Revenue, requires = "cac")]
+    pub cac_basis: CacBasisArg,
     /// Output format: json (money in minor units) or table.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// `--cac-basis`: rfmkit::ltv::LtvBasis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacBasisArg {
+    /// Net revenue per customer.
+    Revenue,
+    /// Gross margin per customer.
+    Margin,
+}
+
+/// `--partial-months`: rfmkit::ltv::PartialMonths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartialArg {
+    /// Keep the partial month and flag it.
+    Mark,
+    /// Leave the partial month out.
+    Omit,
 }
 
 /// `rfmkit transitions`.

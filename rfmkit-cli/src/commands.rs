@@ -6,6 +6,7 @@ use std::io::{self, BufReader, Write as _};
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
+use rfmkit::Money;
 use rfmkit::audience::{Explanation, Profiles, Rule, Schema, ValueType};
 use rfmkit::campaign::{Audience, Campaign, Suppression};
 use rfmkit::clv::{
@@ -14,7 +15,9 @@ use rfmkit::clv::{
 use rfmkit::customer::{AttributeValue, Customers};
 use rfmkit::error::Location;
 use rfmkit::ingest::{FutureOrders, IdOrder, IngestConfig, Validation};
-use rfmkit::ltv::{KpiConfig, LtvReport, TimeUnit};
+use rfmkit::ltv::{
+    AcquisitionCosts, Cac, KpiConfig, LtvBasis, LtvCacTable, LtvReport, PartialMonths, TimeUnit,
+};
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig, Thresholds};
 use rfmkit::segment::{SegmentTable, Segmentation};
 use rfmkit::summary::Summaries;
@@ -23,8 +26,8 @@ use serde_json::{Value, json};
 
 use crate::UsageError;
 use crate::cli::{
-    AudienceArgs, ClvArgs, Command, Format, FrequencyArg, IdOrderArg, InputArgs, LtvArgs,
-    MethodArg, ModelArg, ModelArgs, ScoreArgs, UnitArg,
+    AudienceArgs, CacBasisArg, ClvArgs, Command, Format, FrequencyArg, IdOrderArg, InputArgs,
+    LtvArgs, MethodArg, ModelArg, ModelArgs, PartialArg, ScoreArgs, UnitArg,
 };
 use crate::load::{FileError, OrderFile, ParseOptions, library_message, load_orders};
 use crate::output::{Rows, report_skipped};
@@ -492,18 +495,45 @@ fn audience(args: &AudienceArgs) -> Result<()> {
     Ok(())
 }
 
-/// What `ltv` prints as JSON: the report, with the scale its money is in.
+/// What `ltv` prints as JSON: the report, with the scale its money is in,
+/// and the LTV/CAC table with `--cac`.
 #[derive(Serialize)]
 struct LtvOutput<'a> {
     scale: u32,
     #[serde(flatten)]
     report: &'a LtvReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ltv_cac: Option<&'a LtvCacTable>,
+}
+
+/// `--cac CHANNEL=AMOUNT` values as acquisition costs (`*` for the others).
+fn acquisition_costs(values: &[String], scale: u32) -> Result<AcquisitionCosts> {
+    let mut costs = AcquisitionCosts::new();
+    for value in values {
+        let (channel, amount) = value.split_once('=').ok_or_else(|| {
+            usage(format!(
+                "--cac {value:?}: write CHANNEL=AMOUNT, e.g. web=1200.00 or '*=1500.00'"
+            ))
+        })?;
+        let cac = Money::parse_decimal(amount.trim(), scale)
+            .and_then(Cac::new)
+            .map_err(|e| usage(format!("--cac {value:?}: {e}")))?;
+        costs = match channel.trim() {
+            "*" => costs.with_default(cac),
+            name => costs.with_channel(name, cac),
+        };
+    }
+    Ok(costs)
 }
 
 fn ltv(args: &LtvArgs) -> Result<()> {
     let config = KpiConfig::builder()
         .f2_days(args.f2_days)
         .churn_days(args.churn_days)
+        .partial_months(match args.partial_months {
+            PartialArg::Mark => PartialMonths::Mark,
+            PartialArg::Omit => PartialMonths::Omit,
+        })
         .build()
         .map_err(|e| usage(e.to_string()))?;
     if args.format == Format::Csv {
@@ -525,14 +555,36 @@ fn ltv(args: &LtvArgs) -> Result<()> {
         file.log.skipped(),
         args.input.skipped.as_ref(),
     )?;
+    let ltv_cac = if args.cac.is_empty() {
+        None
+    } else {
+        let costs = acquisition_costs(&args.cac, args.input.scale)?;
+        let basis = match args.cac_basis {
+            CacBasisArg::Revenue => LtvBasis::Revenue,
+            CacBasisArg::Margin => LtvBasis::Margin,
+        };
+        Some(
+            LtvCacTable::from_report(&report, &costs, basis)
+                .map_err(|e| FileError(library_message(path, &file.loaded.lines, &e)))?,
+        )
+    };
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let context = || "cannot write stdout";
     if args.format == Format::Table {
         writeln!(stdout, "{}", report.display_table(args.input.scale)).with_context(context)?;
+        if let Some(table) = &ltv_cac {
+            writeln!(
+                stdout,
+                "\nLTV/CAC:\n{}",
+                table.display_table(args.input.scale)
+            )
+            .with_context(context)?;
+        }
     } else {
         let output = LtvOutput {
             scale: args.input.scale,
             report: &report,
+            ltv_cac: ltv_cac.as_ref(),
         };
         serde_json::to_writer_pretty(&mut stdout, &output).with_context(context)?;
         writeln!(stdout).with_context(context)?;

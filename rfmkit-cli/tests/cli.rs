@@ -1775,3 +1775,135 @@ document.body.appendChild(pre);
         "the page scrolls sideways: {probe}"
     );
 }
+
+#[test]
+fn ltv_marks_or_omits_the_partial_as_of_month() {
+    // As of 10 December, December is 10 of its 31 days: C03's June cohort
+    // has cells June..December, the last one partial; C05 (1 December)
+    // forms a cohort whose only month is partial.
+    let json = |extra: &[&str]| -> Value {
+        let out = stdout_of(
+            rfmkit()
+                .args(["ltv", "--as-of", "2025-12-10"])
+                .args(extra)
+                .arg("-i")
+                .arg(data("ltv_small.csv")),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let j = json(&[]);
+    let cohorts = j["cohorts"]["cohorts"].as_array().unwrap();
+    let june = cohorts.iter().find(|c| c["month"] == "2025-06").unwrap();
+    let flags: Vec<&Value> = june["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["partial"])
+        .collect();
+    assert_eq!(flags, [false, false, false, false, false, false, true]);
+    let omitted = json(&["--partial-months", "omit"]);
+    let cohorts = omitted["cohorts"]["cohorts"].as_array().unwrap();
+    let cells = |month: &str| {
+        cohorts.iter().find(|c| c["month"] == month).unwrap()["cells"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((cells("2025-06"), cells("2025-12")), (6, 0));
+    let table = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", "2025-12-10", "--format", "table", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    assert!(
+        table.contains("* partial month: 2025-12 ends on the as-of date, 10 of its 31 days"),
+        "{table}"
+    );
+}
+
+#[test]
+fn help_lists_the_input_conventions() {
+    let help = stdout_of(rfmkit().arg("--help"));
+    for needle in [
+        "INPUT CONVENTIONS:",
+        "completed, returned or cancelled",
+        "a returned row's amount is the refund, <= 0",
+        "pass --scale 0 for yen",
+        "--id-order numeric",
+        "--timezone",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
+    }
+    // every subcommand reading orders points there and explains --scale
+    for sub in ["score", "audience", "ltv", "transitions", "trend"] {
+        let help = stdout_of(rfmkit().args([sub, "--help"]));
+        assert!(help.contains("rfmkit --help"), "{sub}:\n{help}");
+        assert!(help.contains("0 for yen"), "{sub}:\n{help}");
+    }
+}
+
+#[test]
+fn a_yen_export_with_the_wrong_conventions_says_which_to_use() {
+    let (dir, _) = file(b"");
+    let csv = dir.path().join("yen.csv");
+    fs::write(
+        &csv,
+        "customer_id,order_date,amount,status\nC1,2025-01-05,\"1,200\",completed\n",
+    )
+    .unwrap();
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(contains("line 2, column 3 (amount)"))
+        .stderr(contains("at most 0 decimals"));
+    fs::write(
+        &csv,
+        "customer_id,order_date,amount,status\nC1,2025-01-05,1200,refunded\n",
+    )
+    .unwrap();
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--scale", "0", "-i"])
+        .arg(&csv)
+        .assert()
+        .code(1)
+        .stderr(contains("use completed, returned or cancelled"));
+}
+
+#[test]
+fn ltv_cac_shows_a_losing_channel_without_payback() {
+    // Web (acquired): C01 100 + 50 + 80 = 230.00, C03 230 + 60 = 290.00;
+    // LTV 260.00 < CAC 300.00: losing. Pooled web curve per customer: 165,
+    // 190, then 220 to month 6 (both cohorts), then January alone 150 up
+    // to 230 in month 10 and 11: never 300, so not within the 11 months.
+    let out = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--cac", "web=300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let rows = j["ltv_cac"]["rows"].as_array().unwrap();
+    let web = rows.iter().find(|r| r["channel"] == "web").unwrap();
+    assert_eq!(web["ltv"], 26000);
+    assert_eq!(web["health"], "losing");
+    assert_eq!(web["payback_months"], Value::Null);
+    assert_eq!(web["payback"], "not_within_horizon");
+    assert_eq!(web["horizon_months"], 11);
+    let table = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--format", "table"])
+            .args(["--cac", "web=300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    let (_, cac) = table.split_once("LTV/CAC:").unwrap();
+    let line = cac.lines().find(|l| l.starts_with("web ")).unwrap();
+    assert!(line.contains("losing"), "{table}");
+    assert!(line.ends_with("not within the horizon (11 mo)"), "{table}");
+    rfmkit()
+        .args(["ltv", "--as-of", AS_OF, "--cac", "web:300", "-i"])
+        .arg(data("ltv_small.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("write CHANNEL=AMOUNT"));
+}

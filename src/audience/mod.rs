@@ -105,9 +105,19 @@
 //! | `frequency_drop` | number | recent purchase rate ÷ the customer's own earlier rate ([`FrequencyDrop`](crate::summary::FrequencyDrop); windows set by [`ProfilesBuilder::frequency_drop`]) | no purchase before the recent window, or too few in the baseline |
 //! | `purchase_interval_days` | number | the median of the days between the customer's consecutive purchase days ([`CustomerSummary::purchase_interval_days`](crate::summary::CustomerSummary::purchase_interval_days)) | fewer than two purchase days |
 //! | `next_purchase_due` | date | `last_order` + the purchase interval, rounded to whole days (halves up); the population's median interval ([`Summaries::median_purchase_interval_days`](crate::summary::Summaries::median_purchase_interval_days)) for customers with one purchase day | no purchase, or no customer with two purchase days |
-//! | `p_alive`, `expected_purchases` | number | predicted by a model ([`PredictedValues`]) | not predicted |
-//! | `predicted_clv` | money | predicted lifetime value | not predicted |
+//! | `p_alive` | number | the model's probability that the customer is still buying, `0..=1` ([`PredictedValues`]); under BG/NBD 1 for a customer without a repeat purchase | not predicted |
+//! | `expected_purchases` | number | purchases expected over the prediction horizon, *already weighted by* `p_alive` | not predicted |
+//! | `predicted_clv` | money | expected spend per purchase × the purchases expected in each month of the CLV horizon, discounted ([CLV](crate::clv#clv)): *includes* `p_alive` | not predicted, or no spend model |
 //! | `attr.NAME` | text, number, bool or date | a custom attribute of the record (`attr."two words"` for other names) | not set, or set with another type |
+//!
+//! The predicted fields nest: `predicted_clv` includes `expected_purchases`,
+//! which includes `p_alive`, so `p_alive < 0.3 and predicted_clv > 200.00`
+//! asks for customers who have probably left yet will spend a lot, and
+//! selects almost nobody. Pair a prediction with history instead:
+//! `m >= 4 and p_alive < 0.5` (valuable customers slipping away, "rescue"),
+//! `frequency = 2 and p_alive < 0.5`, or `expected_purchases >= 1 and m <= 2`
+//! (the README lists these with what each is for; a test runs them on a
+//! simulated shop).
 //!
 //! Only segmented customers have profiles unless [`Prospects::Include`] is
 //! set; then prospects (a record, no completed order) and unscored

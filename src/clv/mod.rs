@@ -120,7 +120,10 @@
 //! # Feeding audience rules
 //!
 //! Copy the [`Predictions`] into the audience profiles in one call, then
-//! write rules such as `p_alive < 0.3 and predicted_clv > 200.00`:
+//! write rules such as `m >= 4 and p_alive < 0.5` (high past value, probably
+//! slipping away). The CLV already includes P(alive) (through the expected
+//! purchases), so pair a prediction with history rather than two
+//! predictions with each other (see the [field list](crate::audience#fields)):
 //!
 //! ```text
 //! let matched = profiles.set_predictions_from(&predictions);

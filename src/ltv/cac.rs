@@ -275,11 +275,26 @@ impl LtvCac {
 }
 
 /// The months until a customer pays back their CAC: the first month since
-/// acquisition at which the LTV curve (on `basis`) reaches `cac`.
+/// acquisition from which the LTV curve (on `basis`) stays at or above
+/// `cac` to the end of the horizon.
 ///
-/// 0 means within the acquisition month. `None` if the curve never reaches
-/// the CAC in the months observed, or if the margin is unknown at a point
-/// before it does ([`LtvBasis::Margin`] without costs).
+/// 0 means within the acquisition month. `None` if the curve does not
+/// cross the CAC within the horizon, or if the margin is unknown at a point
+/// of the horizon ([`LtvBasis::Margin`] without costs). [`payback`] gives
+/// the reason and the horizon with it.
+///
+/// # The horizon, and why a crossing must hold
+///
+/// The *horizon* is the curve's points, except a last point that is
+/// [partial](CurvePoint::partial): the last point of a pooled curve is the
+/// oldest cohort alone, so when partial it holds a few days of one cohort
+/// and tells nothing about a month. A crossing must *hold* to the end of
+/// the horizon because the pooled curve is not a single cohort's: its late
+/// points pool ever fewer, older cohorts and can rise above the CAC for a
+/// month and fall back. Taking the first point above the CAC would show a
+/// channel that loses money on average ([`Health::Losing`]) with a payback
+/// month read off such a blip; with this rule a losing channel shows a
+/// month only if its curve really stays above the CAC.
 ///
 /// # Example
 ///
@@ -303,13 +318,90 @@ impl LtvCac {
 /// ```
 #[must_use]
 pub fn payback_months(curve: &[CurvePoint], cac: Cac, basis: LtvBasis) -> Option<u32> {
-    for point in curve {
-        let value = basis.of_point(point)?;
+    match payback(curve, cac, basis) {
+        (Payback::Reached, month, _) => month,
+        _ => None,
+    }
+}
+
+/// [`payback_months`] with its reason and horizon: `(status, month,
+/// horizon)`, where `month` is `Some` exactly when the status is
+/// [`Payback::Reached`] and `horizon` is the last month since acquisition
+/// the horizon covers (`None` for an empty curve).
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::ltv::{payback, Cac, CohortTable, KpiConfig, LtvBasis, Payback};
+/// use rfmkit::{Money, Order};
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let orders = [Order::new("A-1", "alice", d(1, 5)?, Money::new(2_000))];
+/// let curve = CohortTable::from_orders(&orders, d(3, 31)?, &KpiConfig::default())?.curve();
+/// let cac = Cac::new(Money::new(2_500))?;
+/// assert_eq!(payback(&curve, cac, LtvBasis::Revenue), (Payback::NotWithinHorizon, None, Some(2)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn payback(
+    curve: &[CurvePoint],
+    cac: Cac,
+    basis: LtvBasis,
+) -> (Payback, Option<u32>, Option<u32>) {
+    let horizon = match curve.split_last() {
+        Some((last, rest)) if last.partial => rest,
+        _ => curve,
+    };
+    let Some(last) = horizon.last() else {
+        return (Payback::NotWithinHorizon, None, None);
+    };
+    // The first month of the run of points at or above the CAC that ends
+    // the horizon.
+    let mut start = None;
+    for point in horizon {
+        let Some(value) = basis.of_point(point) else {
+            return (Payback::Unknown, None, Some(last.months_since));
+        };
         if value >= cac.money() {
-            return Some(point.months_since);
+            start = start.or(Some(point.months_since));
+        } else {
+            start = None;
         }
     }
-    None
+    match start {
+        Some(month) => (Payback::Reached, Some(month), Some(last.months_since)),
+        None => (Payback::NotWithinHorizon, None, Some(last.months_since)),
+    }
+}
+
+/// Whether a channel's LTV curve pays back its CAC: the reason beside
+/// [`LtvCacRow::payback_months`], so that a `null` month says why.
+///
+/// Serialized as `"reached"`, `"not_within_horizon"` or `"unknown"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Payback {
+    /// The curve crosses the CAC and stays above it: the month is known.
+    Reached,
+    /// The curve does not cross the CAC for good within the horizon (the
+    /// months observed; see [`payback_months`]).
+    NotWithinHorizon,
+    /// No curve or no CAC, or margin unknown on the curve (the default,
+    /// for rows written before this field existed).
+    #[default]
+    Unknown,
+}
+
+impl fmt::Display for Payback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Payback::Reached => "reached",
+            Payback::NotWithinHorizon => "not within the horizon",
+            Payback::Unknown => "unknown",
+        })
+    }
 }
 
 /// Acquisition cost per channel, with an optional default for the others.
@@ -393,9 +485,19 @@ pub struct LtvCacRow {
     pub health: Option<Health>,
     /// `ltv − cac`.
     pub net: Option<Money>,
-    /// Months until the channel's pooled cohort curve reaches the CAC
-    /// ([`payback_months`]); `None` if not reached, or without curves.
+    /// Months until the channel's pooled cohort curve crosses the CAC for
+    /// good ([`payback_months`]); `None` if not within the horizon, or
+    /// without curves: [`payback`](Self::payback) says which.
     pub payback_months: Option<u32>,
+    /// Why [`payback_months`](Self::payback_months) is what it is. A
+    /// [`Health::Losing`] channel is `not_within_horizon` unless its curve
+    /// really crosses the CAC.
+    #[serde(default)]
+    pub payback: Payback,
+    /// The last month since acquisition the curve covers (the horizon the
+    /// payback was looked for in); `None` without a curve.
+    #[serde(default)]
+    pub horizon_months: Option<u32>,
 }
 
 /// Historical LTV against CAC per acquisition channel, plus a total row,
@@ -553,6 +655,11 @@ fn row(
     basis: LtvBasis,
 ) -> Result<LtvCacRow> {
     let ltv = basis.of(kpis);
+    let (status, payback_months, horizon_months) = match (curve, cac) {
+        (Some(curve), Some(cac)) => payback(curve, cac, basis),
+        (Some(curve), None) => (Payback::Unknown, None, curve.last().map(|p| p.months_since)),
+        (None, _) => (Payback::Unknown, None, None),
+    };
     let read = match (ltv, cac) {
         (Some(l), Some(c)) => Some(LtvCac::new(l, c)?),
         _ => None,
@@ -565,9 +672,9 @@ fn row(
         ratio: read.as_ref().and_then(|r| r.ratio),
         health: read.as_ref().map(|r| r.health),
         net: read.as_ref().map(|r| r.net),
-        payback_months: curve
-            .zip(cac)
-            .and_then(|(curve, cac)| payback_months(curve, cac, basis)),
+        payback_months,
+        payback: status,
+        horizon_months,
     })
 }
 
@@ -625,8 +732,14 @@ impl fmt::Display for DisplayLtvCac<'_> {
                 c.num(r.ratio, 2),
                 r.health.map_or_else(|| "-".to_owned(), |h| h.to_string()),
                 c.money(r.net),
-                r.payback_months
-                    .map_or_else(|| "-".to_owned(), |m| format!("{m} mo")),
+                match (r.payback, r.payback_months, r.horizon_months) {
+                    (Payback::Reached, Some(m), _) => format!("{m} mo"),
+                    (Payback::NotWithinHorizon, _, Some(h)) => {
+                        format!("not within the horizon ({h} mo)")
+                    }
+                    (Payback::NotWithinHorizon, _, None) => "not within the horizon".to_owned(),
+                    _ => "-".to_owned(),
+                },
             ]);
         }
         table::write(f, &rows, Style::left(1))

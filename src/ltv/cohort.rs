@@ -14,7 +14,7 @@ use crate::money::Money;
 use crate::order::Order;
 use crate::summary::{CustomerSummary, Summaries};
 
-use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, ratio};
+use super::kpi::{Breakdown, Group, GroupKey, KpiConfig, PartialMonths, ratio};
 use super::units::div_round;
 use crate::money::total;
 use crate::table::{self, Cells, Style};
@@ -171,6 +171,12 @@ pub struct CohortCell {
     pub cumulative_margin: Option<Money>,
     /// `cumulative_margin / cohort customers`: the profit LTV curve.
     pub cumulative_margin_per_customer: Option<Money>,
+    /// Whether this is the partial as-of month: the as-of date is not the
+    /// last day of the month, so the cell covers only the month's first
+    /// days and its retention and revenue are not comparable with full
+    /// months (see [`PartialMonths`]). Missing in JSON means `false`.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// The customers first acquired in one month, and their cells from the
@@ -184,7 +190,10 @@ pub struct Cohort {
     /// How many customers were acquired that month (`>= 1`).
     pub customers: u64,
     /// One cell per month since acquisition, `0..=months to the as-of
-    /// month`; the last one is partial (it ends on the as-of date).
+    /// month`. When the as-of date is not a month end the last one is
+    /// partial (it ends on the as-of date): flagged with
+    /// [`CohortCell::partial`], or left out with [`PartialMonths::Omit`]
+    /// (then a cohort acquired in the as-of month has no cells).
     pub cells: Vec<CohortCell>,
 }
 
@@ -208,6 +217,12 @@ pub struct CurvePoint {
     pub cumulative_revenue_per_customer: Money,
     /// Their summed cumulative margin / `customers`, if known for all.
     pub cumulative_margin_per_customer: Option<Money>,
+    /// Whether one of the pooled cells is a partial month
+    /// ([`CohortCell::partial`]): the point then understates retention (a
+    /// few days of activity counted as a month). Missing in JSON means
+    /// `false`.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// Which number a cohort table shows; see [`CohortTable::display_metric`].
@@ -254,6 +269,17 @@ impl CohortMetric {
 /// month they are dated (a return dated before the customer's first
 /// purchase counts in month 0), cancellations count nowhere. Customers with
 /// only returns belong to no cohort. Empty input gives an empty table.
+///
+/// # Partial months
+///
+/// When the as-of date is not the last day of its month, the as-of month is
+/// partial: each cohort's cell for it covers only the days up to the as-of
+/// date, so its retention looks like a cliff. By default
+/// ([`PartialMonths::Mark`]) such cells are kept and flagged
+/// ([`CohortCell::partial`], [`CurvePoint::partial`]; `"partial": true` in
+/// JSON; a `*` after the number in text tables, with a note under the
+/// table); with [`PartialMonths::Omit`] in the [`KpiConfig`] they are left
+/// out.
 ///
 /// Print it with `{}` (money in minor units) or
 /// [`display_table`](Self::display_table); serialized with snake_case keys.
@@ -544,11 +570,13 @@ impl CohortTable {
         for k in 0..months {
             let (mut cohorts, mut customers, mut active) = (0_u64, 0_u64, 0_u64);
             let (mut revenue, mut margin) = (0_i128, Some(0_i128));
+            let mut partial = false;
             for cohort in &self.cohorts {
                 let Some(cell) = cohort.cells.get(k) else {
                     continue;
                 };
                 cohorts += 1;
+                partial |= cell.partial;
                 customers += cohort.customers;
                 active += cell.active;
                 revenue += i128::from(cell.cumulative_revenue.minor_units());
@@ -564,6 +592,7 @@ impl CohortTable {
                 retention: ratio(active, customers).unwrap_or(0.0),
                 cumulative_revenue_per_customer: per_customer(revenue, customers),
                 cumulative_margin_per_customer: margin.map(|m| per_customer(m, customers)),
+                partial,
             });
         }
         points
@@ -653,33 +682,51 @@ impl fmt::Display for DisplayCohorts<'_> {
             let mut header = vec!["cohort".to_owned(), "customers".to_owned()];
             header.extend((0..months).map(|k| format!("m{k}")));
             let mut rows = vec![header];
+            let star = |text: String, partial: bool| {
+                if partial { format!("{text}*") } else { text }
+            };
             for cohort in &self.table.cohorts {
                 let mut row = vec![cohort.month.to_string(), cohort.customers.to_string()];
-                row.extend(cohort.cells.iter().map(|cell| match metric {
-                    CohortMetric::Active => cell.active.to_string(),
-                    CohortMetric::Retention => c.pct(Some(cell.retention)),
-                    CohortMetric::CumulativeRevenuePerCustomer => {
-                        c.money(Some(cell.cumulative_revenue_per_customer))
-                    }
-                    CohortMetric::CumulativeMarginPerCustomer => {
-                        c.money(cell.cumulative_margin_per_customer)
-                    }
+                row.extend(cohort.cells.iter().map(|cell| {
+                    let text = match metric {
+                        CohortMetric::Active => cell.active.to_string(),
+                        CohortMetric::Retention => c.pct(Some(cell.retention)),
+                        CohortMetric::CumulativeRevenuePerCustomer => {
+                            c.money(Some(cell.cumulative_revenue_per_customer))
+                        }
+                        CohortMetric::CumulativeMarginPerCustomer => {
+                            c.money(cell.cumulative_margin_per_customer)
+                        }
+                    };
+                    star(text, cell.partial)
                 }));
                 rows.push(row);
             }
             let mut all = vec!["all".to_owned(), self.table.customers().to_string()];
-            all.extend(curve.iter().map(|p| match metric {
-                CohortMetric::Active => p.active.to_string(),
-                CohortMetric::Retention => c.pct(Some(p.retention)),
-                CohortMetric::CumulativeRevenuePerCustomer => {
-                    c.money(Some(p.cumulative_revenue_per_customer))
-                }
-                CohortMetric::CumulativeMarginPerCustomer => {
-                    c.money(p.cumulative_margin_per_customer)
-                }
+            all.extend(curve.iter().map(|p| {
+                let text = match metric {
+                    CohortMetric::Active => p.active.to_string(),
+                    CohortMetric::Retention => c.pct(Some(p.retention)),
+                    CohortMetric::CumulativeRevenuePerCustomer => {
+                        c.money(Some(p.cumulative_revenue_per_customer))
+                    }
+                    CohortMetric::CumulativeMarginPerCustomer => {
+                        c.money(p.cumulative_margin_per_customer)
+                    }
+                };
+                star(text, p.partial)
             }));
             rows.push(all);
             table::write(f, &rows, Style::left(1))?;
+            if curve.iter().any(|p| p.partial) {
+                write!(
+                    f,
+                    "\n* partial month: {} ends on the as-of date, {} of its {} days",
+                    YearMonth::of(self.table.as_of),
+                    self.table.as_of.day(),
+                    days_in_month(self.table.as_of),
+                )?;
+            }
         }
         Ok(())
     }
@@ -768,6 +815,8 @@ impl<'s> Ledger<'s> {
     ) -> Result<Vec<Group<K, CohortTable>>> {
         let as_of = self.summaries.as_of();
         let last = YearMonth::of(as_of).index();
+        // The as-of month's index if it is partial.
+        let partial_at = (!is_month_end(as_of)).then_some(last);
         // Cohorts are accumulated in a flat list; `index` finds each one by
         // (group, month) once per customer, and `placed` maps a summary slot
         // to its cohort, so placing an order is two vector lookups.
@@ -837,7 +886,12 @@ impl<'s> Ledger<'s> {
             let mut table = CohortTable::empty(as_of);
             for (month, position) in months {
                 if let Some(acc) = cohorts.get_mut(position).and_then(Option::take) {
-                    table.cohorts.push(finish_cohort(month, acc)?);
+                    table.cohorts.push(finish_cohort(
+                        month,
+                        acc,
+                        partial_at,
+                        config.partial_months(),
+                    )?);
                 }
             }
             out.push(Group {
@@ -849,12 +903,39 @@ impl<'s> Ledger<'s> {
     }
 }
 
-fn finish_cohort(month: i64, acc: CohortAcc) -> Result<Cohort> {
+/// Whether `date` is the last day of its month.
+fn is_month_end(date: NaiveDate) -> bool {
+    date.succ_opt()
+        .is_none_or(|next| next.month() != date.month())
+}
+
+/// The number of days in `date`'s month.
+fn days_in_month(date: NaiveDate) -> u32 {
+    let mut last = date;
+    while let Some(next) = last.succ_opt().filter(|n| n.month() == date.month()) {
+        last = next;
+    }
+    last.day()
+}
+
+/// The cohort acquired in month index `month`; the cell of month index
+/// `partial_at` (the partial as-of month, if any) is flagged or left out.
+fn finish_cohort(
+    month: i64,
+    acc: CohortAcc,
+    partial_at: Option<i64>,
+    partial_months: PartialMonths,
+) -> Result<Cohort> {
     let year = i32::try_from(month.div_euclid(12)).unwrap_or(0);
     let m = u32::try_from(month.rem_euclid(12) + 1).unwrap_or(1);
     let mut cells = Vec::with_capacity(acc.cells.len());
     let (mut revenue, mut margin) = (0_i128, Some(0_i128));
     for (k, cell) in acc.cells.into_iter().enumerate() {
+        let partial = partial_at
+            .is_some_and(|p| i64::try_from(k).is_ok_and(|k| month.checked_add(k) == Some(p)));
+        if partial && partial_months == PartialMonths::Omit {
+            continue;
+        }
         revenue += cell.amount;
         margin = margin.zip(cell.margin).map(|(a, b)| a + b);
         cells.push(CohortCell {
@@ -866,6 +947,7 @@ fn finish_cohort(month: i64, acc: CohortAcc) -> Result<Cohort> {
             cumulative_revenue_per_customer: per_customer(revenue, acc.customers),
             cumulative_margin: margin.map(|m| total(m, "cohort margin")).transpose()?,
             cumulative_margin_per_customer: margin.map(|m| per_customer(m, acc.customers)),
+            partial,
         });
     }
     Ok(Cohort {

@@ -102,12 +102,14 @@ impl fmt::Display for DateRange {
     }
 }
 
-/// How KPIs and cohorts are computed: the F2 window, the churn period and
-/// an optional acquisition window.
+/// How KPIs and cohorts are computed: the F2 window, the churn period, an
+/// optional acquisition window and what cohort tables do with the partial
+/// as-of month.
 ///
 /// Built with [`KpiConfig::builder`]; [`Default`] is the documented
 /// defaults (F2 within [`DEFAULT_F2_DAYS`], churn over
-/// [`DEFAULT_CHURN_DAYS`], every customer). A built config is immutable and
+/// [`DEFAULT_CHURN_DAYS`], every customer, partial months
+/// [marked](PartialMonths::Mark)). A built config is immutable and
 /// reusable. Serialized with snake_case keys; missing keys take their
 /// defaults and deserializing validates like the builder.
 ///
@@ -135,6 +137,7 @@ pub struct KpiConfig {
     f2_days: u32,
     churn_days: u32,
     acquired: Option<DateRange>,
+    partial_months: PartialMonths,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +146,7 @@ struct RawKpiConfig {
     f2_days: u32,
     churn_days: u32,
     acquired: Option<DateRange>,
+    partial_months: PartialMonths,
 }
 
 impl Default for RawKpiConfig {
@@ -151,6 +155,7 @@ impl Default for RawKpiConfig {
             f2_days: DEFAULT_F2_DAYS,
             churn_days: DEFAULT_CHURN_DAYS,
             acquired: None,
+            partial_months: PartialMonths::Mark,
         }
     }
 }
@@ -160,7 +165,8 @@ impl TryFrom<RawKpiConfig> for KpiConfig {
     fn try_from(raw: RawKpiConfig) -> Result<KpiConfig> {
         let mut builder = KpiConfig::builder()
             .f2_days(raw.f2_days)
-            .churn_days(raw.churn_days);
+            .churn_days(raw.churn_days)
+            .partial_months(raw.partial_months);
         if let Some(window) = raw.acquired {
             builder = builder.acquired(window);
         }
@@ -174,6 +180,7 @@ impl Default for KpiConfig {
             f2_days: DEFAULT_F2_DAYS,
             churn_days: DEFAULT_CHURN_DAYS,
             acquired: None,
+            partial_months: PartialMonths::Mark,
         }
     }
 }
@@ -205,6 +212,62 @@ impl KpiConfig {
     pub fn acquired(&self) -> Option<DateRange> {
         self.acquired
     }
+
+    /// What cohort tables do with the partial as-of month.
+    #[must_use]
+    pub fn partial_months(&self) -> PartialMonths {
+        self.partial_months
+    }
+}
+
+/// What a [`CohortTable`](super::CohortTable) does with the as-of month
+/// when the as-of date is not the last day of its month: that calendar
+/// month is *partial* (it ends on the as-of date), so its retention and
+/// revenue cover only part of the month and read as a false cliff.
+///
+/// The default is [`Mark`](Self::Mark): every number stays (the cumulative
+/// revenue to date is exact, no customer or order disappears, and cohort
+/// totals still add up to the [`Kpis`] of the same orders), and the partial
+/// cells say so ([`CohortCell::partial`](super::CohortCell::partial),
+/// `"partial": true` in JSON, a `*` in text tables). Choose
+/// [`Omit`](Self::Omit) for a table or chart that must show complete months
+/// only, such as a retention curve read month by month. With an as-of date
+/// on a month end the two give the same table.
+///
+/// Serialized as `"mark"` or `"omit"`.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::ltv::{CohortTable, KpiConfig, PartialMonths};
+/// use rfmkit::{Money, Order};
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let orders = [
+///     Order::new("A-1", "alice", d(1, 5)?, Money::new(1_000)),
+///     Order::new("A-2", "alice", d(2, 1)?, Money::new(500)),
+/// ];
+/// // as of 1 February: February is one day old
+/// let marked = CohortTable::from_orders(&orders, d(2, 1)?, &KpiConfig::default())?;
+/// let flags: Vec<bool> = marked.cohorts()[0].cells.iter().map(|c| c.partial).collect();
+/// assert_eq!(flags, [false, true]);
+/// let config = KpiConfig::builder().partial_months(PartialMonths::Omit).build()?;
+/// let omitted = CohortTable::from_orders(&orders, d(2, 1)?, &config)?;
+/// assert_eq!(omitted.cohorts()[0].cells.len(), 1); // January only
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PartialMonths {
+    /// Keep the partial month's cells and flag them (the default).
+    #[default]
+    Mark,
+    /// Leave the partial month's cells out: each cohort's cells end with
+    /// the last complete month, and a cohort acquired in the partial month
+    /// keeps its customer count with no cells.
+    Omit,
 }
 
 /// Builds a [`KpiConfig`]; made by [`KpiConfig::builder`].
@@ -231,6 +294,13 @@ impl KpiConfigBuilder {
     /// every customer).
     pub fn acquired(mut self, window: DateRange) -> Self {
         self.config.acquired = Some(window);
+        self
+    }
+
+    /// Sets what cohort tables do with the partial as-of month (default
+    /// [`PartialMonths::Mark`]; see there for why).
+    pub fn partial_months(mut self, partial: PartialMonths) -> Self {
+        self.config.partial_months = partial;
         self
     }
 

@@ -138,7 +138,7 @@ mod units;
 
 pub use cac::{
     AcquisitionCosts, Cac, DisplayLtvCac, Health, LtvBasis, LtvCac, LtvCacRow, LtvCacTable,
-    payback_months,
+    Payback, payback, payback_months,
 };
 pub use cohort::{
     Cohort, CohortCell, CohortMetric, CohortTable, CurvePoint, DisplayCohorts, YearMonth,
@@ -149,7 +149,7 @@ pub use formula::{
 };
 pub use kpi::{
     Breakdown, Churn, DEFAULT_CHURN_DAYS, DEFAULT_F2_DAYS, DateRange, DisplayBreakdown,
-    DisplayKpis, F2, Group, KpiConfig, KpiConfigBuilder, Kpis,
+    DisplayKpis, F2, Group, KpiConfig, KpiConfigBuilder, Kpis, PartialMonths,
 };
 pub(crate) use kpi::{CustomerView, GroupKey, KpiAccumulator};
 pub use merge::{CustomerMap, Unmapped, merge_stores};

@@ -299,6 +299,17 @@ pub struct TrendPoint {
 /// The mix covers every scored customer; an acquisition window in the
 /// [`KpiConfig`] narrows the KPIs only.
 ///
+/// # Partial periods
+///
+/// No point is partial: every KPI of a point is a stock as of its date
+/// (customers, revenue and repeat rate to date) or a window that ends on
+/// it and is checked to be complete (F2 counts only customers whose window
+/// has passed, churn compares two whole trailing periods of
+/// [`churn_days`](KpiConfig::churn_days)), so a point dated mid-month is
+/// the shop as of that day, not a month cut short. This differs from the
+/// calendar months of a [`CohortTable`](crate::ltv::CohortTable), whose
+/// as-of month can be partial ([`PartialMonths`](crate::ltv::PartialMonths)).
+///
 /// # Cost
 ///
 /// The log's rows are read once, in date order per customer, while the
