@@ -398,14 +398,8 @@ pub struct LtvArgs {
     /// The date to measure as of; later orders are errors.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
     pub as_of: NaiveDate,
-    /// Days a first-time buyer has to buy again to count as an F2 conversion.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub f2_days: u32,
-    /// Length of the churn period in days.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub churn_days: u32,
+    #[command(flatten)]
+    pub kpi: KpiArgs,
     /// The cohorts' as-of month when --as-of is not a month end: mark keeps
     /// its cells and flags them ("partial": true in JSON, a * in tables);
     /// omit leaves them out.
@@ -513,14 +507,8 @@ pub struct TrendArgs {
     pub refit: bool,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Days a first-time buyer has to buy again to count as an F2 conversion.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub f2_days: u32,
-    /// Length of the churn period in days.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub churn_days: u32,
+    #[command(flatten)]
+    pub kpi: KpiArgs,
     /// Write the rows there instead of stdout.
     #[arg(long, short, value_name = "TREND.csv")]
     pub output: Option<PathBuf>,
@@ -669,14 +657,8 @@ pub struct ReportArgs {
     /// The currency's name on axes and tables (JPY, 円, EUR, ...).
     #[arg(long, default_value = "currency units", value_name = "NAME")]
     pub currency: String,
-    /// Days a first-time buyer has to buy again to count as an F2 conversion.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub f2_days: u32,
-    /// Length of the churn period in days.
-    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub churn_days: u32,
+    #[command(flatten)]
+    pub kpi: KpiArgs,
     /// The HTML file to write.
     #[arg(long, short, value_name = "REPORT.html")]
     pub output: PathBuf,
@@ -730,4 +712,26 @@ pub struct LiftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// The KPI windows (`ltv`, `trend`, `report`).
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    /// Days a first-time buyer has to buy again to count as an F2 conversion.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_F2_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub f2_days: u32,
+    /// Length of the churn period in days.
+    #[arg(long, default_value_t = rfmkit::ltv::DEFAULT_CHURN_DAYS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub churn_days: u32,
+}
+
+impl KpiArgs {
+    /// A KPI config builder with these windows.
+    pub fn builder(&self) -> rfmkit::ltv::KpiConfigBuilder {
+        rfmkit::ltv::KpiConfig::builder()
+            .f2_days(self.f2_days)
+            .churn_days(self.churn_days)
+    }
 }

@@ -16,7 +16,7 @@ use rfmkit::customer::{AttributeValue, Customers};
 use rfmkit::error::Location;
 use rfmkit::ingest::{FutureOrders, IdOrder, IngestConfig, Validation};
 use rfmkit::ltv::{
-    AcquisitionCosts, Cac, KpiConfig, LtvBasis, LtvCacTable, LtvReport, PartialMonths, TimeUnit,
+    AcquisitionCosts, Cac, LtvBasis, LtvCacTable, LtvReport, PartialMonths, TimeUnit,
 };
 use rfmkit::rfm::{FrequencyBasis, Method, RfmModel, ScoringConfig, Thresholds};
 use rfmkit::segment::{SegmentTable, Segmentation};
@@ -527,9 +527,9 @@ fn acquisition_costs(values: &[String], scale: u32) -> Result<AcquisitionCosts> 
 }
 
 fn ltv(args: &LtvArgs) -> Result<()> {
-    let config = KpiConfig::builder()
-        .f2_days(args.f2_days)
-        .churn_days(args.churn_days)
+    let config = args
+        .kpi
+        .builder()
         .partial_months(match args.partial_months {
             PartialArg::Mark => PartialMonths::Mark,
             PartialArg::Omit => PartialMonths::Omit,

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rfmkit::Money;
 use rfmkit::charts::{self, Chart, MoneyFormat};
 use rfmkit::clv::{BtydConfig, BtydData, ModelKind, TransactionFit};
-use rfmkit::ltv::{AcquisitionCosts, Cac, KpiConfig, LtvBasis, LtvCacTable, LtvReport, TimeUnit};
+use rfmkit::ltv::{AcquisitionCosts, Cac, LtvBasis, LtvCacTable, LtvReport, TimeUnit};
 use rfmkit::rfm::Dimension;
 use rfmkit::timeline::{ModelMode, Transitions};
 
@@ -102,9 +102,9 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let as_of = args.scoring.as_of;
     let money = MoneyFormat::new(scale).unit(args.currency.clone());
     let costs = costs(&args.cac, scale)?;
-    let kpi_config = KpiConfig::builder()
-        .f2_days(args.f2_days)
-        .churn_days(args.churn_days)
+    let kpi_config = args
+        .kpi
+        .builder()
         .build()
         .map_err(|e| usage(e.to_string()))?;
     let from = match args.from {

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use rfmkit::Money;
 use rfmkit::ingest::IngestConfig;
-use rfmkit::ltv::{KpiConfig, Kpis};
+use rfmkit::ltv::Kpis;
 use rfmkit::summary::Summaries;
 use rfmkit::timeline::{
     Every, ModelMode, Snapshot, Standing, Transitions, Trend, TrendConfig, TrendPoint, series,
@@ -206,9 +206,9 @@ pub fn trend(args: &TrendArgs) -> Result<()> {
     };
     let dates = series(args.from, args.to, every)
         .map_err(|e| usage(format!("--from {} --to {}: {e}", args.from, args.to)))?;
-    let kpi = KpiConfig::builder()
-        .f2_days(args.f2_days)
-        .churn_days(args.churn_days)
+    let kpi = args
+        .kpi
+        .builder()
         .build()
         .map_err(|e| usage(e.to_string()))?;
     let scale = args.input.scale;
