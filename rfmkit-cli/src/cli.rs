@@ -245,6 +245,11 @@ pub struct InputArgs {
     /// (line,column,order_id,problem) instead of listing them on stderr.
     #[arg(long, value_name = "FILE", requires = "lenient")]
     pub skipped: Option<PathBuf>,
+    /// Leave out orders dated after the as-of date (listed on stderr like
+    /// skipped rows) instead of failing on the first: scoring an export
+    /// as of an earlier date.
+    #[arg(long)]
+    pub ignore_future_orders: bool,
 }
 
 /// RFM scoring methods.

@@ -66,6 +66,19 @@ pub(crate) fn parse_options(input: &InputArgs) -> ParseOptions {
     }
 }
 
+/// The ingest config of `--input`'s options as of `as_of`: validation and
+/// the future-order policy.
+pub(crate) fn ingest_config(input: &InputArgs, as_of: chrono::NaiveDate) -> IngestConfig {
+    let future = if input.ignore_future_orders {
+        rfmkit::ingest::FutureOrders::Ignore
+    } else {
+        rfmkit::ingest::FutureOrders::Reject
+    };
+    IngestConfig::new(as_of)
+        .validation(validation(input))
+        .future_orders(future)
+}
+
 pub(crate) fn validation(input: &InputArgs) -> Validation {
     if input.lenient {
         Validation::Lenient
@@ -209,9 +222,7 @@ pub(crate) fn segment(
     scoring: &Scoring,
     as_of: chrono::NaiveDate,
 ) -> Result<(OrderFile, Summaries, RfmModel, Segmentation)> {
-    let config = IngestConfig::new(as_of)
-        .validation(validation(input))
-        .id_order(scoring.id_order);
+    let config = ingest_config(input, as_of).id_order(scoring.id_order);
     let file = load_orders(&input.input, &config, parse_options(input), |b| b)?;
     let path = file.path.as_path();
     let summaries = Summaries::from_log(&file.log)
@@ -539,7 +550,7 @@ fn ltv(args: &LtvArgs) -> Result<()> {
     if args.format == Format::Csv {
         return Err(usage("--format csv: the LTV report is json or table"));
     }
-    let ingest = IngestConfig::new(args.as_of).validation(validation(&args.input));
+    let ingest = ingest_config(&args.input, args.as_of);
     let file = load_orders(
         &args.input.input,
         &ingest,

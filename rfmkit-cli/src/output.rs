@@ -178,7 +178,7 @@ pub fn report_skipped(
     }
     let listed = skipped_file.map_or_else(String::new, |f| format!("; listed in {}", f.display()));
     crate::write_stderr(&format!(
-        "skipped {} of {} rows (--lenient){listed}",
+        "skipped {} of {} rows{listed}",
         all.len(),
         loaded.rows
     ));

@@ -5,14 +5,13 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
 use rfmkit::audience::Profiles;
-use rfmkit::ingest::IngestConfig;
 use rfmkit::program::{
     Caps, Contact, ContactChannel, ContactHistory, Lift, Outcome, Planner, Program, SkipReason,
 };
 use serde::Deserialize;
 
 use crate::cli::{Format, LiftArgs, PlanArgs};
-use crate::commands::{owned, parse_options, read_json, scoring, segment, validation};
+use crate::commands::{ingest_config, owned, parse_options, read_json, scoring, segment};
 use crate::load::{FileError, library_message, load_orders, parse_date};
 use crate::output::{Rows, report_skipped};
 
@@ -215,7 +214,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
 
 pub fn lift(args: &LiftArgs) -> Result<()> {
     let history = read_history(&args.history)?;
-    let config = IngestConfig::new(args.as_of).validation(validation(&args.input));
+    let config = ingest_config(&args.input, args.as_of);
     let file = load_orders(
         &args.input.input,
         &config,

@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 use rfmkit::Money;
-use rfmkit::ingest::IngestConfig;
 use rfmkit::ltv::Kpis;
 use rfmkit::summary::Summaries;
 use rfmkit::timeline::{
@@ -10,15 +9,13 @@ use rfmkit::timeline::{
 };
 
 use crate::cli::{ByArg, EveryArg, InputArgs, TransitionsArgs, TrendArgs};
-use crate::commands::{Scoring, owned, parse_options, scoring, usage, validation};
+use crate::commands::{Scoring, ingest_config, owned, parse_options, scoring, usage};
 use crate::load::{FileError, OrderFile, library_message, load_orders};
 use crate::output::{Rows, report_skipped};
 
 /// Loads the orders up to `to` and reports the skipped rows.
 fn load(input: &InputArgs, scoring: &Scoring, to: chrono::NaiveDate) -> Result<OrderFile> {
-    let config = IngestConfig::new(to)
-        .validation(validation(input))
-        .id_order(scoring.id_order);
+    let config = ingest_config(input, to).id_order(scoring.id_order);
     let file = load_orders(&input.input, &config, parse_options(input), |b| b)?;
     report_skipped(
         &file.path,

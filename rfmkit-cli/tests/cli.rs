@@ -514,7 +514,7 @@ fn lenient_lists_every_skipped_row_with_line_and_column() {
                 .and(contains("line 8 (order A1)"))
                 .and(contains("line 9 (order A7)"))
                 .and(contains("(the first is on line 2)"))
-                .and(contains("skipped 5 of 8 rows (--lenient)")),
+                .and(contains("skipped 5 of 8 rows")),
         );
     let report = dir.path().join("skipped.csv");
     let out = stdout_of(
@@ -1906,4 +1906,33 @@ fn ltv_cac_shows_a_losing_channel_without_payback() {
         .assert()
         .code(2)
         .stderr(contains("write CHANNEL=AMOUNT"));
+}
+
+/// `--ignore-future-orders`: the order dated after --as-of (line 8, C05's
+/// only order) is left out and listed, not an error; C01 keeps its two
+/// orders (2 March and 1 July).
+#[test]
+fn future_orders_can_be_ignored_and_are_listed() {
+    let out = rfmkit()
+        .args(["score", "--as-of", AS_OF, "--ignore-future-orders", "-i"])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match("line 8[^0-9]").unwrap())
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0], f[2])
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("C01", "2"), ("C02", "1"), ("C03", "1"), ("C04", "1")]
+    );
 }
