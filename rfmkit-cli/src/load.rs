@@ -735,7 +735,10 @@ pub fn library_message(path: &Path, lines: &LineMap, err: &rfmkit::Error) -> Str
         _ => format!("{}: {err}", path.display()),
     };
     message.push_str(&first_line(lines, err));
+    // The library names its own API; on the command line, name the flags.
     message
+        .replace("(FutureOrders::Ignore)", "(--ignore-future-orders)")
+        .replace("use IdOrder::Text", "use --id-order text")
 }
 
 /// ` (the first is on line N)` for a duplicate order id, else empty: the

@@ -1936,3 +1936,21 @@ fn future_orders_can_be_ignored_and_are_listed() {
         [("C01", "2"), ("C02", "1"), ("C03", "1"), ("C04", "1")]
     );
 }
+
+/// Library errors that name library API name the flags instead.
+#[test]
+fn errors_name_the_command_line_flags() {
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "-i"])
+        .arg(data("after_as_of.csv"))
+        .assert()
+        .code(1)
+        .stderr(contains("--ignore-future-orders").and(contains("FutureOrders").not()));
+    let (_dir, path) = file(b"order_id,customer_id,order_date,amount\n1,abc,2025-01-01,1.00\n");
+    rfmkit()
+        .args(["score", "--as-of", AS_OF, "--id-order", "numeric", "-i"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("\"abc\" is not an integer; use --id-order text"));
+}
