@@ -115,11 +115,12 @@ pub struct Lift {
     pub underpowered: bool,
 }
 
-/// Per entrant: group, converted, orders, revenue.
+/// One entrant: their group, and their completed orders and net revenue
+/// in the window (exact: a sum of `i64` amounts in `i128`).
 struct Entrant {
     control: bool,
     orders: u64,
-    revenue: i64,
+    revenue: i128,
 }
 
 impl Lift {
@@ -198,14 +199,14 @@ impl Lift {
                 pending += 1;
                 continue;
             };
-            let (mut orders, mut revenue) = (0_u64, 0_i64);
+            let (mut orders, mut revenue) = (0_u64, 0_i128);
             if let Some(position) = log.index().position(customer) {
                 for row in log.customer_rows(position) {
                     if row.date > entered && row.date <= end {
                         if !row.returned {
                             orders += 1;
                         }
-                        revenue = revenue.saturating_add(row.amount.minor_units());
+                        revenue += i128::from(row.amount.minor_units());
                     }
                 }
             }
@@ -291,7 +292,7 @@ fn outcome<'a>(entrants: impl Iterator<Item = &'a Entrant>) -> Result<GroupOutco
         customers += 1;
         converted += u64::from(e.orders > 0);
         orders += e.orders;
-        revenue += i128::from(e.revenue);
+        revenue += e.revenue;
     }
     let total = crate::money::total(revenue, "a group's revenue")?;
     Ok(GroupOutcome {
@@ -308,11 +309,11 @@ fn outcome<'a>(entrants: impl Iterator<Item = &'a Entrant>) -> Result<GroupOutco
 /// Welch's interval for the difference of two means.
 #[allow(clippy::cast_precision_loss)]
 fn welch(
-    a: impl Iterator<Item = i64> + Clone,
-    b: impl Iterator<Item = i64> + Clone,
+    a: impl Iterator<Item = i128> + Clone,
+    b: impl Iterator<Item = i128> + Clone,
     confidence: f64,
 ) -> Option<Interval> {
-    let stats = |xs: &mut dyn Iterator<Item = i64>| {
+    let stats = |xs: &mut dyn Iterator<Item = i128>| {
         let v: Vec<f64> = xs.map(|x| x as f64).collect();
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
