@@ -11,29 +11,17 @@
 //! Python package. These checks come from `.ci/examples.sh` (`rfm_csv` and
 //! `clv_csv` on CDNOW), with the same inputs and expected numbers.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use chrono::NaiveDate;
 use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data")
-        .join(name)
-}
-
-fn rfmkit() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rfmkit"))
-}
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let out = cmd.assert().success().get_output().stdout.clone();
-    String::from_utf8(out).unwrap()
-}
+use common::{data, rfmkit, stdout_of};
 
 /// The CDNOW sample (customer id, sample id, `YYYYMMDD`, CDs, dollars) as an
 /// order CSV: order id `L<line>`, the sample id as customer, `date(day,

@@ -3,29 +3,16 @@
 //! and expected results, now against the `rfmkit` binary (the examples
 //! `rfm_csv` and `ltv_csv` they ran became library tutorials).
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
+use common::{data, rfmkit, stdout_of};
+
 const AS_OF: &str = "2025-12-31";
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data")
-        .join(name)
-}
-
-fn rfmkit() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rfmkit"))
-}
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let out = cmd.assert().success().get_output().stdout.clone();
-    String::from_utf8(out).unwrap()
-}
 
 fn score(fixture: &str) -> Command {
     let mut cmd = rfmkit();
