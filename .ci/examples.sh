@@ -157,16 +157,23 @@ done
 # --- the independent references --------------------------------------------
 
 if command -v python3 >/dev/null 2>&1; then
-    # rfmkit-cli/tests/cdnow.rs compares `rfmkit score` on CDNOW with these
-    # committed outputs of .ci/rfm_reference.py: regenerate them with the
+    # tests/data/cdnow.csv is the CDNOW sample as an order CSV, and
+    # rfmkit-cli/tests/cdnow.rs compares `rfmkit score` on it with the
+    # committed outputs of .ci/rfm_reference.py: remake all three with the
     # commands of tests/data/cdnow_rfm.expected.md and diff.
+    check="tests/data/cdnow.csv is the awk conversion of ltv_cdnow_sample.txt"
     awk 'BEGIN { print "order_id,customer_id,order_date,amount" }
         NF == 5 { gsub(/\r/, ""); printf "L%d,%s,%s-%s-%s,%s\n", NR, $2,
             substr($3, 1, 4), substr($3, 5, 2), substr($3, 7, 2), $5 }' \
         "$data/ltv_cdnow_sample.txt" >"$work/cdnow.csv"
+    if diff -q "$data/cdnow.csv" "$work/cdnow.csv" >/dev/null; then
+        pass "$check"
+    else
+        fail "$check" "$(diff -u "$data/cdnow.csv" "$work/cdnow.csv" | head -n 20)"
+    fi
     for method in quantile rank; do
-        check="rfm_reference.py --method $method regenerates cdnow_rfm_$method.expected.csv"
-        if python3 .ci/rfm_reference.py "$work/cdnow.csv" 1998-07-01 --method "$method" \
+        check="rfm_reference.py --method $method remakes cdnow_rfm_$method.expected.csv"
+        if python3 .ci/rfm_reference.py "$data/cdnow.csv" 1998-07-01 --method "$method" \
             --write "$work/expected.csv" 2>"$work/err" \
             && diff -u "$data/cdnow_rfm_$method.expected.csv" "$work/expected.csv" >"$work/diff"; then
             pass "$check"

@@ -1,7 +1,9 @@
 //! `rfmkit score` and `rfmkit clv` on a real public data set: the CDNOW 1/10
 //! sample (`tests/data/ltv_cdnow_sample.txt`, 2,357 customers, 6,919 rows).
 //!
-//! The RFM scores are compared byte for byte with the output of an
+//! The order CSV is `tests/data/cdnow.csv` (the sample converted by the awk
+//! command in `tests/data/cdnow_rfm.expected.md`; `.ci/examples.sh` checks
+//! the conversion). The RFM scores are compared byte for byte with the output of an
 //! independent plain-Python implementation of the documented rules
 //! (`.ci/rfm_reference.py`), committed as `tests/data/cdnow_rfm_*.expected.csv`
 //! with the commands that made them (`tests/data/cdnow_rfm.expected.md`);
@@ -23,24 +25,17 @@ use serde_json::Value;
 
 use common::{data, rfmkit, stdout_of};
 
-/// The CDNOW sample (customer id, sample id, `YYYYMMDD`, CDs, dollars) as an
-/// order CSV: order id `L<line>`, the sample id as customer, `date(day,
-/// line)` as the order date; what `.ci/examples.sh` made with awk.
+/// The CDNOW sample as an order CSV (`tests/data/cdnow.csv`: order id
+/// `L<line>`, the sample id as customer, the date, the dollars), with every
+/// date rewritten by `date(day, line)` into a file in `dir`.
 fn cdnow_csv(dir: &Path, date: impl Fn(NaiveDate, usize) -> String) -> PathBuf {
-    let text = fs::read_to_string(data("ltv_cdnow_sample.txt")).unwrap();
-    let mut csv = String::from("order_id,customer_id,order_date,amount\n");
-    for (n, line) in text.lines().enumerate() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() == 5 {
-            let day = NaiveDate::parse_from_str(f[2], "%Y%m%d").unwrap();
-            csv.push_str(&format!(
-                "L{},{},{},{}\n",
-                n + 1,
-                f[1],
-                date(day, n + 1),
-                f[4]
-            ));
-        }
+    let text = fs::read_to_string(data("cdnow.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{}\n", lines.next().unwrap());
+    for (n, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let day = NaiveDate::parse_from_str(f[2], "%Y-%m-%d").unwrap();
+        csv.push_str(&format!("{},{},{},{}\n", f[0], f[1], date(day, n + 2), f[3]));
     }
     let path = dir.join("cdnow.csv");
     fs::write(&path, csv).unwrap();
@@ -69,8 +64,7 @@ fn score(input: &Path, method: &str, zone: Option<&str>) -> String {
 
 #[test]
 fn score_on_cdnow_equals_the_independent_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = cdnow_csv(dir.path(), |day, _| day.to_string());
+    let input = data("cdnow.csv");
     for method in ["quantile", "rank"] {
         let expected =
             fs::read_to_string(data(&format!("cdnow_rfm_{method}.expected.csv"))).unwrap();
@@ -143,7 +137,7 @@ fn params(v: &Value, keys: &[&str]) -> Vec<f64> {
 #[test]
 fn clv_on_cdnow_matches_the_published_fits_and_lifetimes() {
     let dir = tempfile::tempdir().unwrap();
-    let input = cdnow_csv(dir.path(), |day, _| day.to_string());
+    let input = data("cdnow.csv");
     let predictions = dir.path().join("pred.csv");
     let out = stdout_of(
         rfmkit()
@@ -214,8 +208,7 @@ fn clv_on_cdnow_matches_the_published_fits_and_lifetimes() {
 #[test]
 fn clv_in_days_scales_alpha_by_seven() {
     // Same r, a, b; the scale parameter alpha in days is 7 x alpha in weeks.
-    let dir = tempfile::tempdir().unwrap();
-    let input = cdnow_csv(dir.path(), |day, _| day.to_string());
+    let input = data("cdnow.csv");
     let out = stdout_of(
         rfmkit()
             .arg("clv")
