@@ -35,7 +35,13 @@ fn cdnow_csv(dir: &Path, date: impl Fn(NaiveDate, usize) -> String) -> PathBuf {
     for (n, line) in lines.enumerate() {
         let f: Vec<&str> = line.split(',').collect();
         let day = NaiveDate::parse_from_str(f[2], "%Y-%m-%d").unwrap();
-        csv.push_str(&format!("{},{},{},{}\n", f[0], f[1], date(day, n + 2), f[3]));
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            f[0],
+            f[1],
+            date(day, n + 2),
+            f[3]
+        ));
     }
     let path = dir.join("cdnow.csv");
     fs::write(&path, csv).unwrap();
