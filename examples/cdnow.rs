@@ -91,14 +91,14 @@ fn main() -> ExitCode {
 /// Reads the sample into orders (ids `L<line>`, customers by sample id).
 fn read(path: &Path) -> Result<Vec<Order>, Failure> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| String::from(format!("{}: cannot read: {e}", path.display())))?;
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut orders = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.is_empty() {
             continue;
         }
-        let bad = |what: &str| String::from(format!("{} line {}: {what}", path.display(), i + 1));
+        let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 1);
         let [_, customer, date, _, value] = fields.as_slice() else {
             return Err(bad(
                 "expected 5 fields: customer id, sample id, YYYYMMDD, CDs, dollars",
@@ -128,9 +128,9 @@ fn run(path: &Path) -> Result<(), Failure> {
         .observation_end(day(1998, 6, 30)?)
         .unit(TimeUnit::Week)
         .build()
-        .map_err(|e| String::from(e.to_string()))?;
-    let data = BtydData::from_orders(&orders, &config).map_err(|e| String::from(e.to_string()))?;
-    let fail = |e: rfmkit::Error| String::from(e.to_string());
+        .map_err(|e| e.to_string())?;
+    let data = BtydData::from_orders(&orders, &config).map_err(|e| e.to_string())?;
+    let fail = |e: rfmkit::Error| e.to_string();
 
     let mut out = String::new();
     let mut mismatches = 0;
@@ -297,13 +297,13 @@ fn run(path: &Path) -> Result<(), Failure> {
     io::stdout()
         .lock()
         .write_all(out.as_bytes())
-        .map_err(|e| String::from(format!("cannot write the output: {e}")))?;
+        .map_err(|e| format!("cannot write the output: {e}"))?;
     if mismatches == 0 {
         Ok(())
     } else {
-        Err(String::from(format!(
+        Err(format!(
             "{mismatches} figure(s) differ from the published ones"
-        )))
+        ))
     }
 }
 
