@@ -595,13 +595,22 @@ impl HBars<'_> {
         }
         svg.line((left, top), (left, top + plot_h), INK, 1.0, false);
         // Labels one above the other, so that close lines stay readable.
+        // The dashed line skips the row of tick labels, which it would
+        // cross out, and goes on down to its own label.
         for (k, r) in self.refs.iter().enumerate() {
             svg.line(
                 (sx(r.value), top - 4.0),
-                (sx(r.value), top + plot_h + 28.0 + 12.0 * k as f64),
+                (sx(r.value), top + plot_h),
                 INK,
                 1.5,
                 true,
+            );
+            svg.line(
+                (sx(r.value), top + plot_h + 19.0),
+                (sx(r.value), top + plot_h + 28.0 + 12.0 * k as f64),
+                INK,
+                1.5,
+                false,
             );
             svg.text(
                 sx(r.value) + 3.0,
