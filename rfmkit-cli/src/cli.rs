@@ -662,6 +662,10 @@ pub struct ReportArgs {
     /// The currency's name on axes and tables (JPY, 円, EUR, ...).
     #[arg(long, default_value = "currency units", value_name = "NAME")]
     pub currency: String,
+    /// A customers CSV (the format of `rfmkit audience --customers`): adds
+    /// the email and SMS opt-ins per segment (who can be contacted).
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub customers: Option<PathBuf>,
     #[command(flatten)]
     pub kpi: KpiArgs,
     /// The HTML file to write.
