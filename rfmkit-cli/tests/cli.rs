@@ -1782,7 +1782,13 @@ fn report_on_cdnow_matches_score_and_ltv() {
     let out = dir.path().join("cdnow.html");
     let as_of = "1998-06-30";
     rfmkit()
-        .args(["report", "--as-of", as_of, "--calibration-end", "1997-09-30"])
+        .args([
+            "report",
+            "--as-of",
+            as_of,
+            "--calibration-end",
+            "1997-09-30",
+        ])
         .args(["--currency", "USD", "-i"])
         .arg(&input)
         .arg("--output")
@@ -1802,10 +1808,7 @@ fn report_on_cdnow_matches_score_and_ltv() {
     // holds its customers and revenue per segment.
     let report = score_report(dir.path(), &input, as_of, &[]);
     assert!(html.contains(&html_escape(&report)));
-    let section = report
-        .split_once("segments (standard table):\n")
-        .unwrap()
-        .1;
+    let section = report.split_once("segments (standard table):\n").unwrap().1;
     let bars = html_table(&html, "customers and revenue (USD) per segment");
     let mut segments = 0;
     for line in section.lines().skip(1) {

@@ -79,9 +79,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Money;
 use crate::clv::{Btyd, HoldoutTable, TransactionModel};
+use crate::customer::Customers;
 use crate::ltv::{Cac, CohortTable, LtvBasis, LtvCacTable, TimeUnit, payback_months};
 use crate::rfm::{Dimension, ScoredCustomer, Scores};
-use crate::customer::Customers;
 use crate::segment::{SegmentReport, SegmentTable, Segmentation};
 use crate::timeline::{Transitions, Trend};
 use crate::{Error, Result};
@@ -911,6 +911,8 @@ pub fn ltv_curves(table: &CohortTable, cac: Option<Cac>, money: &MoneyFormat) ->
         vrefs,
         x_format: &x_format,
         y_format: &y_format,
+        plot_w: 460.0,
+        x_axis: None,
     };
     Chart {
         title: title.to_owned(),
@@ -1064,6 +1066,8 @@ pub fn holdout(table: &HoldoutTable) -> Chart {
         vrefs: Vec::new(),
         x_format: &x_format,
         y_format: &y_format,
+        plot_w: 460.0,
+        x_axis: None,
     };
     Chart {
         svg: chart.render(),
@@ -1429,6 +1433,15 @@ pub fn segment_trend(trend: &Trend, money: &MoneyFormat) -> Chart {
             "customers in the segment (as of each date)",
         )
     };
+    // Ticks every 1, 2, 3, 6 or 12 dates (at most 9 labels), counted back
+    // from the last date, so that the as-of date is labelled.
+    let last = trend.len().saturating_sub(1);
+    let step = [1, 2, 3, 6, 12]
+        .into_iter()
+        .find(|s| last / s <= 8)
+        .unwrap_or(24);
+    let mut ticks: Vec<f64> = (0..=last / step).map(|j| x(last - j * step)).collect();
+    ticks.reverse();
     let chart = Lines {
         title,
         x_label: "as-of date",
@@ -1438,6 +1451,8 @@ pub fn segment_trend(trend: &Trend, money: &MoneyFormat) -> Chart {
         vrefs: Vec::new(),
         x_format: &x_format,
         y_format: &y_format,
+        plot_w: 720.0,
+        x_axis: (last > 0).then(|| (x(last), ticks)),
     };
     Chart {
         title: title.to_owned(),
@@ -1940,7 +1955,13 @@ mod tests {
                 .find(&format!(">{label}</text>"))
                 .unwrap_or_else(|| panic!("no label {label}"))
         };
-        let rows = ["champions", "loyal", "potential_loyalist", "at_risk", "(none)"];
+        let rows = [
+            "champions",
+            "loyal",
+            "potential_loyalist",
+            "at_risk",
+            "(none)",
+        ];
         assert!(
             rows.windows(2).all(|w| at(w[0]) < at(w[1])),
             "row labels out of table order"
