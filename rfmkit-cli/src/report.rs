@@ -42,6 +42,19 @@ const FONT: &str = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans',\
 'Hiragino Kaku Gothic ProN','Yu Gothic',Meiryo,'Noto Sans CJK JP','Noto Sans JP',IPAGothic,\
 IPAexGothic,'Noto Sans','DejaVu Sans',sans-serif";
 
+/// A count with thousands separators, as the charts' tables write it.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -160,8 +173,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let _ = write!(
         page.body,
         "<div class=\"tiles\">{}{}{}{}{}{}{}</div>",
-        tile(k.customers.to_string(), "customers"),
-        tile(k.orders.to_string(), "orders"),
+        tile(grouped(k.customers), "customers"),
+        tile(grouped(k.orders), "orders"),
         tile(
             money.format(k.net_revenue),
             &format!("net revenue ({})", money.unit_name())
@@ -347,6 +360,10 @@ mod tests {
         // at most 24 months back: 25 dates
         assert_eq!(monthly_dates(Some(d(2000, 1, 1)), d(2026, 1, 1)).len(), 25);
         assert!(monthly_dates(None, d(2026, 1, 1)).is_empty());
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(6919), "6,919");
+        assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(monthly_dates(Some(d(2026, 1, 1)), d(2026, 1, 1)).len(), 1);
     }
 }

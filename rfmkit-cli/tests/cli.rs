@@ -1838,9 +1838,7 @@ fn report_on_cdnow_matches_score_and_ltv() {
     ))
     .unwrap();
     let k = &json["kpis"];
-    let cents = |v: &Value| {
-        let v = v.as_i64().unwrap();
-        let whole = (v / 100).to_string();
+    let group = |whole: String| {
         let mut grouped = String::new();
         for (i, c) in whole.chars().enumerate() {
             if i > 0 && (whole.len() - i) % 3 == 0 {
@@ -1848,12 +1846,17 @@ fn report_on_cdnow_matches_score_and_ltv() {
             }
             grouped.push(c);
         }
-        format!("{grouped}.{:02}", v % 100)
+        grouped
     };
+    let cents = |v: &Value| {
+        let v = v.as_i64().unwrap();
+        format!("{}.{:02}", group((v / 100).to_string()), v % 100)
+    };
+    let count = |v: &Value| group(v.as_u64().unwrap().to_string());
     let pct = |v: &Value| format!("{:.1}%", v.as_f64().unwrap() * 100.0);
     for (value, label) in [
-        (k["customers"].to_string(), "customers"),
-        (k["orders"].to_string(), "orders"),
+        (count(&k["customers"]), "customers"),
+        (count(&k["orders"]), "orders"),
         (cents(&k["net_revenue"]), "net revenue (USD)"),
         (cents(&k["average_order_value"]), "average order value"),
         (pct(&k["repeat_rate"]), "repeat rate"),
@@ -1864,8 +1867,8 @@ fn report_on_cdnow_matches_score_and_ltv() {
         assert!(html.contains(&tile), "no tile {tile}");
     }
     // By hand from the published sample: 2,357 customers, 6,919 orders.
-    assert!(html.contains("<b>2357</b><span>customers</span>"));
-    assert!(html.contains("<b>6919</b><span>orders</span>"));
+    assert!(html.contains("<b>2,357</b><span>customers</span>"));
+    assert!(html.contains("<b>6,919</b><span>orders</span>"));
     // The trend runs monthly from 30 January 1997 (the first orders are
     // on 1 January) to the as-of date.
     let trend = html_table(&html, "KPIs and customers per segment");
