@@ -2284,3 +2284,41 @@ fn errors_name_the_command_line_flags() {
         .code(1)
         .stderr(contains("\"abc\" is not an integer; use --id-order text"));
 }
+
+/// Two orders a month apart span two monthly as-of dates (5 January and
+/// 5 February): too few for a trend, which the report says instead of
+/// drawing one; with a third month the chart is there.
+#[test]
+fn report_draws_the_trend_from_three_monthly_dates() {
+    let (dir, path) =
+        file(b"customer_id,order_date,amount\nC1,2025-01-05,10.00\nC2,2025-02-01,20.00\n");
+    let out = dir.path().join("r.html");
+    let run = |as_of: &str| {
+        rfmkit()
+            .args(["report", "--as-of", as_of, "--input"])
+            .arg(&path)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success();
+        fs::read_to_string(&out).unwrap()
+    };
+    let html = run("2025-02-05");
+    assert!(html.contains(
+        "no trend chart: the orders span 2 monthly as-of date(s) up to 2025-02-05; it needs 3"
+    ));
+    assert!(!html.contains("Segment sizes over time"));
+    let html = run("2025-03-05");
+    assert!(html.contains("Segment sizes over time"));
+    assert_eq!(
+        html_table(&html, "KPIs and customers per segment")
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("2025-01-05", "1"),
+            ("2025-02-05", "2"),
+            ("2025-03-05", "2")
+        ]
+    );
+}

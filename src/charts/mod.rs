@@ -1555,7 +1555,10 @@ pub fn opt_ins(segmentation: &Segmentation, customers: &Customers) -> Chart {
     let share = |k: usize| -> Vec<Option<f64>> {
         counts
             .iter()
-            .map(|row| (row[0] > 0).then(|| 100.0 * u64_f64(row[k]) / u64_f64(row[0])))
+            .map(|row| {
+                let n = row.get(k).copied().unwrap_or(0);
+                (row[0] > 0).then(|| 100.0 * u64_f64(n) / u64_f64(row[0]))
+            })
             .collect()
     };
     let format = |v: f64| format!("{v:.1}%");
