@@ -1479,7 +1479,7 @@ pub fn segment_trend(trend: &Trend, money: &MoneyFormat) -> Chart {
 /// # use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
 /// # use rfmkit::summary::Summaries;
 /// # use rfmkit::{Money, Order};
-/// use rfmkit::charts::{self, MoneyFormat};
+/// use rfmkit::charts;
 /// use rfmkit::customer::{Customer, Customers};
 /// use rfmkit::segment::SegmentTable;
 /// # let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
