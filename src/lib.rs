@@ -165,7 +165,8 @@
 //! - `charts` (off by default): the [`charts`] module, SVG
 //!   charts with their data tables (RFM heatmap, segment bars,
 //!   distributions, cohort retention, LTV curves and LTV/CAC, calibration
-//!   vs holdout, P(alive), segment migration). Adds no dependency.
+//!   vs holdout, P(alive), segment migration, segment sizes over time,
+//!   opt-ins per segment). Adds no dependency.
 //!
 //! Everything else is always available.
 //!
