@@ -11,6 +11,7 @@
 
 mod adversarial;
 mod audience;
+mod bgbb;
 mod clv;
 mod common;
 mod errors;

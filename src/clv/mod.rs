@@ -155,6 +155,7 @@
 //! q = 3.74, γ = 15.44` dollars. The `cdnow` example prints them with the
 //! calibration-vs-holdout table ([`TransactionFit::holdout_table`]).
 
+mod bgbb;
 mod bgnbd;
 mod btyd;
 mod drop;
@@ -167,6 +168,9 @@ mod predict;
 mod simulate;
 mod special;
 
+pub use bgbb::{
+    BgBb, BgBbConfig, BgBbData, BgBbFit, BgBbHistory, BgBbPattern, CustomerBgBb, MAX_SUMMED_PERIODS,
+};
 pub use bgnbd::BgNbd;
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
 pub use drop::ExpectedFrequency;

@@ -18,8 +18,8 @@ use crate::ltv::TimeUnit;
 /// The models of the `clv` module, by name.
 ///
 /// Names print and parse in snake case (`bg_nbd`, `mbg_nbd`, `pareto_nbd`,
-/// `gamma_gamma`); parsing also takes `bgnbd`, `mbgnbd`, `pareto`,
-/// `paretonbd` and `gammagamma`, in any case.
+/// `gamma_gamma`, `bg_bb`); parsing also takes `bgnbd`, `mbgnbd`, `pareto`,
+/// `paretonbd`, `gammagamma` and `bgbb`, in any case.
 ///
 /// # Example
 ///
@@ -44,6 +44,10 @@ pub enum ModelKind {
     ParetoNbd,
     /// Gamma-Gamma spend (Fader, Hardie & Lee 2005b): [`GammaGamma`](super::GammaGamma).
     GammaGamma,
+    /// BG/BB for discrete-time data (Fader, Hardie & Shang 2010):
+    /// [`BgBb`](super::BgBb). Fitted by [`BgBb::fit`](super::BgBb::fit) on
+    /// [`BgBbData`](super::BgBbData), not by [`TransactionFit`].
+    BgBb,
 }
 
 impl ModelKind {
@@ -59,13 +63,17 @@ impl ModelKind {
             ModelKind::MbgNbd => "mbg_nbd",
             ModelKind::ParetoNbd => "pareto_nbd",
             ModelKind::GammaGamma => "gamma_gamma",
+            ModelKind::BgBb => "bg_bb",
         }
     }
 
-    /// Whether the model is a transaction model (not the spend model).
+    /// Whether the model is one of the continuous-time transaction models
+    /// that [`TransactionFit`] fits and [`TransactionModel`] holds (BG/NBD,
+    /// MBG/NBD, Pareto/NBD): not the spend model, and not the discrete-time
+    /// BG/BB, which has its own [`BgBbFit`](super::BgBbFit).
     #[must_use]
     pub const fn is_transaction_model(self) -> bool {
-        !matches!(self, ModelKind::GammaGamma)
+        !matches!(self, ModelKind::GammaGamma | ModelKind::BgBb)
     }
 }
 
@@ -87,9 +95,12 @@ impl FromStr for ModelKind {
             "mbg_nbd" | "mbgnbd" | "mbg/nbd" => Ok(ModelKind::MbgNbd),
             "pareto_nbd" | "paretonbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::ParetoNbd),
             "gamma_gamma" | "gammagamma" | "gamma-gamma" => Ok(ModelKind::GammaGamma),
+            "bg_bb" | "bgbb" | "bg/bb" => Ok(ModelKind::BgBb),
             _ => Err(Error::config(
                 "model",
-                format!("unknown model {s:?}; use bg_nbd, mbg_nbd, pareto_nbd or gamma_gamma"),
+                format!(
+                    "unknown model {s:?}; use bg_nbd, mbg_nbd, pareto_nbd, gamma_gamma or bg_bb"
+                ),
             )),
         }
     }
@@ -412,7 +423,9 @@ impl TransactionFit {
     ///
     /// [`Error::InvalidConfig`] (field `model`) for
     /// [`ModelKind::GammaGamma`], which is a spend model
-    /// ([`GammaGamma::fit`](super::GammaGamma::fit));
+    /// ([`GammaGamma::fit`](super::GammaGamma::fit)), and for
+    /// [`ModelKind::BgBb`], a discrete-time model
+    /// ([`BgBb::fit`](super::BgBb::fit));
     /// [`Error::NotIdentified`] if the data cannot identify the model;
     /// [`Error::Numerical`] if the likelihood is not finite at the start.
     pub fn fit(kind: ModelKind, data: &BtydData) -> Result<TransactionFit> {
@@ -420,6 +433,12 @@ impl TransactionFit {
             return Err(Error::config(
                 "model",
                 "gamma_gamma is a spend model; fit it with GammaGamma::fit",
+            ));
+        }
+        if kind == ModelKind::BgBb {
+            return Err(Error::config(
+                "model",
+                "bg_bb is a discrete-time model; fit it with BgBb::fit on BgBbData",
             ));
         }
         let groups = Groups::from_data(data);
