@@ -12,6 +12,7 @@
 mod adversarial;
 mod audience;
 mod clv;
+mod clv_uncertainty;
 mod common;
 mod errors;
 mod ltv;

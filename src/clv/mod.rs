@@ -166,6 +166,7 @@ mod pareto;
 mod predict;
 mod simulate;
 mod special;
+pub mod uncertainty;
 
 pub use bgnbd::BgNbd;
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
@@ -180,3 +181,4 @@ pub use predict::{
     PredictConfigBuilder, Predictions,
 };
 pub use simulate::{SimulationConfig, SimulationConfigBuilder, simulate};
+pub use uncertainty::{ParameterEstimate, ParameterUncertainty, Scale};

@@ -12,6 +12,7 @@ use super::btyd::{Btyd, BtydData};
 use super::mbgnbd::{self, MbgNbd};
 use super::optimize::{self, BOUND, Objective, Optimizer};
 use super::pareto::{self, ParetoNbd};
+use super::uncertainty::{self, ParameterUncertainty, Scale};
 use crate::error::{Error, Result};
 use crate::ltv::TimeUnit;
 
@@ -298,6 +299,15 @@ pub struct FitDiagnostics {
     pub customers: usize,
     /// Distinct histories the likelihood was evaluated on.
     pub groups: usize,
+    /// Standard errors, 95% intervals and the covariance of the
+    /// parameters, from the observed information at the maximum (see
+    /// [`uncertainty`](super::uncertainty)); its `warning` is set when the
+    /// information matrix is not positive definite. Every fit fills it;
+    /// `None` only for diagnostics loaded from JSON written without it, or
+    /// when the likelihood's gradient could not be evaluated around the
+    /// maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<ParameterUncertainty>,
 }
 
 /// The JSON form of [`FitDiagnostics`], checked on load.
@@ -312,6 +322,8 @@ struct RawFitDiagnostics {
     optimizer: Optimizer,
     customers: usize,
     groups: usize,
+    #[serde(default)]
+    uncertainty: Option<ParameterUncertainty>,
 }
 
 impl TryFrom<RawFitDiagnostics> for FitDiagnostics {
@@ -361,6 +373,7 @@ impl TryFrom<RawFitDiagnostics> for FitDiagnostics {
             optimizer: raw.optimizer,
             customers: raw.customers,
             groups: raw.groups,
+            uncertainty: raw.uncertainty,
         })
     }
 }
@@ -452,13 +465,38 @@ impl TransactionFit {
             _ => TransactionModel::ParetoNbd(pareto::from_params(params)?),
         };
         check_predicts(&model)?;
+        let mut diagnostics =
+            diagnostics(&outcome, -outcome.value * groups.customers_f64(), &groups);
+        diagnostics.uncertainty = transaction_uncertainty(kind, &groups, params);
         Ok(TransactionFit {
             model,
             unit: data.unit(),
             calibration_end: data.calibration_end(),
-            diagnostics: diagnostics(&outcome, -outcome.value * groups.customers_f64(), &groups),
+            diagnostics,
         })
     }
+}
+
+/// The observed information of a transaction model at `params` on
+/// `groups` (see [`uncertainty`]): the exact gradient of the total
+/// log-likelihood in log-parameters, differenced.
+fn transaction_uncertainty(
+    kind: ModelKind,
+    groups: &Groups,
+    params: [f64; 4],
+) -> Option<ParameterUncertainty> {
+    let family = if kind == ModelKind::MbgNbd { MBG } else { BG };
+    let gradient = |theta: &[f64]| -> Option<Vec<f64>> {
+        let p: [f64; 4] = std::array::from_fn(|i| theta.get(i).copied().unwrap_or(0.0).exp());
+        let (_, g) = match kind {
+            ModelKind::ParetoNbd => pareto::grouped_with_gradient(p, groups)?,
+            _ => bgnbd::family_grouped(p, groups, family)?,
+        };
+        Some(g.iter().zip(&p).map(|(g, p)| g * p).collect())
+    };
+    let theta = params.map(f64::ln);
+    let h = uncertainty::hessian(gradient, &theta)?;
+    ParameterUncertainty::from_hessian(&names(kind), &[Scale::Log; 4], &theta, &h).ok()
 }
 
 /// Above twice this many distinct histories, a fit starts from the fit to
@@ -626,6 +664,7 @@ pub(crate) fn diagnostics<const N: usize>(
         optimizer: outcome.optimizer,
         customers: groups.customers,
         groups: groups.groups.len(),
+        uncertainty: None,
     }
 }
 

@@ -736,6 +736,7 @@ mod tests {
                 optimizer: super::super::Optimizer::Bfgs,
                 customers: 0,
                 groups: 0,
+                uncertainty: None,
             },
         }
     }
