@@ -238,6 +238,54 @@ impl TransactionModel {
         }
     }
 
+    /// The expected number of purchases between `t1` and `t2` from now
+    /// (`0 <= t1 <= t2`, in the model's time unit), given the customer's
+    /// history: `E[X(T + t2) − X(T + t1) | x, t_x, T] = E[Y(t2)] − E[Y(t1)]`.
+    ///
+    /// `between(0, t)` is [`expected_purchases`](Self::expected_purchases)`(t)`,
+    /// and windows add up: `between(t1, t2) + between(t2, t3) =
+    /// between(t1, t3)` (up to rounding). A difference below 0 from
+    /// rounding (the expectation is non-decreasing in `t`) is returned as 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] (what `horizon`) if `t1` or `t2` is not a
+    /// finite number in `0..=`[`MAX_HORIZON_DAYS`](super::MAX_HORIZON_DAYS)
+    /// or `t1 > t2`; [`Error::Numerical`] as
+    /// [`expected_purchases`](Self::expected_purchases).
+    ///
+    /// # Example
+    ///
+    /// The CDNOW BG/NBD fit (weeks): the second half-year after the
+    /// calibration end expects fewer purchases than the first.
+    ///
+    /// ```
+    /// use rfmkit::clv::{BgNbd, Btyd, TransactionModel};
+    ///
+    /// let model = TransactionModel::from(BgNbd::new(0.243, 4.414, 0.793, 2.426)?);
+    /// let c = Btyd::new(2, 30.43, 38.86)?;
+    /// let first = model.expected_purchases_between(c, 0.0, 26.0)?;
+    /// let second = model.expected_purchases_between(c, 26.0, 52.0)?;
+    /// assert!(second < first);
+    /// assert!((first + second - model.expected_purchases(c, 52.0)?).abs() < 1e-12);
+    /// assert!(model.expected_purchases_between(c, 52.0, 26.0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expected_purchases_between(&self, customer: Btyd, t1: f64, t2: f64) -> Result<f64> {
+        check_horizon(t1)?;
+        check_horizon(t2)?;
+        if t1 > t2 {
+            return Err(Error::OutOfRange {
+                what: "horizon",
+                value: format!("{t1}..{t2}"),
+                expected: "a window t1..t2 with t1 <= t2 (the start before the end)".into(),
+            });
+        }
+        let end = self.expected_purchases(customer, t2)?;
+        let start = self.expected_purchases(customer, t1)?;
+        Ok((end - start).max(0.0))
+    }
+
     /// The expected number of repeat purchases of a new customer in their
     /// first `t`.
     ///
@@ -525,6 +573,21 @@ fn maximize(
             });
             run(kind, &mut objective, start, 1e-10)
         }
+    }
+}
+
+/// The transaction model `kind` with the parameters `p` (in the order of
+/// [`TransactionModel::parameters`]).
+pub(crate) fn model_from(kind: ModelKind, p: &[f64]) -> Result<TransactionModel> {
+    let params: [f64; 4] = std::array::from_fn(|i| p.get(i).copied().unwrap_or(f64::NAN));
+    match kind {
+        ModelKind::BgNbd => Ok(TransactionModel::BgNbd(bgnbd::from_params(params)?)),
+        ModelKind::MbgNbd => Ok(TransactionModel::MbgNbd(mbgnbd::from_params(params)?)),
+        ModelKind::ParetoNbd => Ok(TransactionModel::ParetoNbd(pareto::from_params(params)?)),
+        ModelKind::GammaGamma => Err(Error::config(
+            "model",
+            "gamma_gamma is a spend model, not a transaction model",
+        )),
     }
 }
 
