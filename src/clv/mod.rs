@@ -103,6 +103,20 @@
 //! (converted to the model's unit), `expected_spend` (Gamma-Gamma's
 //! `E[M | x, m̄]`) and `clv`. Identical histories are computed once.
 //!
+//! # Predictions over a window
+//!
+//! [`PredictConfig::builder`]`().start_days(s)` moves the predictions to a
+//! window that starts `s` days after the calibration end (in the model's
+//! unit, `s' = s / u`): the expected purchases are
+//! `E[Y(s' + h)] − E[Y(s')]`, the purchases expected in `(s', s' + h]`
+//! (`E[X(T + t2) − X(T + t1) | x, t_x, T]` in the literature's notation;
+//! [`TransactionModel::expected_purchases_between`] for one history), and
+//! the CLV below sums the months `s' + (i−1)·m .. s' + i·m` for
+//! `i = 1..=months`, month `i` discounted by `(1 + d)^(s'/m + i)`, back to
+//! the calibration end. With `s` a whole number of months, windows add
+//! up: the CLV of months 1–6 plus that of months 7–12 (`start_days` =
+//! 6 · [`MONTH_DAYS`]) is the 12-month CLV.
+//!
 //! # CLV
 //!
 //! ```text
@@ -160,6 +174,7 @@ mod bgnbd;
 mod btyd;
 mod drop;
 mod gamma_gamma;
+mod intervals;
 mod mbgnbd;
 mod model;
 mod optimize;
@@ -167,6 +182,7 @@ mod pareto;
 mod predict;
 mod simulate;
 mod special;
+pub mod uncertainty;
 
 pub use bgbb::{
     BgBb, BgBbConfig, BgBbData, BgBbFit, BgBbHistory, BgBbPattern, CustomerBgBb, MAX_SUMMED_PERIODS,
@@ -175,6 +191,10 @@ pub use bgnbd::BgNbd;
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
 pub use drop::ExpectedFrequency;
 pub use gamma_gamma::{GammaGamma, SpendFit};
+pub use intervals::{
+    BootstrapConfig, BootstrapConfigBuilder, CustomerIntervals, Interval, MAX_DRAWS,
+    PredictionIntervals,
+};
 pub use mbgnbd::MbgNbd;
 pub use model::{FitDiagnostics, ModelKind, TransactionFit, TransactionModel};
 pub use optimize::Optimizer;
@@ -184,3 +204,4 @@ pub use predict::{
     PredictConfigBuilder, Predictions,
 };
 pub use simulate::{SimulationConfig, SimulationConfigBuilder, simulate};
+pub use uncertainty::{ParameterEstimate, ParameterUncertainty, Scale};
