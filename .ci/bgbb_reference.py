@@ -30,6 +30,7 @@ fitter = BetaGeoBetaBinomFitter()
 fitter.fit(data["frequency"], data["recency"], data["periods"], weights=data["weights"])
 ll = -fitter._negative_log_likelihood_ * data["weights"].sum()
 print("lifetimes fit:", dict(fitter.params_.round(6)), "LL", round(ll, 4))
+print("lifetimes standard errors:", dict(fitter.standard_errors_.round(6)))
 
 params = pd.Series([1.204, 0.750, 0.657, 2.783], index=["alpha", "beta", "gamma", "delta"])
 fitter.params_ = params

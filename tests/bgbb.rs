@@ -56,6 +56,14 @@ fn donation_cohort_reproduces_the_published_fit() {
     );
     assert_eq!(fit.diagnostics.customers, 11_104);
     assert_eq!(fit.diagnostics.groups, 22);
+    // Standard errors from the observed information, against lifetimes'
+    // (`.ci/bgbb_reference.py`: 0.069391, 0.029448, 0.05101, 0.320819).
+    let u = fit.diagnostics.uncertainty.as_ref().unwrap();
+    assert!(u.positive_definite);
+    let se = u.standard_errors().unwrap();
+    for (ours, theirs) in se.iter().zip([0.069391, 0.029448, 0.05101, 0.320819]) {
+        assert!((ours / theirs - 1.0).abs() < 0.02, "{se:?}");
+    }
 }
 
 /// `lifetimes` 0.11.3 `BetaGeoBetaBinomFitter` at the published parameters

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Analytic, FitDiagnostics, ModelKind, check_bounds, positive, run};
 use super::special::{digamma, ln_gamma};
+use super::uncertainty::{ParameterUncertainty, Scale, hessian};
 use crate::error::{Error, Result};
 use crate::id::CustomerId;
 use crate::ingest::{IngestConfig, OrderLog};
@@ -411,7 +412,10 @@ impl BgBb {
     /// The log-parameters are optimized by BFGS with the exact gradient (the
     /// optimizer of the continuous models, with Nelder–Mead as the
     /// fallback), from `α = β = γ = δ = 1`. Each distinct pattern is
-    /// evaluated once per step, in `O(n − t_x)` beta functions.
+    /// evaluated once per step, in `O(n − t_x)` beta functions. The
+    /// diagnostics carry the parameters' standard errors and 95% intervals
+    /// from the observed information (see
+    /// [`ParameterUncertainty`](super::ParameterUncertainty)).
     ///
     /// # Errors
     ///
@@ -459,6 +463,24 @@ impl BgBb {
         let [alpha, beta, gamma, delta] = params;
         let model = BgBb::new(alpha, beta, gamma, delta)?;
         let log_likelihood = model.total_log_likelihood(data);
+        let working = outcome.x;
+        let uncertainty = hessian(
+            |theta| {
+                let p: [f64; 4] = std::array::from_fn(|i| theta.get(i).map_or(f64::NAN, |t| t.exp()));
+                let (_, g) = grouped(p, patterns)?;
+                Some(g.iter().zip(&p).map(|(gi, pi)| gi * pi).collect())
+            },
+            &working,
+        )
+        .and_then(|h| {
+            ParameterUncertainty::from_hessian(
+                &["alpha", "beta", "gamma", "delta"],
+                &[Scale::Log; 4],
+                &working,
+                &h,
+            )
+            .ok()
+        });
         Ok(BgBbFit {
             model,
             period_days: data.period_days,
@@ -472,6 +494,7 @@ impl BgBb {
                 optimizer: outcome.optimizer,
                 customers: usize::try_from(data.customer_count()).unwrap_or(usize::MAX),
                 groups: data.patterns.len(),
+                uncertainty,
             },
         })
     }

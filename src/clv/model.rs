@@ -607,6 +607,10 @@ pub(crate) fn model_from(kind: ModelKind, p: &[f64]) -> Result<TransactionModel>
             "model",
             "gamma_gamma is a spend model, not a transaction model",
         )),
+        ModelKind::BgBb => Err(Error::config(
+            "model",
+            "bg_bb is a discrete-time model; it has its own BgBbFit",
+        )),
     }
 }
 
