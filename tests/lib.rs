@@ -13,6 +13,7 @@ mod adversarial;
 mod audience;
 mod bgbb;
 mod clv;
+mod clv_covariates;
 mod clv_uncertainty;
 mod common;
 mod errors;

@@ -172,6 +172,7 @@
 mod bgbb;
 mod bgnbd;
 mod btyd;
+mod covariates;
 mod drop;
 mod gamma_gamma;
 mod intervals;
@@ -188,6 +189,7 @@ pub use bgbb::{
     BgBb, BgBbConfig, BgBbData, BgBbFit, BgBbHistory, BgBbPattern, CustomerBgBb, MAX_SUMMED_PERIODS,
 };
 pub use bgnbd::BgNbd;
+pub use covariates::{CovariateFit, Covariates, MAX_COVARIATES, ParetoNbdCov};
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
 pub use drop::ExpectedFrequency;
 pub use gamma_gamma::{GammaGamma, SpendFit};
