@@ -128,9 +128,7 @@ fn read(path: &Path) -> Result<Vec<Order>, Failure> {
 fn first_purchase_covariate(orders: &[Order]) -> Result<Covariates, Failure> {
     let mut first: BTreeMap<&str, (NaiveDate, i64)> = BTreeMap::new();
     for o in orders {
-        let e = first
-            .entry(o.customer().as_str())
-            .or_insert((o.date(), 0));
+        let e = first.entry(o.customer().as_str()).or_insert((o.date(), 0));
         if o.date() < e.0 {
             *e = (o.date(), 0);
         }
@@ -283,7 +281,8 @@ fn run(path: &Path) -> Result<(), Failure> {
                     "pnbd+cov",
                     p.name,
                     p.estimate,
-                    p.standard_error.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
+                    p.standard_error
+                        .map_or_else(|| "-".into(), |v| format!("{v:.4}")),
                     p.lower.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
                     p.upper.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
                 ),

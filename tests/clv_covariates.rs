@@ -52,11 +52,21 @@ fn coverage(truth: [f64; 6], per_channel: usize, seeds: &[u64]) -> (usize, usize
         let names: Vec<&str> = u.parameters.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
-            ["r", "alpha", "s", "beta", "purchase:channel_b", "dropout:channel_b"]
+            [
+                "r",
+                "alpha",
+                "s",
+                "beta",
+                "purchase:channel_b",
+                "dropout:channel_b"
+            ]
         );
         for (p, t) in u.parameters[4..].iter().zip(&truth[4..]) {
             let (lo, hi) = (p.lower.unwrap(), p.upper.unwrap());
-            eprintln!("seed {seed} {}: {:.4} [{lo:.4}, {hi:.4}] truth {t}", p.name, p.estimate);
+            eprintln!(
+                "seed {seed} {}: {:.4} [{lo:.4}, {hi:.4}] truth {t}",
+                p.name, p.estimate
+            );
             hits += usize::from(lo <= *t && *t <= hi);
             total += 1;
         }
@@ -70,7 +80,11 @@ fn known_coefficients_are_recovered_at_about_the_nominal_rate() {
     // slowly (γd = −0.6). 5 shops of 2 × 1,000 customers: 10 intervals; at
     // the nominal 95%, 8 or fewer hits has probability 0.09 and 7 or fewer
     // 0.01, so at least 8 is required.
-    let (hits, total) = coverage([0.6, 8.0, 0.8, 12.0, 0.7, -0.6], 1_000, &[101, 202, 303, 404, 505]);
+    let (hits, total) = coverage(
+        [0.6, 8.0, 0.8, 12.0, 0.7, -0.6],
+        1_000,
+        &[101, 202, 303, 404, 505],
+    );
     assert_eq!(total, 10);
     assert!(hits >= 8, "{hits} of {total}");
     // A covariate without signal: its intervals cover 0 as often.
@@ -216,8 +230,6 @@ fn covariate_fit_round_trips_through_json() {
     let fit = ParetoNbdCov::fit(&data, &cov).unwrap();
     let back: CovariateFit = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
     assert_eq!(back, fit);
-    let cov_back: Covariates =
-        serde_json::from_str(&serde_json::to_string(&cov).unwrap()).unwrap();
+    let cov_back: Covariates = serde_json::from_str(&serde_json::to_string(&cov).unwrap()).unwrap();
     assert_eq!(cov_back, cov);
 }
-

@@ -466,7 +466,8 @@ impl BgBb {
         let working = outcome.x;
         let uncertainty = hessian(
             |theta| {
-                let p: [f64; 4] = std::array::from_fn(|i| theta.get(i).map_or(f64::NAN, |t| t.exp()));
+                let p: [f64; 4] =
+                    std::array::from_fn(|i| theta.get(i).map_or(f64::NAN, |t| t.exp()));
                 let (_, g) = grouped(p, patterns)?;
                 Some(g.iter().zip(&p).map(|(gi, pi)| gi * pi).collect())
             },
@@ -507,7 +508,9 @@ fn finite(value: f64, periods: u32) -> Result<f64> {
         Err(Error::Numerical {
             model: KIND.name(),
             customer: None,
-            problem: format!("the expected transactions in the next {periods} periods are not finite"),
+            problem: format!(
+                "the expected transactions in the next {periods} periods are not finite"
+            ),
         })
     }
 }
@@ -567,10 +570,7 @@ fn log_likelihood_and_gradient(p: [f64; 4], h: BgBbHistory, gradient: bool) -> (
         }
         let (da, db) = d_ln_beta(alpha + x, b1);
         let (dg, dd) = d_ln_beta(g, d2);
-        (
-            value,
-            [da - d_ab.0, db - d_ab.1, dg - d_gd.0, dd - d_gd.1],
-        )
+        (value, [da - d_ab.0, db - d_ab.1, dg - d_gd.0, dd - d_gd.1])
     };
     let mut terms = Vec::with_capacity(usize::try_from(h.n - h.t_x).unwrap_or(0) + 1);
     terms.push(term(beta + n - x, gamma, delta + n));
@@ -578,10 +578,7 @@ fn log_likelihood_and_gradient(p: [f64; 4], h: BgBbHistory, gradient: bool) -> (
         let i = u32_f64(i);
         terms.push(term(beta + t_x - x + i, gamma + 1.0, delta + t_x + i));
     }
-    let max = terms
-        .iter()
-        .map(|t| t.0)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let max = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
     let mut grad = [0.0; 4];
     for (value, g) in &terms {
@@ -1134,8 +1131,8 @@ mod tests {
             let (mut up, mut down) = (p, p);
             up[i] += h;
             down[i] -= h;
-            let numeric =
-                (grouped(up, &patterns).unwrap().0 - grouped(down, &patterns).unwrap().0) / (2.0 * h);
+            let numeric = (grouped(up, &patterns).unwrap().0 - grouped(down, &patterns).unwrap().0)
+                / (2.0 * h);
             assert!(
                 (numeric - grad[i]).abs() < 1e-6 * numeric.abs().max(1.0),
                 "{i}: {numeric} vs {}",
@@ -1146,12 +1143,19 @@ mod tests {
 
     #[test]
     fn survival_sum_closed_form_equals_the_sum_and_is_continuous_at_gamma_one() {
-        for &(g, d, n, m) in &[(0.657, 2.783, 6, 5), (2.5, 1.5, 0, 10), (1.0 + 2e-6, 3.0, 4, 7)] {
+        for &(g, d, n, m) in &[
+            (0.657, 2.783, 6, 5),
+            (2.5, 1.5, 0, 10),
+            (1.0 + 2e-6, 3.0, 4, 7),
+        ] {
             let closed = ln_survival_sum(g, d, n, m).unwrap().exp();
             let summed: f64 = (1..=m)
                 .map(|k| (ln_beta(g, d + f64::from(n + k)) - ln_beta(g, d)).exp())
                 .sum();
-            assert!((closed - summed).abs() < 1e-8 * summed, "{closed} vs {summed}");
+            assert!(
+                (closed - summed).abs() < 1e-8 * summed,
+                "{closed} vs {summed}"
+            );
         }
         let at = ln_survival_sum(1.0, 3.0, 4, 7).unwrap();
         let near = ln_survival_sum(1.0 + 2e-6, 3.0, 4, 7).unwrap();
@@ -1165,8 +1169,9 @@ mod tests {
         let (a, b, g, d) = (1.204, 0.750, 0.657, 2.783);
         let n = 6.0;
         let eq8 = a / (a + b) * d / (g - 1.0)
-            * (1.0 - (ln_gamma(g + d) - ln_gamma(g + d + n) + ln_gamma(1.0 + d + n)
-                - ln_gamma(1.0 + d))
+            * (1.0
+                - (ln_gamma(g + d) - ln_gamma(g + d + n) + ln_gamma(1.0 + d + n)
+                    - ln_gamma(1.0 + d))
                 .exp());
         assert!((m.expected_transactions_new(6).unwrap() - eq8).abs() < 1e-12);
     }

@@ -156,14 +156,15 @@ impl Covariates {
     fn for_data<'a>(&'a self, data: &BtydData) -> Result<Vec<&'a [f64]>> {
         data.iter()
             .map(|c| {
-                self.get(c.customer().as_str()).ok_or_else(|| Error::InvalidBtyd {
-                    customer: Some(c.customer().clone()),
-                    problem: format!(
-                        "the customer has no covariate values ({}); give every modelled \
+                self.get(c.customer().as_str())
+                    .ok_or_else(|| Error::InvalidBtyd {
+                        customer: Some(c.customer().clone()),
+                        problem: format!(
+                            "the customer has no covariate values ({}); give every modelled \
                          customer a row",
-                        self.names.join(", ")
-                    ),
-                })
+                            self.names.join(", ")
+                        ),
+                    })
             })
             .collect()
     }
@@ -255,9 +256,7 @@ impl ParetoNbdCov {
         purchase: Vec<f64>,
         dropout: Vec<f64>,
     ) -> Result<ParetoNbdCov> {
-        if purchase.len() != dropout.len()
-            || purchase.is_empty()
-            || purchase.len() > MAX_COVARIATES
+        if purchase.len() != dropout.len() || purchase.is_empty() || purchase.len() > MAX_COVARIATES
         {
             return Err(Error::config(
                 "covariates",
@@ -401,7 +400,11 @@ impl ParetoNbdCov {
                         "{name} runs off to {} (working value {value:.1}); the data cannot \
                          identify it (a covariate that separates buyers from non-buyers, or \
                          too few customers)",
-                        if *value > 0.0 { "infinity" } else { "0 or -infinity" }
+                        if *value > 0.0 {
+                            "infinity"
+                        } else {
+                            "0 or -infinity"
+                        }
                     ),
                 });
             }
@@ -419,8 +422,11 @@ impl ParetoNbdCov {
         let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let mut scales = vec![Scale::Log; 4];
         scales.extend(std::iter::repeat_n(Scale::Linear, 2 * k));
-        let uncertainty = hessian(|theta| cases.value_and_gradient(theta).map(|v| v.1), &working)
-            .and_then(|h| ParameterUncertainty::from_hessian(&name_refs, &scales, &working, &h).ok());
+        let uncertainty = hessian(
+            |theta| cases.value_and_gradient(theta).map(|v| v.1),
+            &working,
+        )
+        .and_then(|h| ParameterUncertainty::from_hessian(&name_refs, &scales, &working, &h).ok());
         Ok(CovariateFit {
             model,
             covariates: covariates.names.clone(),
@@ -443,6 +449,9 @@ impl ParetoNbdCov {
 
 const KIND_NAME: &str = "pareto_nbd";
 
+/// A customer's history key, covariate bits, history and covariates.
+type Keyed = ((u32, u64, u64), Vec<u64>, Btyd, Vec<f64>);
+
 /// Distinct (history, covariates) with their number of customers.
 struct Cases {
     cases: Vec<(Btyd, Vec<f64>, f64)>,
@@ -451,7 +460,7 @@ struct Cases {
 
 impl Cases {
     fn new(data: &BtydData, rows: &[&[f64]], k: usize) -> Cases {
-        let mut keyed: Vec<((u32, u64, u64), Vec<u64>, Btyd, Vec<f64>)> = data
+        let mut keyed: Vec<Keyed> = data
             .iter()
             .zip(rows)
             .map(|(c, z)| {
@@ -465,7 +474,9 @@ impl Cases {
         let mut cases: Vec<(Btyd, Vec<f64>, f64)> = Vec::new();
         let mut last: Option<((u32, u64, u64), Vec<u64>)> = None;
         for (key, bits, btyd, z) in keyed {
-            let same = last.as_ref().is_some_and(|(k0, b0)| *k0 == key && *b0 == bits);
+            let same = last
+                .as_ref()
+                .is_some_and(|(k0, b0)| *k0 == key && *b0 == bits);
             match cases.last_mut() {
                 Some(case) if same => case.2 += 1.0,
                 _ => cases.push((btyd, z, 1.0)),
@@ -543,13 +554,12 @@ struct Ended {
 
 fn minimize<const N: usize>(cases: &Cases, start: &[f64]) -> Result<(Vec<f64>, Ended)> {
     let x0: [f64; N] = std::array::from_fn(|i| start.get(i).copied().unwrap_or(0.0));
-    let outcome = optimize::minimize(&mut Negative(cases), x0, 1e-10).ok_or_else(|| {
-        Error::Numerical {
+    let outcome =
+        optimize::minimize(&mut Negative(cases), x0, 1e-10).ok_or_else(|| Error::Numerical {
             model: KIND_NAME,
             customer: None,
             problem: "the log-likelihood is not finite at the starting values".into(),
-        }
-    })?;
+        })?;
     if outcome.exhausted {
         return Err(Error::Numerical {
             model: KIND_NAME,
@@ -632,7 +642,10 @@ impl CovariateFit {
         };
         let length = data.holdout_length().ok_or_else(no_holdout)?;
         let rows = covariates.for_data(data)?;
-        let buckets = usize::try_from(max_x).unwrap_or(usize::MAX).saturating_add(1).min(1_000);
+        let buckets = usize::try_from(max_x)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(1_000);
         let mut sums = vec![(0_usize, 0.0_f64, 0.0_f64); buckets];
         let (mut abs_error, mut sq_error, mut actual_total, mut predicted_total) =
             (0.0, 0.0, 0_u64, 0.0);
@@ -682,7 +695,11 @@ impl CovariateFit {
             actual_total,
             predicted_total,
             mean_absolute_error: if customers > 0 { abs_error / n } else { 0.0 },
-            root_mean_squared_error: if customers > 0 { (sq_error / n).sqrt() } else { 0.0 },
+            root_mean_squared_error: if customers > 0 {
+                (sq_error / n).sqrt()
+            } else {
+                0.0
+            },
         })
     }
 }

@@ -189,8 +189,8 @@ pub use bgbb::{
     BgBb, BgBbConfig, BgBbData, BgBbFit, BgBbHistory, BgBbPattern, CustomerBgBb, MAX_SUMMED_PERIODS,
 };
 pub use bgnbd::BgNbd;
-pub use covariates::{CovariateFit, Covariates, MAX_COVARIATES, ParetoNbdCov};
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
+pub use covariates::{CovariateFit, Covariates, MAX_COVARIATES, ParetoNbdCov};
 pub use drop::ExpectedFrequency;
 pub use gamma_gamma::{GammaGamma, SpendFit};
 pub use intervals::{
