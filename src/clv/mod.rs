@@ -76,6 +76,14 @@
 //! | [`MbgNbd`] | as BG/NBD | also right after the first purchase | `r`, `alpha`, `a`, `b` |
 //! | [`ParetoNbd`] | as BG/NBD | at an exponential time, rate `μ ~ Gamma(s, β)` | `r`, `alpha`, `s`, `beta` |
 //! | [`GammaGamma`] | spend per purchase day `Gamma(p, ν)`, `ν ~ Gamma(q, γ)` | — | `p`, `q`, `gamma` |
+//! | [`ParetoNbdCov`] | as Pareto/NBD, `α_i = α·e^(−γ_purchase·z_i)` | as Pareto/NBD, `β_i = β·e^(−γ_dropout·z_i)` | `r`, `alpha`, `s`, `beta`, coefficients |
+//! | [`BgBb`] (discrete time) | in each period with prob. `p ~ Beta(α, β)` | before each period with prob. `θ ~ Beta(γ, δ)` | `alpha`, `beta`, `gamma`, `delta` |
+//!
+//! [`ParetoNbdCov`] takes per-customer static [`Covariates`] (acquisition
+//! channel, first-order value); [`BgBb`] is fitted on per-period histories
+//! ([`BgBbData`]: patterns with counts, or orders cut into periods of
+//! [`BgBbConfig::period_days`] from each customer's first purchase) rather
+//! than on [`BtydData`].
 //!
 //! Each model's docs state its likelihood, `P(alive)` and
 //! `E[Y(t) | x, t_x, T]` and how they are evaluated. `α` and `β` are in
