@@ -167,8 +167,8 @@ fn coverage(
 ) -> Vec<(usize, f64, f64)> {
     let kind = truth.kind();
     let truths = truth.parameters();
-    let mut covered = vec![0usize; 4];
-    let mut se_sum = vec![0.0; 4];
+    let mut covered = [0usize; 4];
+    let mut se_sum = [0.0; 4];
     let mut estimates: Vec<Vec<f64>> = vec![Vec::new(); 4];
     for seed in 0..replications {
         let config = SimulationConfig::builder()
