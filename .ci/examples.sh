@@ -570,6 +570,25 @@ else
     fail "examples/clv_csv.rs exists"
 fi
 
+# --- clv_intervals_bench ------------------------------------------------
+# A small run (the 1M-customer timing is run by hand, see the example's
+# docs): one JSON line whose total interval brackets its estimate.
+if [[ -f examples/clv_intervals_bench.rs ]]; then
+    check="clv_intervals_bench --customers 3000 --draws 20 prints a bracketing total"
+    run clv_intervals_bench --customers 3000 --draws 20 --repeat 1
+    if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+lo_hi = r["total_expected_purchases"]
+assert r["customers"] == 3000 and r["draws"] == 20 and r["median_seconds"] > 0
+assert lo_hi[1] <= lo_hi[0] <= lo_hi[2], lo_hi
+' "$work/out" 2>"$work/py"; then
+        pass "$check"
+    else
+        fail "$check" "exit code $rc" "$(cat "$work/out" "$work/err" "$work/py")"
+    fi
+fi
+
 # --- the other examples -------------------------------------------------
 # Examples that run without arguments are run here; the ones that need
 # input files get their own checks above when they have fixtures.
@@ -579,7 +598,7 @@ for source in examples/*.rs; do
     [[ "$name" == rfm_csv || "$name" == ltv_csv ]] && continue
     [[ "$name" == audience || "$name" == audience_bench ]] && continue
     [[ "$name" == customer_memory ]] && continue
-    [[ "$name" == pipeline_bench ]] && continue
+    [[ "$name" == pipeline_bench || "$name" == clv_intervals_bench ]] && continue
     [[ "$name" == cdnow || "$name" == clv_csv ]] && continue
     if [[ " ${no_args[*]} " == *" $name "* ]]; then
         check="$name runs without arguments"

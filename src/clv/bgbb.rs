@@ -16,9 +16,17 @@ use crate::order::Order;
 const KIND: ModelKind = ModelKind::BgBb;
 
 /// The longest horizon, in periods, over which the expected number of
-/// transactions is summed term by term (only when `γ` is within `1e-6` of
-/// 1, where the closed form divides by `γ − 1`).
+/// transactions is summed term by term (only when `γ` is within `1e-4` of
+/// 1, where the closed form divides by `γ − 1`; within `1e-6` a longer
+/// horizon is an error).
 pub const MAX_SUMMED_PERIODS: u32 = 10_000_000;
+
+/// Within this distance of `γ = 1` the expectation is summed (horizons up
+/// to [`MAX_SUMMED_PERIODS`]).
+const SUM_NEAR_ONE: f64 = 1e-4;
+
+/// Beyond this distance of `γ = 1` the closed form may be used.
+const CLOSED_FORM_FROM: f64 = 1e-6;
 
 /// One customer's discrete-time history: `x` transactions in the `n`
 /// transaction opportunities (periods) after the first, the last in period
@@ -156,7 +164,7 @@ impl BgBbHistory {
 /// `n*` periods of a customer with that history, `E[X(n)]` that of a new
 /// customer in their first `n` periods. `L` is evaluated in logs with a
 /// log-sum-exp; `S` in closed form (in logs, with `expm1`), or as the sum
-/// when `γ` is within `1e-6` of 1.
+/// when `γ` is within `1e-4` of 1.
 ///
 /// Serialized as `{"alpha": .., "beta": .., "gamma": .., "delta": ..}`;
 /// deserializing validates like [`BgBb::new`].
@@ -355,7 +363,8 @@ impl BgBb {
     /// # Errors
     ///
     /// [`Error::Numerical`] if `γ` is within `1e-6` of 1 and `periods` is
-    /// above [`MAX_SUMMED_PERIODS`], or the result is not finite.
+    /// above [`MAX_SUMMED_PERIODS`] (the sum would be too long and the
+    /// closed form inaccurate), or the result is not finite.
     ///
     /// # Example
     ///
@@ -519,7 +528,10 @@ fn finite(value: f64, periods: u32) -> Result<f64> {
 fn ln_survival_sum(gamma: f64, delta: f64, n: u32, m: u32) -> Result<f64> {
     let (nf, mf) = (u32_f64(n), u32_f64(m));
     let eps = gamma - 1.0;
-    if eps.abs() > 1e-6 {
+    // Near γ = 1 the closed form divides a difference of ln Γ values by
+    // γ − 1 and loses about 1e-15/|γ − 1| of relative accuracy: sum there.
+    let summed = eps.abs() <= SUM_NEAR_ONE && m <= MAX_SUMMED_PERIODS;
+    if !summed && eps.abs() > CLOSED_FORM_FROM {
         let c = delta.ln() - eps.abs().ln() + ln_gamma(gamma + delta) - ln_gamma(1.0 + delta);
         let u1 = ln_gamma(1.0 + delta + nf) - ln_gamma(gamma + delta + nf);
         let u2 = ln_gamma(1.0 + delta + nf + mf) - ln_gamma(gamma + delta + nf + mf);
@@ -531,13 +543,14 @@ fn ln_survival_sum(gamma: f64, delta: f64, n: u32, m: u32) -> Result<f64> {
         };
         return Ok(c + u1 + bracket.ln());
     }
-    if m > MAX_SUMMED_PERIODS {
+    if !summed {
         return Err(Error::Numerical {
             model: KIND.name(),
             customer: None,
             problem: format!(
-                "γ = {gamma} is within 1e-6 of 1, where the expectation is summed period by \
-                 period, and {m} periods is more than {MAX_SUMMED_PERIODS}; use a shorter horizon"
+                "γ = {gamma} is within {CLOSED_FORM_FROM:e} of 1, where the expectation is \
+                 summed period by period, and {m} periods is more than {MAX_SUMMED_PERIODS}; \
+                 use a shorter horizon"
             ),
         });
     }

@@ -111,6 +111,18 @@
 //! (converted to the model's unit), `expected_spend` (Gamma-Gamma's
 //! `E[M | x, m̄]`) and `clv`. Identical histories are computed once.
 //!
+//! # Uncertainty
+//!
+//! Every fit carries standard errors, 95% intervals and the covariance of
+//! its log-parameters in [`FitDiagnostics::uncertainty`], from the
+//! observed information at the maximum (see [`uncertainty`] for the
+//! method; they match `lifetimes`' on CDNOW). A warning is set when the
+//! information matrix is not positive definite.
+//! [`TransactionFit::predict_intervals`] propagates the parameter
+//! uncertainty to the predictions by parametric bootstrap
+//! ([`BootstrapConfig`]): per-customer intervals for P(alive), expected
+//! purchases and CLV, and the totals with intervals.
+//!
 //! # Predictions over a window
 //!
 //! [`PredictConfig::builder`]`().start_days(s)` moves the predictions to a

@@ -477,8 +477,9 @@ fn cholesky_inverse(l: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(inverse)
 }
 
-/// `Φ⁻¹(p)` for `p` in `(0, 1)` (Acklam's rational approximation, refined
-/// by one Halley step on statrs' `erfc`: about 1e-15 relative).
+/// `Φ⁻¹(p)` for `p` in `(0, 1)` (Acklam's rational approximation, about
+/// 1e-9 relative, refined by one Halley step on statrs' `erfc`: within
+/// 1e-10 of the tables; the 95% intervals use the exact constant [`Z_95`]).
 pub(crate) fn normal_quantile(p: f64) -> Option<f64> {
     if !(p > 0.0 && p < 1.0) {
         return None;
@@ -548,7 +549,7 @@ mod tests {
             (0.5, 0.0),
         ] {
             let q = normal_quantile(p).unwrap();
-            assert!((q - z).abs() < 1e-12, "{p}: {q} vs {z}");
+            assert!((q - z).abs() < 1e-10, "{p}: {q} vs {z}");
         }
         assert_eq!(normal_quantile(1.0), None);
         assert_eq!(normal_quantile(f64::NAN), None);
