@@ -244,19 +244,6 @@ impl PredictConfigBuilder {
                 format!("{} is not a finite number of days >= 0", c.start_days),
             ));
         }
-        let longest = c.horizon_days.max(f64::from(c.months) * MONTH_DAYS);
-        if c.start_days + longest > MAX_HORIZON_DAYS {
-            return Err(Error::config(
-                "start_days",
-                format!(
-                    "the window from day {} to day {} ends more than {MAX_HORIZON_DAYS} days \
-                     (100 years) after the calibration end; start earlier or shorten the \
-                     horizon and months",
-                    c.start_days,
-                    c.start_days + longest
-                ),
-            ));
-        }
         if !(c.horizon_days.is_finite() && c.horizon_days >= 0.0) {
             return Err(Error::config(
                 "horizon_days",
@@ -289,6 +276,22 @@ impl PredictConfigBuilder {
             return Err(Error::config(
                 "months",
                 format!("{} months is more than 1200 (100 years)", c.months),
+            ));
+        }
+        // The window last: the checks above name a bad horizon or months
+        // first. Without a start, the configs valid before windows existed
+        // stay valid (1200 months of MONTH_DAYS may round above the limit).
+        let longest = c.horizon_days.max(f64::from(c.months) * MONTH_DAYS);
+        if c.start_days > 0.0 && c.start_days + longest > MAX_HORIZON_DAYS {
+            return Err(Error::config(
+                "start_days",
+                format!(
+                    "the window from day {} to day {} ends more than {MAX_HORIZON_DAYS} days \
+                     (100 years) after the calibration end; start earlier or shorten the \
+                     horizon and months",
+                    c.start_days,
+                    c.start_days + longest
+                ),
             ));
         }
         Ok(c)
