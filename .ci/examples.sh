@@ -146,6 +146,20 @@ else
     fail "$check" "exit code $rc" "stdout: $(cat "$work/out")" "stderr: $(cat "$work/err")"
 fi
 
+check="clv_intervals_bench --customers 3000 --draws 20 prints a bracketing total"
+run clv_intervals_bench --customers 3000 --draws 20 --repeat 1
+if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+lo_hi = r["total_expected_purchases"]
+assert r["customers"] == 3000 and r["draws"] == 20 and r["median_seconds"] > 0
+assert lo_hi[1] <= lo_hi[0] <= lo_hi[2], lo_hi
+' "$work/out" 2>"$work/py"; then
+    pass "$check"
+else
+    fail "$check" "exit code $rc" "$(cat "$work/out" "$work/err" "$work/py")"
+fi
+
 # Every example has a check above.
 for source in examples/*.rs; do
     name="$(basename "$source" .rs)"

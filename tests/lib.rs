@@ -11,7 +11,10 @@
 
 mod adversarial;
 mod audience;
+mod bgbb;
 mod clv;
+mod clv_covariates;
+mod clv_uncertainty;
 mod common;
 mod errors;
 mod ltv;

@@ -94,10 +94,17 @@ pub enum Command {
         "  rfmkit clv --input orders.csv --calibration-end 1997-09-30 --observation-end 1998-06-30\n",
         "  rfmkit clv --input orders.csv --calibration-end 2025-09-30 --horizon 52 \\\n",
         "      --model bg_nbd --output predictions.csv\n",
+        "  rfmkit clv --input orders.csv --calibration-end 2025-09-30 --model bg_nbd \\\n",
+        "      --from 2026-01-01 --to 2026-06-30 --intervals --draws 500 --seed 7 -o p.csv\n",
         "\n",
-        "Prints one JSON line per model (parameters, log_likelihood, converged, holdout\n",
-        "check); --output writes customer_id,x,t_x,T,p_alive,expected_purchases,\n",
-        "expected_spend,clv,holdout_purchases."
+        "Prints one JSON line per model (parameters, their standard errors and 95%\n",
+        "intervals, log_likelihood, converged, holdout check; hessian_warning when the\n",
+        "information matrix is not positive definite); --output writes customer_id,x,\n",
+        "t_x,T,p_alive,expected_purchases,expected_spend,clv,holdout_purchases.\n",
+        "--intervals adds a JSON line with the population totals and their intervals\n",
+        "and, with --output, the columns p_alive_lower/upper, expected_purchases_lower/\n",
+        "upper and clv_lower/upper (parametric bootstrap over the fitted parameters'\n",
+        "covariance; --draws, --seed, --quantiles)."
     ))]
     Clv(ClvArgs),
     /// Time the whole pipeline (load, RFM, segments, one audience).
@@ -586,6 +593,42 @@ pub struct ClvArgs {
     /// Write per-customer predictions to this CSV.
     #[arg(long, short, value_name = "PREDICTIONS.csv")]
     pub output: Option<PathBuf>,
+    /// Start the predictions on this day instead of the day after the
+    /// calibration end: expected purchases and CLV cover the window from
+    /// here (CLV still discounted back to the calibration end).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the expected-purchases window (instead of --horizon):
+    /// purchases are counted from --from (or the calibration end) to here.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg, conflicts_with = "horizon")]
+    pub to: Option<NaiveDate>,
+    /// Prediction intervals by parametric bootstrap for the chosen model
+    /// (totals on stdout; per-customer bounds in --output).
+    #[arg(long)]
+    pub intervals: bool,
+    /// Parameter draws for --intervals.
+    #[arg(long, default_value_t = 200, value_name = "N", requires = "intervals",
+          value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub draws: u32,
+    /// Seed of the draws for --intervals.
+    #[arg(long, default_value_t = 0, value_name = "S", requires = "intervals")]
+    pub seed: u64,
+    /// Lower and upper quantiles of the intervals, e.g. 0.05,0.95.
+    #[arg(long, default_value = "0.025,0.975", value_name = "LO,HI", requires = "intervals",
+          value_parser = quantile_pair)]
+    pub quantiles: (f64, f64),
+}
+
+fn quantile_pair(text: &str) -> Result<(f64, f64), String> {
+    let parsed = text
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((lo, hi)) if (0.0..=1.0).contains(&lo) && lo < hi && hi <= 1.0 => Ok((lo, hi)),
+        _ => Err(format!(
+            "{text:?} is not two quantiles LO,HI with 0 <= LO < HI <= 1"
+        )),
+    }
 }
 
 fn non_negative(text: &str) -> Result<f64, String> {

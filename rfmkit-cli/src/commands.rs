@@ -10,7 +10,8 @@ use rfmkit::Money;
 use rfmkit::audience::{Explanation, Profiles, Rule, Schema, ValueType};
 use rfmkit::campaign::{Audience, Campaign, Suppression};
 use rfmkit::clv::{
-    BtydConfig, BtydData, GammaGamma, ModelKind, PredictConfig, SpendFit, TransactionFit,
+    BootstrapConfig, BtydConfig, BtydData, GammaGamma, ModelKind, ParameterUncertainty,
+    PredictConfig, SpendFit, TransactionFit,
 };
 use rfmkit::customer::{AttributeValue, Customers};
 use rfmkit::error::Location;
@@ -633,6 +634,50 @@ impl Serialize for Line {
     }
 }
 
+/// A float for JSON, `null` where not finite.
+fn finite(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+/// The fit line's `standard_errors` and `ci95` objects (parameter name →
+/// SE, → `[lower, upper]`), money parameters (`gamma`) divided by
+/// `money`; or, when the information matrix is not positive definite,
+/// `hessian_warning` (also printed to stderr).
+fn uncertainty_fields(
+    line: &mut Line,
+    uncertainty: Option<&ParameterUncertainty>,
+    kind: ModelKind,
+    money: f64,
+) {
+    let Some(u) = uncertainty else {
+        return;
+    };
+    if let Some(warning) = &u.warning {
+        write_stderr(&format!("warning: {}: {warning}", kind.name()));
+        line.insert("hessian_warning", json!(warning));
+        return;
+    }
+    let per = |p: &rfmkit::clv::ParameterEstimate| if p.name == "gamma" { money } else { 1.0 };
+    let mut ses = serde_json::Map::new();
+    let mut cis = serde_json::Map::new();
+    for p in &u.parameters {
+        let k = per(p);
+        ses.insert(
+            p.name.clone(),
+            finite(p.standard_error.unwrap_or(f64::NAN) / k),
+        );
+        cis.insert(
+            p.name.clone(),
+            json!([
+                finite(p.lower.unwrap_or(f64::NAN) / k),
+                finite(p.upper.unwrap_or(f64::NAN) / k)
+            ]),
+        );
+    }
+    line.insert("standard_errors", Value::Object(ses));
+    line.insert("ci95", Value::Object(cis));
+}
+
 fn clv(args: &ClvArgs) -> Result<()> {
     let unit = match args.unit {
         UnitArg::Day => TimeUnit::Day,
@@ -652,16 +697,44 @@ fn clv(args: &ClvArgs) -> Result<()> {
         Some(ModelArg::MbgNbd) => ModelKind::MbgNbd,
         Some(ModelArg::ParetoNbd) => ModelKind::ParetoNbd,
     };
-    let horizon_units = match (args.horizon, config.holdout_length()) {
-        (Some(h), _) | (None, Some(h)) => h,
-        (None, None) => {
+    // --from: the window starts on that day, i.e. (from − calibration end
+    // − 1) days after the calibration end, whose day is the last of the
+    // calibration period.
+    let start_days = match args.from {
+        Some(from) if from <= args.calibration_end => {
+            return Err(usage(format!(
+                "--from {from} is not after --calibration-end {}; predictions start after the \
+                 calibration period",
+                args.calibration_end
+            )));
+        }
+        Some(from) => (from - args.calibration_end).num_days() - 1,
+        None => 0,
+    };
+    let horizon_days = match (args.to, args.horizon, config.holdout_length()) {
+        (Some(to), _, _) => {
+            let first = args
+                .from
+                .unwrap_or(args.calibration_end + chrono::Days::new(1));
+            if to < first {
+                return Err(usage(format!(
+                    "--to {to} is before the window's first day {first}; give a later --to"
+                )));
+            }
+            // Both days included.
+            ((to - first).num_days() + 1) as f64
+        }
+        (None, Some(h), _) | (None, None, Some(h)) => h * unit.days(),
+        (None, None, None) => {
             return Err(usage(
-                "--horizon is required without --observation-end (there is no holdout length)",
+                "--horizon is required without --observation-end (there is no holdout length); \
+                 or give the window's last day with --to",
             ));
         }
     };
     let predict = PredictConfig::builder()
-        .horizon_days(horizon_units * unit.days())
+        .horizon_days(horizon_days)
+        .start_days(start_days as f64)
         .months(args.months)
         .discount_rate(args.discount_rate)
         .margin(args.margin)
@@ -720,6 +793,7 @@ fn clv(args: &ClvArgs) -> Result<()> {
                     line.number(name, value);
                 }
                 let d = &fit.diagnostics;
+                uncertainty_fields(&mut line, d.uncertainty.as_ref(), kind, 1.0);
                 line.number("log_likelihood", d.log_likelihood);
                 line.insert("converged", json!(d.converged));
                 line.insert("iterations", json!(d.iterations));
@@ -755,6 +829,12 @@ fn clv(args: &ClvArgs) -> Result<()> {
             line.number("q", fit.model.q());
             line.number("gamma", fit.model.gamma() / unit_money);
             let d = &fit.diagnostics;
+            uncertainty_fields(
+                &mut line,
+                d.uncertainty.as_ref(),
+                ModelKind::GammaGamma,
+                unit_money,
+            );
             let n = f64::from(u32::try_from(d.customers).unwrap_or(u32::MAX));
             line.number("log_likelihood", d.log_likelihood + n * unit_money.ln());
             line.insert("converged", json!(d.converged));
@@ -782,12 +862,81 @@ fn clv(args: &ClvArgs) -> Result<()> {
         (None, Some(err)) => return Err(anyhow!("{}: {err}", path.display())),
         (None, None) => return Err(anyhow!("no model was fitted")),
     };
+    let intervals = if args.intervals {
+        let bootstrap = BootstrapConfig::builder()
+            .draws(args.draws)
+            .seed(args.seed)
+            .quantiles(args.quantiles.0, args.quantiles.1)
+            .build()
+            .map_err(|e| usage(e.to_string()))?;
+        let spinner =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message(format!("bootstrap: {} draws", args.draws));
+        spinner.tick();
+        let intervals = fit
+            .predict_intervals(&data, spend.as_ref(), &predict, &bootstrap)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        spinner.finish_and_clear();
+        let mut line = Line::default();
+        line.insert("intervals", json!(fit.model.kind().name()));
+        line.insert("draws", json!(args.draws));
+        line.insert("seed", json!(args.seed));
+        line.insert("quantiles", json!([args.quantiles.0, args.quantiles.1]));
+        line.insert(
+            "from",
+            json!(
+                (args.calibration_end + chrono::Days::new(1 + start_days.unsigned_abs()))
+                    .to_string()
+            ),
+        );
+        line.number("horizon_days", predict.horizon_days());
+        line.insert("months", json!(predict.months()));
+        let total = intervals.total_expected_purchases();
+        line.number("total_expected_purchases", total.estimate);
+        line.insert(
+            "total_expected_purchases_interval",
+            json!([finite(total.lower), finite(total.upper)]),
+        );
+        if let Some(clv) = intervals.total_clv() {
+            line.number("total_clv", clv.estimate / unit_money);
+            line.insert(
+                "total_clv_interval",
+                json!([
+                    finite(clv.lower / unit_money),
+                    finite(clv.upper / unit_money)
+                ]),
+            );
+        }
+        let text = serde_json::to_string(&line).context("cannot write stdout")?;
+        writeln!(io::stdout().lock(), "{text}").context("cannot write stdout")?;
+        Some(intervals)
+    } else {
+        None
+    };
     if let Some(output) = &args.output {
         let predictions = fit
             .predict(&data, spend.as_ref(), &predict)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let rows = predictions.iter().map(|p| {
+        let bounds = |i: usize| -> Vec<String> {
+            let Some(all) = &intervals else {
+                return Vec::new();
+            };
+            let Some(c) = all.customers().get(i) else {
+                return vec![String::new(); 6];
+            };
+            let money =
+                |v: f64| format!("{:.*}", usize::try_from(scale).unwrap_or(2), v / unit_money);
             vec![
+                c.p_alive.lower.to_string(),
+                c.p_alive.upper.to_string(),
+                c.expected_purchases.lower.to_string(),
+                c.expected_purchases.upper.to_string(),
+                c.clv.map_or_else(String::new, |v| money(v.lower)),
+                c.clv.map_or_else(String::new, |v| money(v.upper)),
+            ]
+        };
+        let rows = predictions.iter().enumerate().map(|(i, p)| {
+            let mut row = vec![
                 p.customer.to_string(),
                 p.btyd.x().to_string(),
                 p.btyd.t_x().to_string(),
@@ -800,20 +949,33 @@ fn clv(args: &ClvArgs) -> Result<()> {
                     .map_or_else(String::new, |m| m.display_decimal(scale).to_string()),
                 p.holdout_purchases
                     .map_or_else(String::new, |h| h.to_string()),
-            ]
+            ];
+            row.extend(bounds(i));
+            row
         });
+        let mut header = vec![
+            "customer_id",
+            "x",
+            "t_x",
+            "T",
+            "p_alive",
+            "expected_purchases",
+            "expected_spend",
+            "clv",
+            "holdout_purchases",
+        ];
+        if intervals.is_some() {
+            header.extend([
+                "p_alive_lower",
+                "p_alive_upper",
+                "expected_purchases_lower",
+                "expected_purchases_upper",
+                "clv_lower",
+                "clv_upper",
+            ]);
+        }
         Rows {
-            header: owned(&[
-                "customer_id",
-                "x",
-                "t_x",
-                "T",
-                "p_alive",
-                "expected_purchases",
-                "expected_spend",
-                "clv",
-                "holdout_purchases",
-            ]),
+            header: owned(&header),
             rows,
             numeric: Vec::new(),
         }

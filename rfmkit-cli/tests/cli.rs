@@ -1040,6 +1040,221 @@ fn clv_errors() {
         .stderr(contains("--horizon is required"));
 }
 
+#[test]
+fn clv_reports_standard_errors_and_bootstrap_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = cdnow_csv(dir.path());
+    let run = |extra: &[&str], output: &Path| {
+        stdout_of(
+            rfmkit()
+                .args([
+                    "clv",
+                    "--calibration-end",
+                    "1997-09-30",
+                    "--observation-end",
+                    "1998-06-30",
+                    "--model",
+                    "bg_nbd",
+                    "-i",
+                ])
+                .arg(&input)
+                .args(extra)
+                .arg("--output")
+                .arg(output),
+        )
+    };
+    let plain_csv = dir.path().join("plain.csv");
+    let plain = run(&[], &plain_csv);
+    let lines: Vec<Value> = plain
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // lifetimes 0.11.3 BetaGeoFitter.standard_errors_ on the same data
+    // (.ci/clv_se_reference.py): r 0.012557, alpha 0.37822, a 0.18573,
+    // b 0.70541; Gamma-Gamma (dollars) p 1.1901, q 0.29013, v 4.1594.
+    let bg = &lines[0];
+    for (k, se) in [
+        ("r", 0.012557),
+        ("alpha", 0.37822),
+        ("a", 0.18573),
+        ("b", 0.70541),
+    ] {
+        let ours = bg["standard_errors"][k].as_f64().unwrap();
+        assert!((ours / se - 1.0).abs() < 1e-3, "{k}: {ours}");
+        let ci = bg["ci95"][k].as_array().unwrap();
+        let est = bg[k].as_f64().unwrap();
+        assert!(ci[0].as_f64().unwrap() < est && est < ci[1].as_f64().unwrap());
+    }
+    assert!(bg.get("hessian_warning").is_none());
+    let gg = &lines[1];
+    for (k, se) in [("p", 1.1901), ("q", 0.29013), ("gamma", 4.1594)] {
+        let ours = gg["standard_errors"][k].as_f64().unwrap();
+        assert!((ours / se - 1.0).abs() < 1e-3, "{k}: {ours}");
+    }
+
+    // --intervals: a third line with the totals, six more CSV columns,
+    // the same for the same seed.
+    let args = ["--intervals", "--draws", "40", "--seed", "5"];
+    let a_csv = dir.path().join("a.csv");
+    let b_csv = dir.path().join("b.csv");
+    let a = run(&args, &a_csv);
+    let b = run(&args, &b_csv);
+    assert_eq!(a, b);
+    assert_eq!(
+        fs::read_to_string(&a_csv).unwrap(),
+        fs::read_to_string(&b_csv).unwrap()
+    );
+    let lines: Vec<Value> = a
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let totals = &lines[2];
+    assert_eq!(totals["intervals"], "bg_nbd");
+    assert_eq!(totals["draws"], 40);
+    assert_eq!(totals["from"], "1997-10-01");
+    let est = totals["total_expected_purchases"].as_f64().unwrap();
+    let band = totals["total_expected_purchases_interval"]
+        .as_array()
+        .unwrap();
+    assert!(band[0].as_f64().unwrap() < est && est < band[1].as_f64().unwrap());
+    // The holdout check's predicted total is the same expectation.
+    assert!((est - lines[0]["holdout_predicted"].as_f64().unwrap()).abs() < 1e-6 * est);
+    let clv = totals["total_clv"].as_f64().unwrap();
+    let band = totals["total_clv_interval"].as_array().unwrap();
+    assert!(band[0].as_f64().unwrap() < clv && clv < band[1].as_f64().unwrap());
+    let text = fs::read_to_string(&a_csv).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "customer_id,x,t_x,T,p_alive,expected_purchases,expected_spend,clv,holdout_purchases,\
+         p_alive_lower,p_alive_upper,expected_purchases_lower,expected_purchases_upper,\
+         clv_lower,clv_upper"
+    );
+    let first: Vec<f64> = rows
+        .next()
+        .unwrap()
+        .split(',')
+        .skip(4)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // p_alive within its bounds, expected purchases within theirs.
+    assert!(first[5] <= first[0] && first[0] <= first[6], "{first:?}");
+    assert!(first[7] <= first[1] && first[1] <= first[8], "{first:?}");
+    // The point columns are those of the plain run.
+    let plain_text = fs::read_to_string(&plain_csv).unwrap();
+    for (with, without) in text.lines().zip(plain_text.lines()).skip(1) {
+        assert!(with.starts_with(without), "{with} vs {without}");
+    }
+}
+
+#[test]
+fn clv_predicts_over_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = cdnow_csv(dir.path());
+    let predictions = |extra: &[&str], name: &str| {
+        let out = dir.path().join(name);
+        rfmkit()
+            .args([
+                "clv",
+                "--calibration-end",
+                "1997-09-30",
+                "--observation-end",
+                "1998-06-30",
+                "--model",
+                "bg_nbd",
+                "-i",
+            ])
+            .arg(&input)
+            .args(extra)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success();
+        let text = fs::read_to_string(out).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(5).unwrap().parse::<f64>().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    // 1997-10-01..1998-06-30 is the 273-day (39-week) horizon from the
+    // calibration end; the window 1997-10-01..1997-12-30 (91 days, 13
+    // weeks) and 1997-12-31..1998-06-30 (182 days) add up to it.
+    let whole = predictions(&["--horizon", "39"], "whole.csv");
+    let same = predictions(&["--to", "1998-06-30"], "same.csv");
+    let first = predictions(&["--from", "1997-10-01", "--to", "1997-12-30"], "first.csv");
+    let second = predictions(
+        &["--from", "1997-12-31", "--to", "1998-06-30"],
+        "second.csv",
+    );
+    assert_eq!(whole.len(), 2357);
+    for i in 0..whole.len() {
+        assert!((whole[i] - same[i]).abs() < 1e-12);
+        assert!((first[i] + second[i] - whole[i]).abs() < 1e-9, "{i}");
+    }
+
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "1997-09-30",
+            "--from",
+            "1997-09-30",
+            "--horizon",
+            "5",
+            "-i",
+        ])
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(contains("--from 1997-09-30 is not after --calibration-end"));
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "1997-09-30",
+            "--from",
+            "1997-12-01",
+            "--to",
+            "1997-11-01",
+            "-i",
+        ])
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(contains("--to 1997-11-01 is before"));
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "1997-09-30",
+            "--horizon",
+            "5",
+            "--draws",
+            "10",
+            "-i",
+        ])
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(contains("--intervals"));
+    rfmkit()
+        .args([
+            "clv",
+            "--calibration-end",
+            "1997-09-30",
+            "--horizon",
+            "5",
+            "--intervals",
+            "--quantiles",
+            "0.9,0.1",
+            "-i",
+        ])
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(contains("not two quantiles"));
+}
+
 // --- bench -------------------------------------------------------------
 
 #[test]

@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::optimize::Outcome;
 use super::special::{digamma, ln_gamma};
+use super::uncertainty::{self, ParameterUncertainty, Scale};
 use crate::error::{Error, Result};
 
 /// The Gamma-Gamma spend model: a customer's spend per purchase day is
@@ -266,11 +267,38 @@ impl GammaGamma {
                 optimizer: outcome.optimizer,
                 customers: spenders.len(),
                 groups: spenders.len(),
+                uncertainty: spend_uncertainty(params, mean, &spenders),
             },
             zero_spend,
             frequency_spend_correlation: correlation(&original),
         })
     }
+}
+
+/// The observed information at the fitted `params` (`γ` in units of the
+/// mean spend `mean`); reported with `γ` in minor units. Rescaling `γ`
+/// shifts `ln γ` by a constant, which leaves the Hessian in
+/// log-parameters unchanged.
+fn spend_uncertainty(
+    params: [f64; 3],
+    mean: f64,
+    spenders: &[(f64, f64)],
+) -> Option<ParameterUncertainty> {
+    let gradient = |theta: &[f64]| -> Option<Vec<f64>> {
+        let p: [f64; 3] = std::array::from_fn(|i| theta.get(i).copied().unwrap_or(0.0).exp());
+        let (_, g) = grouped(p, spenders)?;
+        Some(g.iter().zip(&p).map(|(g, p)| g * p).collect())
+    };
+    let theta = params.map(f64::ln);
+    let h = uncertainty::hessian(gradient, &theta)?;
+    let [lp, lq, lg] = theta;
+    ParameterUncertainty::from_hessian(
+        &["p", "q", "gamma"],
+        &[Scale::Log; 3],
+        &[lp, lq, lg + mean.ln()],
+        &h,
+    )
+    .ok()
 }
 
 /// `ln f(m̄ | p, q, γ, x)`.

@@ -76,6 +76,14 @@
 //! | [`MbgNbd`] | as BG/NBD | also right after the first purchase | `r`, `alpha`, `a`, `b` |
 //! | [`ParetoNbd`] | as BG/NBD | at an exponential time, rate `μ ~ Gamma(s, β)` | `r`, `alpha`, `s`, `beta` |
 //! | [`GammaGamma`] | spend per purchase day `Gamma(p, ν)`, `ν ~ Gamma(q, γ)` | — | `p`, `q`, `gamma` |
+//! | [`ParetoNbdCov`] | as Pareto/NBD, `α_i = α·e^(−γ_purchase·z_i)` | as Pareto/NBD, `β_i = β·e^(−γ_dropout·z_i)` | `r`, `alpha`, `s`, `beta`, coefficients |
+//! | [`BgBb`] (discrete time) | in each period with prob. `p ~ Beta(α, β)` | before each period with prob. `θ ~ Beta(γ, δ)` | `alpha`, `beta`, `gamma`, `delta` |
+//!
+//! [`ParetoNbdCov`] takes per-customer static [`Covariates`] (acquisition
+//! channel, first-order value); [`BgBb`] is fitted on per-period histories
+//! ([`BgBbData`]: patterns with counts, or orders cut into periods of
+//! [`BgBbConfig::period_days`] from each customer's first purchase) rather
+//! than on [`BtydData`].
 //!
 //! Each model's docs state its likelihood, `P(alive)` and
 //! `E[Y(t) | x, t_x, T]` and how they are evaluated. `α` and `β` are in
@@ -102,6 +110,32 @@
 //! `p_alive`, `expected_purchases` over [`PredictConfig::horizon_days`]
 //! (converted to the model's unit), `expected_spend` (Gamma-Gamma's
 //! `E[M | x, m̄]`) and `clv`. Identical histories are computed once.
+//!
+//! # Uncertainty
+//!
+//! Every fit carries standard errors, 95% intervals and the covariance of
+//! its log-parameters in [`FitDiagnostics::uncertainty`], from the
+//! observed information at the maximum (see [`uncertainty`] for the
+//! method; they match `lifetimes`' on CDNOW). A warning is set when the
+//! information matrix is not positive definite.
+//! [`TransactionFit::predict_intervals`] propagates the parameter
+//! uncertainty to the predictions by parametric bootstrap
+//! ([`BootstrapConfig`]): per-customer intervals for P(alive), expected
+//! purchases and CLV, and the totals with intervals.
+//!
+//! # Predictions over a window
+//!
+//! [`PredictConfig::builder`]`().start_days(s)` moves the predictions to a
+//! window that starts `s` days after the calibration end (in the model's
+//! unit, `s' = s / u`): the expected purchases are
+//! `E[Y(s' + h)] − E[Y(s')]`, the purchases expected in `(s', s' + h]`
+//! (`E[X(T + t2) − X(T + t1) | x, t_x, T]` in the literature's notation;
+//! [`TransactionModel::expected_purchases_between`] for one history), and
+//! the CLV below sums the months `s' + (i−1)·m .. s' + i·m` for
+//! `i = 1..=months`, month `i` discounted by `(1 + d)^(s'/m + i)`, back to
+//! the calibration end. With `s` a whole number of months, windows add
+//! up: the CLV of months 1–6 plus that of months 7–12 (`start_days` =
+//! 6 · [`MONTH_DAYS`]) is the 12-month CLV.
 //!
 //! # CLV
 //!
@@ -155,10 +189,13 @@
 //! q = 3.74, γ = 15.44` dollars. The `cdnow` example prints them with the
 //! calibration-vs-holdout table ([`TransactionFit::holdout_table`]).
 
+mod bgbb;
 mod bgnbd;
 mod btyd;
+mod covariates;
 mod drop;
 mod gamma_gamma;
+mod intervals;
 mod mbgnbd;
 mod model;
 mod optimize;
@@ -166,11 +203,20 @@ mod pareto;
 mod predict;
 mod simulate;
 mod special;
+pub mod uncertainty;
 
+pub use bgbb::{
+    BgBb, BgBbConfig, BgBbData, BgBbFit, BgBbHistory, BgBbPattern, CustomerBgBb, MAX_SUMMED_PERIODS,
+};
 pub use bgnbd::BgNbd;
 pub use btyd::{Btyd, BtydConfig, BtydConfigBuilder, BtydData, CustomerBtyd, Holdout};
+pub use covariates::{CovariateFit, Covariates, MAX_COVARIATES, ParetoNbdCov};
 pub use drop::ExpectedFrequency;
 pub use gamma_gamma::{GammaGamma, SpendFit};
+pub use intervals::{
+    BootstrapConfig, BootstrapConfigBuilder, CustomerIntervals, Interval, MAX_DRAWS,
+    PredictionIntervals,
+};
 pub use mbgnbd::MbgNbd;
 pub use model::{FitDiagnostics, ModelKind, TransactionFit, TransactionModel};
 pub use optimize::Optimizer;
@@ -180,3 +226,4 @@ pub use predict::{
     PredictConfigBuilder, Predictions,
 };
 pub use simulate::{SimulationConfig, SimulationConfigBuilder, simulate};
+pub use uncertainty::{ParameterEstimate, ParameterUncertainty, Scale};

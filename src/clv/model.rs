@@ -12,14 +12,15 @@ use super::btyd::{Btyd, BtydData};
 use super::mbgnbd::{self, MbgNbd};
 use super::optimize::{self, BOUND, Objective, Optimizer};
 use super::pareto::{self, ParetoNbd};
+use super::uncertainty::{self, ParameterUncertainty, Scale};
 use crate::error::{Error, Result};
 use crate::ltv::TimeUnit;
 
 /// The models of the `clv` module, by name.
 ///
 /// Names print and parse in snake case (`bg_nbd`, `mbg_nbd`, `pareto_nbd`,
-/// `gamma_gamma`); parsing also takes `bgnbd`, `mbgnbd`, `pareto`,
-/// `paretonbd` and `gammagamma`, in any case.
+/// `gamma_gamma`, `bg_bb`); parsing also takes `bgnbd`, `mbgnbd`, `pareto`,
+/// `paretonbd`, `gammagamma` and `bgbb`, in any case.
 ///
 /// # Example
 ///
@@ -44,6 +45,10 @@ pub enum ModelKind {
     ParetoNbd,
     /// Gamma-Gamma spend (Fader, Hardie & Lee 2005b): [`GammaGamma`](super::GammaGamma).
     GammaGamma,
+    /// BG/BB for discrete-time data (Fader, Hardie & Shang 2010):
+    /// [`BgBb`](super::BgBb). Fitted by [`BgBb::fit`](super::BgBb::fit) on
+    /// [`BgBbData`](super::BgBbData), not by [`TransactionFit`].
+    BgBb,
 }
 
 impl ModelKind {
@@ -59,13 +64,17 @@ impl ModelKind {
             ModelKind::MbgNbd => "mbg_nbd",
             ModelKind::ParetoNbd => "pareto_nbd",
             ModelKind::GammaGamma => "gamma_gamma",
+            ModelKind::BgBb => "bg_bb",
         }
     }
 
-    /// Whether the model is a transaction model (not the spend model).
+    /// Whether the model is one of the continuous-time transaction models
+    /// that [`TransactionFit`] fits and [`TransactionModel`] holds (BG/NBD,
+    /// MBG/NBD, Pareto/NBD): not the spend model, and not the discrete-time
+    /// BG/BB, which has its own [`BgBbFit`](super::BgBbFit).
     #[must_use]
     pub const fn is_transaction_model(self) -> bool {
-        !matches!(self, ModelKind::GammaGamma)
+        !matches!(self, ModelKind::GammaGamma | ModelKind::BgBb)
     }
 }
 
@@ -87,9 +96,12 @@ impl FromStr for ModelKind {
             "mbg_nbd" | "mbgnbd" | "mbg/nbd" => Ok(ModelKind::MbgNbd),
             "pareto_nbd" | "paretonbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::ParetoNbd),
             "gamma_gamma" | "gammagamma" | "gamma-gamma" => Ok(ModelKind::GammaGamma),
+            "bg_bb" | "bgbb" | "bg/bb" => Ok(ModelKind::BgBb),
             _ => Err(Error::config(
                 "model",
-                format!("unknown model {s:?}; use bg_nbd, mbg_nbd, pareto_nbd or gamma_gamma"),
+                format!(
+                    "unknown model {s:?}; use bg_nbd, mbg_nbd, pareto_nbd, gamma_gamma or bg_bb"
+                ),
             )),
         }
     }
@@ -237,6 +249,54 @@ impl TransactionModel {
         }
     }
 
+    /// The expected number of purchases between `t1` and `t2` from now
+    /// (`0 <= t1 <= t2`, in the model's time unit), given the customer's
+    /// history: `E[X(T + t2) − X(T + t1) | x, t_x, T] = E[Y(t2)] − E[Y(t1)]`.
+    ///
+    /// `between(0, t)` is [`expected_purchases`](Self::expected_purchases)`(t)`,
+    /// and windows add up: `between(t1, t2) + between(t2, t3) =
+    /// between(t1, t3)` (up to rounding). A difference below 0 from
+    /// rounding (the expectation is non-decreasing in `t`) is returned as 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutOfRange`] (what `horizon`) if `t1` or `t2` is not a
+    /// finite number in `0..=`[`MAX_HORIZON_DAYS`](super::MAX_HORIZON_DAYS)
+    /// or `t1 > t2`; [`Error::Numerical`] as
+    /// [`expected_purchases`](Self::expected_purchases).
+    ///
+    /// # Example
+    ///
+    /// The CDNOW BG/NBD fit (weeks): the second half-year after the
+    /// calibration end expects fewer purchases than the first.
+    ///
+    /// ```
+    /// use rfmkit::clv::{BgNbd, Btyd, TransactionModel};
+    ///
+    /// let model = TransactionModel::from(BgNbd::new(0.243, 4.414, 0.793, 2.426)?);
+    /// let c = Btyd::new(2, 30.43, 38.86)?;
+    /// let first = model.expected_purchases_between(c, 0.0, 26.0)?;
+    /// let second = model.expected_purchases_between(c, 26.0, 52.0)?;
+    /// assert!(second < first);
+    /// assert!((first + second - model.expected_purchases(c, 52.0)?).abs() < 1e-12);
+    /// assert!(model.expected_purchases_between(c, 52.0, 26.0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expected_purchases_between(&self, customer: Btyd, t1: f64, t2: f64) -> Result<f64> {
+        check_horizon(t1)?;
+        check_horizon(t2)?;
+        if t1 > t2 {
+            return Err(Error::OutOfRange {
+                what: "horizon",
+                value: format!("{t1}..{t2}"),
+                expected: "a window t1..t2 with t1 <= t2 (the start before the end)".into(),
+            });
+        }
+        let end = self.expected_purchases(customer, t2)?;
+        let start = self.expected_purchases(customer, t1)?;
+        Ok((end - start).max(0.0))
+    }
+
     /// The expected number of repeat purchases of a new customer in their
     /// first `t`.
     ///
@@ -298,6 +358,15 @@ pub struct FitDiagnostics {
     pub customers: usize,
     /// Distinct histories the likelihood was evaluated on.
     pub groups: usize,
+    /// Standard errors, 95% intervals and the covariance of the
+    /// parameters, from the observed information at the maximum (see
+    /// [`uncertainty`](super::uncertainty)); its `warning` is set when the
+    /// information matrix is not positive definite. Every fit fills it;
+    /// `None` only for diagnostics loaded from JSON written without it, or
+    /// when the likelihood's gradient could not be evaluated around the
+    /// maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<ParameterUncertainty>,
 }
 
 /// The JSON form of [`FitDiagnostics`], checked on load.
@@ -312,6 +381,8 @@ struct RawFitDiagnostics {
     optimizer: Optimizer,
     customers: usize,
     groups: usize,
+    #[serde(default)]
+    uncertainty: Option<ParameterUncertainty>,
 }
 
 impl TryFrom<RawFitDiagnostics> for FitDiagnostics {
@@ -361,6 +432,7 @@ impl TryFrom<RawFitDiagnostics> for FitDiagnostics {
             optimizer: raw.optimizer,
             customers: raw.customers,
             groups: raw.groups,
+            uncertainty: raw.uncertainty,
         })
     }
 }
@@ -412,7 +484,9 @@ impl TransactionFit {
     ///
     /// [`Error::InvalidConfig`] (field `model`) for
     /// [`ModelKind::GammaGamma`], which is a spend model
-    /// ([`GammaGamma::fit`](super::GammaGamma::fit));
+    /// ([`GammaGamma::fit`](super::GammaGamma::fit)), and for
+    /// [`ModelKind::BgBb`], a discrete-time model
+    /// ([`BgBb::fit`](super::BgBb::fit));
     /// [`Error::NotIdentified`] if the data cannot identify the model;
     /// [`Error::Numerical`] if the likelihood is not finite at the start.
     pub fn fit(kind: ModelKind, data: &BtydData) -> Result<TransactionFit> {
@@ -420,6 +494,12 @@ impl TransactionFit {
             return Err(Error::config(
                 "model",
                 "gamma_gamma is a spend model; fit it with GammaGamma::fit",
+            ));
+        }
+        if kind == ModelKind::BgBb {
+            return Err(Error::config(
+                "model",
+                "bg_bb is a discrete-time model; fit it with BgBb::fit on BgBbData",
             ));
         }
         let groups = Groups::from_data(data);
@@ -452,13 +532,38 @@ impl TransactionFit {
             _ => TransactionModel::ParetoNbd(pareto::from_params(params)?),
         };
         check_predicts(&model)?;
+        let mut diagnostics =
+            diagnostics(&outcome, -outcome.value * groups.customers_f64(), &groups);
+        diagnostics.uncertainty = transaction_uncertainty(kind, &groups, params);
         Ok(TransactionFit {
             model,
             unit: data.unit(),
             calibration_end: data.calibration_end(),
-            diagnostics: diagnostics(&outcome, -outcome.value * groups.customers_f64(), &groups),
+            diagnostics,
         })
     }
+}
+
+/// The observed information of a transaction model at `params` on
+/// `groups` (see [`uncertainty`]): the exact gradient of the total
+/// log-likelihood in log-parameters, differenced.
+fn transaction_uncertainty(
+    kind: ModelKind,
+    groups: &Groups,
+    params: [f64; 4],
+) -> Option<ParameterUncertainty> {
+    let family = if kind == ModelKind::MbgNbd { MBG } else { BG };
+    let gradient = |theta: &[f64]| -> Option<Vec<f64>> {
+        let p: [f64; 4] = std::array::from_fn(|i| theta.get(i).copied().unwrap_or(0.0).exp());
+        let (_, g) = match kind {
+            ModelKind::ParetoNbd => pareto::grouped_with_gradient(p, groups)?,
+            _ => bgnbd::family_grouped(p, groups, family)?,
+        };
+        Some(g.iter().zip(&p).map(|(g, p)| g * p).collect())
+    };
+    let theta = params.map(f64::ln);
+    let h = uncertainty::hessian(gradient, &theta)?;
+    ParameterUncertainty::from_hessian(&names(kind), &[Scale::Log; 4], &theta, &h).ok()
 }
 
 /// Above twice this many distinct histories, a fit starts from the fit to
@@ -487,6 +592,25 @@ fn maximize(
             });
             run(kind, &mut objective, start, 1e-10)
         }
+    }
+}
+
+/// The transaction model `kind` with the parameters `p` (in the order of
+/// [`TransactionModel::parameters`]).
+pub(crate) fn model_from(kind: ModelKind, p: &[f64]) -> Result<TransactionModel> {
+    let params: [f64; 4] = std::array::from_fn(|i| p.get(i).copied().unwrap_or(f64::NAN));
+    match kind {
+        ModelKind::BgNbd => Ok(TransactionModel::BgNbd(bgnbd::from_params(params)?)),
+        ModelKind::MbgNbd => Ok(TransactionModel::MbgNbd(mbgnbd::from_params(params)?)),
+        ModelKind::ParetoNbd => Ok(TransactionModel::ParetoNbd(pareto::from_params(params)?)),
+        ModelKind::GammaGamma => Err(Error::config(
+            "model",
+            "gamma_gamma is a spend model, not a transaction model",
+        )),
+        ModelKind::BgBb => Err(Error::config(
+            "model",
+            "bg_bb is a discrete-time model; it has its own BgBbFit",
+        )),
     }
 }
 
@@ -626,6 +750,7 @@ pub(crate) fn diagnostics<const N: usize>(
         optimizer: outcome.optimizer,
         customers: groups.customers,
         groups: groups.groups.len(),
+        uncertainty: None,
     }
 }
 

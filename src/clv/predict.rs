@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::btyd::{Btyd, BtydData, CustomerBtyd};
 use super::gamma_gamma::SpendFit;
-use super::model::{ModelKind, TransactionFit};
+use super::model::{ModelKind, TransactionFit, TransactionModel};
 use crate::error::{Error, Result};
 use crate::id::CustomerId;
 use crate::ltv::TimeUnit;
@@ -37,7 +37,14 @@ pub const MONTH_DAYS: f64 = 365.2425 / 12.0;
 pub const MAX_HORIZON_DAYS: f64 = 36_524.25;
 
 /// How to predict: the horizon for expected purchases and the CLV
-/// horizon, discount rate and margin.
+/// horizon, discount rate and margin, and optionally a later start.
+///
+/// By default the predictions start at the calibration end. With
+/// [`start_days`](PredictConfigBuilder::start_days) `s` they cover a
+/// window that begins `s` days later (see the
+/// [module docs](super#predictions-over-a-window)): the expected purchases
+/// are those in `(s, s + horizon]` and the CLV sums the months after `s`,
+/// still discounted back to the calibration end.
 ///
 /// Built with [`PredictConfig::builder`]; [`Default`] is the builder's
 /// defaults.
@@ -65,6 +72,14 @@ pub struct PredictConfig {
     months: u32,
     discount_rate: f64,
     margin: f64,
+    // Left out of JSON when 0, so configs without a window serialize as
+    // before.
+    #[serde(skip_serializing_if = "is_zero")]
+    start_days: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 #[derive(Deserialize)]
@@ -74,6 +89,8 @@ struct RawPredictConfig {
     months: u32,
     discount_rate: f64,
     margin: f64,
+    #[serde(default)]
+    start_days: f64,
 }
 
 impl TryFrom<RawPredictConfig> for PredictConfig {
@@ -84,6 +101,7 @@ impl TryFrom<RawPredictConfig> for PredictConfig {
             .months(raw.months)
             .discount_rate(raw.discount_rate)
             .margin(raw.margin)
+            .start_days(raw.start_days)
             .build()
     }
 }
@@ -95,6 +113,7 @@ impl Default for PredictConfig {
             months: 12,
             discount_rate: 0.01,
             margin: 1.0,
+            start_days: 0.0,
         }
     }
 }
@@ -130,6 +149,13 @@ impl PredictConfig {
     #[must_use]
     pub fn margin(&self) -> f64 {
         self.margin
+    }
+
+    /// How many days after the calibration end the predictions start
+    /// (0 by default: from the calibration end).
+    #[must_use]
+    pub fn start_days(&self) -> f64 {
+        self.start_days
     }
 }
 
@@ -174,15 +200,50 @@ impl PredictConfigBuilder {
         self
     }
 
+    /// Starts the predictions `days` after the calibration end (default 0):
+    /// the expected purchases cover `(days, days + horizon]` and the CLV
+    /// the `months` after `days`, discounted back to the calibration end
+    /// (see the [module docs](super#predictions-over-a-window)).
+    ///
+    /// # Example
+    ///
+    /// Purchases and CLV in the second half of the coming year:
+    ///
+    /// ```
+    /// use rfmkit::clv::{MONTH_DAYS, PredictConfig};
+    ///
+    /// let second_half = PredictConfig::builder()
+    ///     .start_days(6.0 * MONTH_DAYS)
+    ///     .horizon_days(6.0 * MONTH_DAYS)
+    ///     .months(6)
+    ///     .build()?;
+    /// assert_eq!(second_half.start_days(), 182.621_25);
+    /// assert!(PredictConfig::builder().start_days(-1.0).build().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn start_days(mut self, days: f64) -> Self {
+        self.config.start_days = days;
+        self
+    }
+
     /// Validates and returns the config.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] with field `horizon_days` (not a finite
     /// number `>= 0`, or above [`MAX_HORIZON_DAYS`]), `discount_rate` (not a finite number `>= 0`),
-    /// `margin` (not in `0..=1`) or `months` (above 1,200, 100 years).
+    /// `margin` (not in `0..=1`), `months` (above 1,200, 100 years) or
+    /// `start_days` (not a finite number `>= 0`, or a window that ends
+    /// more than [`MAX_HORIZON_DAYS`] after the calibration end).
     pub fn build(self) -> Result<PredictConfig> {
         let c = self.config;
+        if !(c.start_days.is_finite() && c.start_days >= 0.0) {
+            return Err(Error::config(
+                "start_days",
+                format!("{} is not a finite number of days >= 0", c.start_days),
+            ));
+        }
         if !(c.horizon_days.is_finite() && c.horizon_days >= 0.0) {
             return Err(Error::config(
                 "horizon_days",
@@ -217,6 +278,22 @@ impl PredictConfigBuilder {
                 format!("{} months is more than 1200 (100 years)", c.months),
             ));
         }
+        // The window last: the checks above name a bad horizon or months
+        // first. Without a start, the configs valid before windows existed
+        // stay valid (1200 months of MONTH_DAYS may round above the limit).
+        let longest = c.horizon_days.max(f64::from(c.months) * MONTH_DAYS);
+        if c.start_days > 0.0 && c.start_days + longest > MAX_HORIZON_DAYS {
+            return Err(Error::config(
+                "start_days",
+                format!(
+                    "the window from day {} to day {} ends more than {MAX_HORIZON_DAYS} days \
+                     (100 years) after the calibration end; start earlier or shorten the \
+                     horizon and months",
+                    c.start_days,
+                    c.start_days + longest
+                ),
+            ));
+        }
         Ok(c)
     }
 }
@@ -239,7 +316,8 @@ pub struct CustomerPrediction {
     pub btyd: Btyd,
     /// The probability that the customer is alive at the calibration end.
     pub p_alive: f64,
-    /// Expected purchases over the config's horizon.
+    /// Expected purchases over the config's horizon (in the window after
+    /// [`PredictConfig::start_days`] when set).
     pub expected_purchases: f64,
     /// Expected spend per purchase day in minor units (Gamma-Gamma), if a
     /// spend model was given and the expectation is finite.
@@ -352,10 +430,10 @@ impl<'a> IntoIterator for &'a Predictions {
 /// over the horizon, and the discounted expected purchases over the CLV
 /// months.
 #[derive(Debug, Clone, Copy)]
-struct Outlook {
-    p_alive: f64,
-    expected: f64,
-    discounted: f64,
+pub(crate) struct Outlook {
+    pub(crate) p_alive: f64,
+    pub(crate) expected: f64,
+    pub(crate) discounted: f64,
 }
 
 impl TransactionFit {
@@ -541,7 +619,7 @@ impl TransactionFit {
         })
     }
 
-    fn check_unit(&self, unit: TimeUnit) -> Result<()> {
+    pub(crate) fn check_unit(&self, unit: TimeUnit) -> Result<()> {
         if unit == self.unit {
             Ok(())
         } else {
@@ -557,27 +635,54 @@ impl TransactionFit {
     }
 
     fn outlook(&self, c: Btyd, horizon: f64, config: &PredictConfig) -> Result<Outlook> {
-        let model = &self.model;
-        let month = MONTH_DAYS / self.unit.days();
-        let mut discounted = 0.0;
-        let mut previous = 0.0;
-        let mut factor = 1.0;
-        for i in 1..=config.months {
-            let cumulative = model.expected_purchases(c, f64::from(i) * month)?;
-            factor /= 1.0 + config.discount_rate;
-            discounted += (cumulative - previous) * factor;
-            previous = cumulative;
-        }
-        Ok(Outlook {
-            p_alive: model.p_alive(c),
-            expected: model.expected_purchases(c, horizon)?,
-            discounted,
-        })
+        outlook(&self.model, self.unit, c, horizon, config)
     }
 }
 
+/// A history's [`Outlook`] under `model` (in `unit`): see the module docs'
+/// CLV formula; with a start `s`, the months run from `s` and month `i`
+/// (ending at `s + i·m`) is discounted by `(1 + d)^(s/m + i)`.
+pub(crate) fn outlook(
+    model: &TransactionModel,
+    unit: TimeUnit,
+    c: Btyd,
+    horizon: f64,
+    config: &PredictConfig,
+) -> Result<Outlook> {
+    let month = MONTH_DAYS / unit.days();
+    let start = config.start_days / unit.days();
+    let at_start = if start > 0.0 {
+        model.expected_purchases(c, start)?
+    } else {
+        0.0
+    };
+    let mut discounted = 0.0;
+    let mut previous = at_start;
+    let mut factor = if start > 0.0 {
+        (1.0 + config.discount_rate).powf(-start / month)
+    } else {
+        1.0
+    };
+    for i in 1..=config.months {
+        let cumulative = model.expected_purchases(c, start + f64::from(i) * month)?;
+        factor /= 1.0 + config.discount_rate;
+        discounted += (cumulative - previous) * factor;
+        previous = cumulative;
+    }
+    let expected = if horizon > 0.0 {
+        (model.expected_purchases(c, start + horizon)? - at_start).max(0.0)
+    } else {
+        0.0
+    };
+    Ok(Outlook {
+        p_alive: model.p_alive(c),
+        expected,
+        discounted,
+    })
+}
+
 /// Names the customer in a numerical error.
-fn named(err: Error, c: &CustomerBtyd) -> Error {
+pub(crate) fn named(err: Error, c: &CustomerBtyd) -> Error {
     match err {
         Error::Numerical {
             model,
@@ -736,6 +841,7 @@ mod tests {
                 optimizer: super::super::Optimizer::Bfgs,
                 customers: 0,
                 groups: 0,
+                uncertainty: None,
             },
         }
     }
