@@ -142,7 +142,7 @@ fn first_purchase_covariate(orders: &[Order]) -> Result<Covariates, Failure> {
         ["log_first_value"],
         logs.into_iter().map(|(c, v)| (c, vec![v - mean])),
     )
-    .map_err(|e| Failure::Run(e.to_string()))
+    .map_err(|e| e.to_string())
 }
 
 /// Rounds to `digits` significant digits.
