@@ -1540,9 +1540,22 @@ impl<'a> LogBuilder<'a> {
             .collect();
         drop(order);
         drop(values);
-        let day = gather_rows(&perm, &std::mem::take(&mut self.day));
-        let amount = gather_rows(&perm, &std::mem::take(&mut self.amount));
-        let position = gather_rows(&perm, &std::mem::take(&mut self.position));
+        // The rows' amount, day and position side by side (16 bytes, one
+        // cache line), so gathering them in customer order costs one cache
+        // miss a row instead of three.
+        let side_by_side: Vec<(i64, i32, u32)> = {
+            let amount = std::mem::take(&mut self.amount);
+            let day = std::mem::take(&mut self.day);
+            let position = std::mem::take(&mut self.position);
+            amount
+                .iter()
+                .zip(&day)
+                .zip(&position)
+                .map(|((&a, &d), &p)| (a, d, p))
+                .collect()
+        };
+        let (amount, day, position) = gather_side_by_side(&perm, &side_by_side);
+        drop(side_by_side);
         let returned = gather_rows(&perm, &std::mem::take(&mut self.returned));
         let cost = self.cost.take().map(|c| gather_rows(&perm, &c));
         // Each customer's first order: the earliest completed row by
@@ -1612,7 +1625,7 @@ impl<'a> LogBuilder<'a> {
             position,
             returned,
             cost,
-            first_orders,
+            first_orders: Arc::new(first_orders),
             skipped: self.gate.skipped,
             cancelled: self.gate.cancelled,
         };
@@ -1725,13 +1738,50 @@ impl<'a> LogBuilder<'a> {
             position,
             returned,
             cost,
-            first_orders,
+            first_orders: Arc::new(first_orders),
             skipped: self.gate.skipped,
             cancelled: self.gate.cancelled,
         };
         log.sort_days();
         Ok(log)
     }
+}
+
+/// The amount, day and position columns of `rows[perm[i]]` for each `i`,
+/// on all threads with `parallel`.
+fn gather_side_by_side(perm: &[u32], rows: &[(i64, i32, u32)]) -> (Vec<i64>, Vec<i32>, Vec<u32>) {
+    const CHUNK: usize = 1 << 16;
+    let n = perm.len();
+    let mut amount = vec![0_i64; n];
+    let mut day = vec![0_i32; n];
+    let mut position = vec![0_u32; n];
+    let fill = |(((a, d), p), at): (((&mut [i64], &mut [i32]), &mut [u32]), &[u32])| {
+        for (((a, d), p), &r) in a.iter_mut().zip(d).zip(p).zip(at) {
+            if let Some(&(x, y, z)) = rows.get(crate::id::widen(r)) {
+                (*a, *d, *p) = (x, y, z);
+            }
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        amount
+            .par_chunks_mut(CHUNK)
+            .zip(day.par_chunks_mut(CHUNK))
+            .zip(position.par_chunks_mut(CHUNK))
+            .zip(perm.par_chunks(CHUNK))
+            .for_each(fill);
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        amount
+            .chunks_mut(CHUNK)
+            .zip(day.chunks_mut(CHUNK))
+            .zip(position.chunks_mut(CHUNK))
+            .zip(perm.chunks(CHUNK))
+            .for_each(fill);
+    }
+    (amount, day, position)
 }
 
 /// `column[perm[i]]` for each `i`, on all threads with `parallel`.
@@ -1828,7 +1878,9 @@ pub struct OrderLog {
     position: Vec<u32>,
     returned: Vec<bool>,
     cost: Option<Vec<Option<i64>>>,
-    first_orders: Vec<Option<FirstOrder>>,
+    /// Shared with the summaries built from the log (a million customers'
+    /// first orders are ~80 MB).
+    first_orders: Arc<Vec<Option<FirstOrder>>>,
     skipped: Vec<Skipped>,
     cancelled: usize,
 }
@@ -1963,11 +2015,11 @@ impl OrderLog {
             position: gather(&self.position, &keep),
             returned: gather(&self.returned, &keep),
             cost: self.cost.as_ref().map(|c| gather(c, &keep)),
-            first_orders: if first_orders.iter().any(Option::is_some) {
+            first_orders: Arc::new(if first_orders.iter().any(Option::is_some) {
                 first_orders
             } else {
                 Vec::new()
-            },
+            }),
             skipped: self.skipped.clone(),
             cancelled: self.cancelled,
         })
@@ -2039,6 +2091,11 @@ impl OrderLog {
                 position: crate::id::widen(*self.position.get(r)?),
             })
         })
+    }
+
+    /// The first orders, shared.
+    pub(crate) fn first_orders_shared(&self) -> Arc<Vec<Option<FirstOrder>>> {
+        Arc::clone(&self.first_orders)
     }
 
     /// The columns for the summary kernel.

@@ -584,6 +584,23 @@ trait Cells<'r>: Copy {
     fn len(self) -> usize;
     /// Cell `i` (empty past the end).
     fn get(self, i: usize) -> &'r [u8];
+    /// Cell `i` as text.
+    fn text(self, i: usize) -> Result<&'r str, std::str::Utf8Error> {
+        std::str::from_utf8(self.get(i))
+    }
+}
+
+/// Cells of a row already known to be UTF-8 (split from a `str`).
+impl<'r> Cells<'r> for &[&'r str] {
+    fn len(self) -> usize {
+        <[&str]>::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        self.text(i).map(str::as_bytes).unwrap_or_default()
+    }
+    fn text(self, i: usize) -> Result<&'r str, std::str::Utf8Error> {
+        Ok(<[&str]>::get(self, i).copied().unwrap_or_default())
+    }
 }
 
 impl<'r> Cells<'r> for &'r csv::ByteRecord {
@@ -634,7 +651,7 @@ impl OrderColumns {
             ));
         }
         let cell = |i: usize| -> Result<&'r str, RowProblem> {
-            std::str::from_utf8(record.get(i)).map_err(|_| {
+            record.text(i).map_err(|_| {
                 problem(
                     Some(i),
                     "is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -884,6 +901,19 @@ fn split_line<'l>(line: &'l [u8], fields: &mut Vec<&'l [u8]>) {
     fields.push(line.get(start..).unwrap_or_default().trim_ascii());
 }
 
+/// [`split_line`] for text: the cells stay `str`, so they need no UTF-8
+/// check of their own (commas are ASCII, so every cut is at a character
+/// boundary).
+fn split_line_str<'l>(line: &'l str, fields: &mut Vec<&'l str>) {
+    fields.clear();
+    let mut start = 0;
+    for comma in memchr::memchr_iter(b',', line.as_bytes()) {
+        fields.push(line.get(start..comma).unwrap_or_default().trim_ascii());
+        start = comma + 1;
+    }
+    fields.push(line.get(start..).unwrap_or_default().trim_ascii());
+}
+
 /// Whether a line (without its `\n` and a final `\r`) needs the csv
 /// reader: it has a quote (a quoted field may hold commas or newlines) or a
 /// lone carriage return (which the csv reader takes as a line end).
@@ -940,8 +970,12 @@ fn parse_piece<'b>(
     mut row: impl FnMut(u64, Result<OrderRecord<'b>, RowProblem>) -> Result<()>,
 ) -> Result<PieceEnd> {
     let check = memchr::memchr2(b'"', b'\r', piece).is_some();
+    // A piece of valid UTF-8 (the usual case) is checked once here
+    // instead of cell by cell.
+    let piece_text = std::str::from_utf8(piece).ok();
     let mut cache = DateCache::default();
     let mut fields: Vec<&[u8]> = Vec::with_capacity(columns.names.len());
+    let mut text_fields: Vec<&str> = Vec::with_capacity(columns.names.len());
     let mut relative = 0;
     let mut at = 0;
     while at < piece.len() {
@@ -963,11 +997,18 @@ fn parse_piece<'b>(
             raw
         };
         if !text.is_empty() {
-            split_line(text, &mut fields);
-            row(
-                relative,
-                columns.record(fields.as_slice(), relative, options, &mut cache),
-            )?;
+            let line = piece_text.and_then(|t| t.get(at..at + text.len()));
+            let parsed = match line {
+                Some(line) => {
+                    split_line_str(line, &mut text_fields);
+                    columns.record(text_fields.as_slice(), relative, options, &mut cache)
+                }
+                None => {
+                    split_line(text, &mut fields);
+                    columns.record(fields.as_slice(), relative, options, &mut cache)
+                }
+            };
+            row(relative, parsed)?;
         }
         relative += 1;
         at = next;
