@@ -1012,8 +1012,9 @@ pub struct LogBuilder<'a> {
 /// customer id is a canonical integer, every order id counts up (so it is
 /// recovered from the row's position, see [`SeenIds`]) and there are few
 /// distinct (channel, store) pairs, a row is stored as its customer's
-/// value instead, and [`LogBuilder::build`] numbers the customers in one
-/// pass over hash partitions small enough for the cache. The first row
+/// value instead, and [`LogBuilder::build`] groups the rows by a radix
+/// sort of (value, row) (or, if that does not apply, numbers the
+/// customers in one pass over hash partitions small enough for the cache). The first row
 /// that breaks a condition numbers the rows so far in input order and the
 /// builder goes on as before: the log is the same either way.
 #[derive(Debug, Clone, Default)]

@@ -58,8 +58,10 @@
 //! on commas itself while they hold no quote (the fast path); each block's
 //! rows are parsed in pieces on the current rayon pool's threads (`Piece`)
 //! and pushed in file order on the calling thread, so the log, the skipped
-//! rows and the first error are those of a sequential read. From the first
-//! row with a quote on, the csv reader reads the rest.
+//! rows and the first error are those of a sequential read (on one thread
+//! each row is pushed as soon as it is parsed). A piece is checked for
+//! quotes, carriage returns and UTF-8 once, not line by line or cell by
+//! cell. From the first row with a quote on, the csv reader reads the rest.
 
 use std::fmt;
 use std::fs::File;
@@ -736,7 +738,12 @@ fn plain_decimal(text: &[u8], scale: u32) -> Option<Money> {
         (b'-', rest) => (true, rest),
         _ => (false, text),
     };
-    if body.len() > 18 || !body.first()?.is_ascii_digit() || !body.last()?.is_ascii_digit() {
+    // Scales past 18 are the general parser's error to give.
+    if scale > 18
+        || body.len() > 18
+        || !body.first()?.is_ascii_digit()
+        || !body.last()?.is_ascii_digit()
+    {
         return None;
     }
     let mut value: i64 = 0;
