@@ -49,6 +49,8 @@ struct Outcome {
     stages: [f64; 5],
     /// Sums of recency days, frequency and monetary over scored customers.
     sums: [i128; 3],
+    /// The summaries' core bytes per customer.
+    summary_bytes: f64,
 }
 
 fn pipeline(
@@ -97,6 +99,7 @@ fn pipeline(
         .map(|r| (r.segment.to_string(), r.customers))
         .collect();
     Ok(Outcome {
+        summary_bytes: summaries.core_bytes_per_customer(),
         segments,
         audience,
         stages,
@@ -255,7 +258,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let (times, stage_medians, outcome) = pool.install(run_all)?;
 
-    let summaries = Summaries::from_log(&log).map_err(fail)?;
     let med = median(&times);
     let rows = log.rows();
     #[allow(clippy::cast_precision_loss)]
@@ -280,7 +282,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "audience": stage(4),
         },
         "orders_per_second": per_second,
-        "summary_bytes_per_customer": summaries.core_bytes_per_customer(),
+        "summary_bytes_per_customer": outcome.summary_bytes,
         "checksums": {
             "segments": outcome.segments,
             "audience": outcome.audience,
