@@ -1433,6 +1433,33 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_names_its_cell_and_the_rest_still_loads() {
+        // One bad byte makes the piece fail the whole-piece UTF-8 check,
+        // so its rows are split as bytes and checked cell by cell.
+        let mut bytes = b"order_id,customer_id,order_date,amount\n".to_vec();
+        bytes.extend_from_slice(
+            b"1,7,2025-03-04,1.00\n2,\xff8,2025-03-04,2.00\n3,9,2025-03-05,3.50\n",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let options = ParseOptions {
+            scale: 2,
+            zone: None,
+            lenient: true,
+        };
+        let config = IngestConfig::new(d(2025, 12, 31));
+        let file = load_orders(&path, &config, options, |b| b).unwrap();
+        assert_eq!(file.log.rows(), 2);
+        assert_eq!(file.loaded.skipped.len(), 1);
+        let skipped = &file.loaded.skipped[0];
+        assert_eq!(skipped.line, 3);
+        assert_eq!(skipped.column.as_deref(), Some("column 2 (customer_id)"));
+        assert!(skipped.problem.contains("UTF-8"), "{}", skipped.problem);
+        assert_eq!(file.loaded.lines.line(1), Some(4));
+    }
+
+    #[test]
     fn line_map() {
         let mut map = LineMap::default();
         for line in [2, 3, 5, 6, 7, 10] {
