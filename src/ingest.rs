@@ -1748,6 +1748,9 @@ impl<'a> LogBuilder<'a> {
     }
 }
 
+/// Matching chunks of the amount, day and position outputs and of `perm`.
+type RowChunks<'a> = (((&'a mut [i64], &'a mut [i32]), &'a mut [u32]), &'a [u32]);
+
 /// The amount, day and position columns of `rows[perm[i]]` for each `i`,
 /// on all threads with `parallel`.
 fn gather_side_by_side(perm: &[u32], rows: &[(i64, i32, u32)]) -> (Vec<i64>, Vec<i32>, Vec<u32>) {
@@ -1756,7 +1759,7 @@ fn gather_side_by_side(perm: &[u32], rows: &[(i64, i32, u32)]) -> (Vec<i64>, Vec
     let mut amount = vec![0_i64; n];
     let mut day = vec![0_i32; n];
     let mut position = vec![0_u32; n];
-    let fill = |(((a, d), p), at): (((&mut [i64], &mut [i32]), &mut [u32]), &[u32])| {
+    let fill = |(((a, d), p), at): RowChunks<'_>| {
         for (((a, d), p), &r) in a.iter_mut().zip(d).zip(p).zip(at) {
             if let Some(&(x, y, z)) = rows.get(crate::id::widen(r)) {
                 (*a, *d, *p) = (x, y, z);
