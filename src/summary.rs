@@ -654,7 +654,8 @@ pub(crate) struct SummaryColumns {
     /// Margins; empty when no order had a cost (every margin unknown).
     pub(crate) margin: Vec<Option<i64>>,
     /// First completed orders; empty when the orders had no ids.
-    pub(crate) first_orders: Vec<Option<FirstOrder>>,
+    /// Shared with the log the summaries were built from.
+    pub(crate) first_orders: Arc<Vec<Option<FirstOrder>>>,
 }
 
 /// The median gap between consecutive days of an ascending list; `None`
@@ -697,7 +698,7 @@ impl SummaryColumns {
             days: Vec::with_capacity(n),
             returns: Vec::new(),
             margin: Vec::new(),
-            first_orders: Vec::new(),
+            first_orders: Arc::default(),
         }
     }
 
@@ -708,7 +709,7 @@ impl SummaryColumns {
             self.margin = Vec::new();
         }
         if self.first_orders.iter().all(Option::is_none) {
-            self.first_orders = Vec::new();
+            self.first_orders = Arc::default();
         }
     }
 
@@ -775,7 +776,7 @@ impl SummaryColumns {
             self.margin.push(row.margin.map(Money::minor_units));
         }
         if keep_first {
-            self.first_orders.push(row.first_order.clone());
+            Arc::make_mut(&mut self.first_orders).push(row.first_order.clone());
         }
         Ok(())
     }
@@ -1085,7 +1086,7 @@ impl Summaries {
         };
         #[cfg(not(feature = "parallel"))]
         let mut cols = summarize_range(log, 0..n)?;
-        cols.first_orders = log.columns().first_orders.to_vec();
+        cols.first_orders = log.first_orders_shared();
         cols.canonicalize();
         Ok(Summaries {
             as_of: log.as_of(),

@@ -58,8 +58,10 @@
 //! on commas itself while they hold no quote (the fast path); each block's
 //! rows are parsed in pieces on the current rayon pool's threads (`Piece`)
 //! and pushed in file order on the calling thread, so the log, the skipped
-//! rows and the first error are those of a sequential read. From the first
-//! row with a quote on, the csv reader reads the rest.
+//! rows and the first error are those of a sequential read (on one thread
+//! each row is pushed as soon as it is parsed). A piece is checked for
+//! quotes, carriage returns and UTF-8 once, not line by line or cell by
+//! cell. From the first row with a quote on, the csv reader reads the rest.
 
 use std::fmt;
 use std::fs::File;
@@ -584,6 +586,23 @@ trait Cells<'r>: Copy {
     fn len(self) -> usize;
     /// Cell `i` (empty past the end).
     fn get(self, i: usize) -> &'r [u8];
+    /// Cell `i` as text.
+    fn text(self, i: usize) -> Result<&'r str, std::str::Utf8Error> {
+        std::str::from_utf8(self.get(i))
+    }
+}
+
+/// Cells of a row already known to be UTF-8 (split from a `str`).
+impl<'r> Cells<'r> for &[&'r str] {
+    fn len(self) -> usize {
+        <[&str]>::len(self)
+    }
+    fn get(self, i: usize) -> &'r [u8] {
+        self.text(i).map(str::as_bytes).unwrap_or_default()
+    }
+    fn text(self, i: usize) -> Result<&'r str, std::str::Utf8Error> {
+        Ok(<[&str]>::get(self, i).copied().unwrap_or_default())
+    }
 }
 
 impl<'r> Cells<'r> for &'r csv::ByteRecord {
@@ -634,7 +653,7 @@ impl OrderColumns {
             ));
         }
         let cell = |i: usize| -> Result<&'r str, RowProblem> {
-            std::str::from_utf8(record.get(i)).map_err(|_| {
+            record.text(i).map_err(|_| {
                 problem(
                     Some(i),
                     "is not valid UTF-8; save the file as UTF-8".to_owned(),
@@ -696,14 +715,55 @@ impl OrderColumns {
     }
 }
 
-/// A money cell through [`Money::parse_decimal`].
+/// A money cell through [`Money::parse_decimal`] (plain decimals such as
+/// `29.33` or `-5` take a shortcut with the same result).
 pub fn parse_money(text: &str, scale: u32) -> Result<Money, String> {
+    if let Some(money) = plain_decimal(text.as_bytes(), scale) {
+        return Ok(money);
+    }
     Money::parse_decimal(text, scale).map_err(|err| match err {
         rfmkit::Error::ParseMoney { reason, .. } => {
             format!("{text:?} is not an amount with at most {scale} decimals: {reason}")
         }
         other => format!("{text:?}: {other}"),
     })
+}
+
+/// The common amount: an optional `-`, digits, and optionally `.` and 1 to
+/// `scale` digits, at most 18 characters after the sign, in minor units.
+/// `None` for anything else (which [`Money::parse_decimal`] then accepts
+/// or explains), so the result is always the same as the general parser's.
+fn plain_decimal(text: &[u8], scale: u32) -> Option<Money> {
+    let (negative, body) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, text),
+    };
+    // Scales past 18 are the general parser's error to give.
+    if scale > 18
+        || body.len() > 18
+        || !body.first()?.is_ascii_digit()
+        || !body.last()?.is_ascii_digit()
+    {
+        return None;
+    }
+    let mut value: i64 = 0;
+    let mut decimals: Option<u32> = None;
+    for &b in body {
+        if b.is_ascii_digit() {
+            // At most 18 digits: below 10^18, no overflow.
+            value = value * 10 + i64::from(b - b'0');
+            if let Some(d) = decimals.as_mut() {
+                *d += 1;
+            }
+        } else if b == b'.' && decimals.is_none() {
+            decimals = Some(0);
+        } else {
+            return None;
+        }
+    }
+    let pad = 10_i64.checked_pow(scale.checked_sub(decimals.unwrap_or(0))?)?;
+    let minor = value.checked_mul(pad)?;
+    Some(Money::new(if negative { -minor } else { minor }))
 }
 
 fn parse_status(text: &str) -> Result<OrderStatus, String> {
@@ -848,6 +908,19 @@ fn split_line<'l>(line: &'l [u8], fields: &mut Vec<&'l [u8]>) {
     fields.push(line.get(start..).unwrap_or_default().trim_ascii());
 }
 
+/// [`split_line`] for text: the cells stay `str`, so they need no UTF-8
+/// check of their own (commas are ASCII, so every cut is at a character
+/// boundary).
+fn split_line_str<'l>(line: &'l str, fields: &mut Vec<&'l str>) {
+    fields.clear();
+    let mut start = 0;
+    for comma in memchr::memchr_iter(b',', line.as_bytes()) {
+        fields.push(line.get(start..comma).unwrap_or_default().trim_ascii());
+        start = comma + 1;
+    }
+    fields.push(line.get(start..).unwrap_or_default().trim_ascii());
+}
+
 /// Whether a line (without its `\n` and a final `\r`) needs the csv
 /// reader: it has a quote (a quoted field may hold commas or newlines) or a
 /// lone carriage return (which the csv reader takes as a line end).
@@ -881,17 +954,35 @@ fn split_at_lines(data: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
 /// piece's first line (0-based; a problem's `line` is relative too).
 struct Piece<'b> {
     rows: Vec<(u64, Result<OrderRecord<'b>, RowProblem>)>,
-    /// Lines in the piece.
+    end: PieceEnd,
+}
+
+/// Where the fast path stopped in a piece.
+#[derive(Debug, Clone, Copy)]
+struct PieceEnd {
+    /// Lines in the piece (up to the fallback, if any).
     lines: u64,
     /// The first line that needs the csv reader: (relative line, byte
     /// offset in the piece); no rows after it were parsed.
     fallback: Option<(u64, usize)>,
 }
 
-fn parse_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOptions) -> Piece<'b> {
+/// Parses the rows of `piece` on the fast path, handing each (with its
+/// relative line) to `row` in order, until a line needs the csv reader.
+/// A piece without any quote or carriage return skips the per-line check.
+fn parse_piece<'b>(
+    piece: &'b [u8],
+    columns: &OrderColumns,
+    options: ParseOptions,
+    mut row: impl FnMut(u64, Result<OrderRecord<'b>, RowProblem>) -> Result<()>,
+) -> Result<PieceEnd> {
+    let check = memchr::memchr2(b'"', b'\r', piece).is_some();
+    // A piece of valid UTF-8 (the usual case) is checked once here
+    // instead of cell by cell.
+    let piece_text = std::str::from_utf8(piece).ok();
     let mut cache = DateCache::default();
-    let mut fields: Vec<&[u8]> = Vec::new();
-    let mut rows = Vec::with_capacity(piece.len() / 32);
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(columns.names.len());
+    let mut text_fields: Vec<&str> = Vec::with_capacity(columns.names.len());
     let mut relative = 0;
     let mut at = 0;
     while at < piece.len() {
@@ -900,26 +991,79 @@ fn parse_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOption
             Some(i) => (rest.get(..i).unwrap_or_default(), at + i + 1),
             None => (rest, piece.len()),
         };
-        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if needs_csv(text) {
-            return Piece {
-                rows,
-                lines: relative,
-                fallback: Some((relative, at)),
-            };
-        }
+        let text = if check {
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if needs_csv(text) {
+                return Ok(PieceEnd {
+                    lines: relative,
+                    fallback: Some((relative, at)),
+                });
+            }
+            text
+        } else {
+            raw
+        };
         if !text.is_empty() {
-            split_line(text, &mut fields);
-            let row = columns.record(fields.as_slice(), relative, options, &mut cache);
-            rows.push((relative, row));
+            let line = piece_text.and_then(|t| t.get(at..at + text.len()));
+            let parsed = match line {
+                Some(line) => {
+                    split_line_str(line, &mut text_fields);
+                    columns.record(text_fields.as_slice(), relative, options, &mut cache)
+                }
+                None => {
+                    split_line(text, &mut fields);
+                    columns.record(fields.as_slice(), relative, options, &mut cache)
+                }
+            };
+            row(relative, parsed)?;
         }
         relative += 1;
         at = next;
     }
-    Piece {
-        rows,
+    Ok(PieceEnd {
         lines: relative,
         fallback: None,
+    })
+}
+
+/// Parses `piece` into a list of rows (for parsing on another thread).
+fn collect_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOptions) -> Piece<'b> {
+    let mut rows = Vec::with_capacity(piece.len() / 32);
+    let end = parse_piece(piece, columns, options, |relative, parsed| {
+        rows.push((relative, parsed));
+        Ok(())
+    });
+    Piece {
+        rows,
+        // Collecting never fails.
+        end: end.unwrap_or(PieceEnd {
+            lines: 0,
+            fallback: Some((0, 0)),
+        }),
+    }
+}
+
+/// Pushes the row parsed on `line` (or skips or reports its problem).
+fn push_parsed(
+    path: &Path,
+    options: ParseOptions,
+    line: u64,
+    row: Result<OrderRecord<'_>, RowProblem>,
+    builder: &mut LogBuilder<'_>,
+    loaded: &mut Loaded,
+) -> Result<()> {
+    loaded.rows += 1;
+    match row {
+        Ok(order) => {
+            loaded.lines.record(line);
+            builder
+                .push_record(order)
+                .map_err(|err| FileError(library_message(path, &loaded.lines, &err)).into())
+        }
+        Err(mut problem) => {
+            problem.line = line;
+            skip_or_fail(path, options, loaded, problem)
+        }
     }
 }
 
@@ -987,40 +1131,46 @@ pub fn load_orders(
         // then pushed in file order on this one.
         let data = block.get(at..).unwrap_or_default();
         let pieces = split_at_lines(data, rayon::current_num_threads());
-        let parsed: Vec<Piece<'_>> = if pieces.len() > 1 {
+        if pieces.len() > 1 {
             use rayon::prelude::*;
-            pieces
+            let parsed: Vec<Piece<'_>> = pieces
                 .par_iter()
-                .map(|&(_, piece)| parse_piece(piece, columns, options))
-                .collect()
-        } else {
-            pieces
-                .iter()
-                .map(|&(_, piece)| parse_piece(piece, columns, options))
-                .collect()
-        };
-        for (piece, &(offset, _)) in parsed.into_iter().zip(&pieces) {
-            for (relative, row) in piece.rows {
-                let row_line = line + relative;
-                loaded.rows += 1;
-                match row {
-                    Ok(order) => {
-                        loaded.lines.record(row_line);
-                        builder
-                            .push_record(order)
-                            .map_err(|err| FileError(library_message(path, &loaded.lines, &err)))?;
-                    }
-                    Err(mut problem) => {
-                        problem.line = row_line;
-                        skip_or_fail(path, options, &mut loaded, problem)?;
-                    }
+                .map(|&(_, piece)| collect_piece(piece, columns, options))
+                .collect();
+            for (piece, &(offset, _)) in parsed.into_iter().zip(&pieces) {
+                for (relative, row) in piece.rows {
+                    push_parsed(
+                        path,
+                        options,
+                        line + relative,
+                        row,
+                        &mut builder,
+                        &mut loaded,
+                    )?;
                 }
+                if let Some((relative, byte)) = piece.end.fallback {
+                    fallback = Some((range.start + at + offset + byte, line + relative));
+                    break 'blocks;
+                }
+                line += piece.end.lines;
             }
-            if let Some((relative, byte)) = piece.fallback {
-                fallback = Some((range.start + at + offset + byte, line + relative));
+        } else {
+            // One piece: parse and push row by row, with no list between.
+            let end = parse_piece(data, columns, options, |relative, row| {
+                push_parsed(
+                    path,
+                    options,
+                    line + relative,
+                    row,
+                    &mut builder,
+                    &mut loaded,
+                )
+            })?;
+            if let Some((relative, byte)) = end.fallback {
+                fallback = Some((range.start + at + byte, line + relative));
                 break 'blocks;
             }
-            line += piece.lines;
+            line += end.lines;
         }
     }
     if let Some((at, line)) = fallback {
@@ -1096,6 +1246,50 @@ mod tests {
         ] {
             assert!(parse_order_date(bad, Some(tokyo)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn plain_decimals_agree_with_the_general_parser() {
+        // Every text up to 5 characters over an alphabet of digits, signs,
+        // points and junk, at scales 0 to 3: the shortcut either declines
+        // or gives exactly `Money::parse_decimal`'s value.
+        let alphabet = b"09-+.e 5";
+        let mut taken = 0;
+        for len in 0..=5_u32 {
+            for code in 0..8_usize.pow(len) {
+                let text: String = (0..len)
+                    .scan(code, |c, _| {
+                        let b = alphabet[*c % 8];
+                        *c /= 8;
+                        Some(char::from(b))
+                    })
+                    .collect();
+                for scale in 0..=3 {
+                    if let Some(fast) = plain_decimal(text.as_bytes(), scale) {
+                        taken += 1;
+                        assert_eq!(Money::parse_decimal(&text, scale), Ok(fast), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(taken > 1000, "{taken}");
+        // Long and extreme values: declined or exact.
+        for text in [
+            "999999999999999999",
+            "92233720368547758.07",
+            "-0.00",
+            "1.5",
+            "-12.34",
+        ] {
+            for scale in [0, 2, 4, 18, 19] {
+                if let Some(fast) = plain_decimal(text.as_bytes(), scale) {
+                    assert_eq!(Money::parse_decimal(text, scale), Ok(fast), "{text:?}");
+                }
+            }
+        }
+        assert_eq!(plain_decimal(b"-12.34", 2), Some(Money::new(-1234)));
+        assert_eq!(plain_decimal(b"7", 2), Some(Money::new(700)));
+        assert_eq!(plain_decimal(b"1.234", 2), None);
     }
 
     #[test]
@@ -1236,6 +1430,33 @@ mod tests {
             dup.contains("line 29000") && dup.contains("the first is on line 5"),
             "{dup}"
         );
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_cell_and_the_rest_still_loads() {
+        // One bad byte makes the piece fail the whole-piece UTF-8 check,
+        // so its rows are split as bytes and checked cell by cell.
+        let mut bytes = b"order_id,customer_id,order_date,amount\n".to_vec();
+        bytes.extend_from_slice(
+            b"1,7,2025-03-04,1.00\n2,\xff8,2025-03-04,2.00\n3,9,2025-03-05,3.50\n",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let options = ParseOptions {
+            scale: 2,
+            zone: None,
+            lenient: true,
+        };
+        let config = IngestConfig::new(d(2025, 12, 31));
+        let file = load_orders(&path, &config, options, |b| b).unwrap();
+        assert_eq!(file.log.rows(), 2);
+        assert_eq!(file.loaded.skipped.len(), 1);
+        let skipped = &file.loaded.skipped[0];
+        assert_eq!(skipped.line, 3);
+        assert_eq!(skipped.column.as_deref(), Some("column 2 (customer_id)"));
+        assert!(skipped.problem.contains("UTF-8"), "{}", skipped.problem);
+        assert_eq!(file.loaded.lines.line(1), Some(4));
     }
 
     #[test]
