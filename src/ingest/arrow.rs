@@ -582,15 +582,16 @@ impl Default for NumBuf {
 }
 
 impl NumBuf {
-    /// The decimal text of `value`.
+    /// The decimal text of `value` (any `i64` or `u64`), with 64-bit
+    /// divisions (a 128-bit division is a slow library call).
     fn write(&mut self, value: i128) -> &str {
         let mut at = self.0.len();
-        let mut rest = value.unsigned_abs();
+        let mut rest = u64::try_from(value.unsigned_abs()).unwrap_or(u64::MAX);
         loop {
             at -= 1;
             if let Some(slot) = self.0.get_mut(at) {
                 // `rest % 10` is a digit.
-                *slot = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+                *slot = b'0' + (rest % 10) as u8;
             }
             rest /= 10;
             if rest == 0 {
