@@ -416,7 +416,7 @@ fn null_id_names_the_column_and_row() {
         ("amount", amounts(vec![Some(100); 3], 2)),
     ]);
     // Row 2 of the first batch is row 2; of the second, row 5.
-    let (_dir, assert) = score_of(&[one.clone()], &[]);
+    let (_dir, assert) = score_of(std::slice::from_ref(&one), &[]);
     assert.code(1).stderr(contains(
         "orders.parquet: row 2, column customer_id: is null",
     ));
@@ -443,12 +443,12 @@ fn extra_decimals_are_an_error_never_rounded() {
             amounts(vec![Some(1_230), Some(1_234), Some(5_000)], 3),
         ),
     ]);
-    let (_dir, assert) = score_of(&[one.clone()], &[]);
+    let (_dir, assert) = score_of(std::slice::from_ref(&one), &[]);
     assert.code(1).stderr(contains(
         "orders.parquet: row 1, column amount: 1.234 has more than 2 decimals",
     ));
     // With --scale 3 the same file is read.
-    let (_dir, assert) = score_of(&[one.clone()], &["--scale", "3"]);
+    let (_dir, assert) = score_of(std::slice::from_ref(&one), &["--scale", "3"]);
     assert.success();
     // --lenient skips the row and lists it, by row.
     let (_dir, assert) = score_of(&[one], &["--lenient"]);

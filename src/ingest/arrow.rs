@@ -245,13 +245,27 @@ impl ArrowOrders {
     /// # Example
     ///
     /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampSecondArray};
     /// use chrono::{Duration, NaiveDate};
+    /// use rfmkit::ingest::IngestConfig;
     /// use rfmkit::ingest::arrow::ArrowOrders;
     ///
+    /// // 2025-01-05T03:00:00Z is still 4 January in a shop at UTC-5.
+    /// let at = TimestampSecondArray::from(vec![1_736_046_000]).with_timezone("UTC");
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("customer_id", Arc::new(StringArray::from(vec!["alice"])) as ArrayRef),
+    ///     ("order_date", Arc::new(at) as ArrayRef),
+    ///     ("amount", Arc::new(Int64Array::from(vec![1200])) as ArrayRef),
+    /// ])?;
     /// // A shop that keeps UTC-5 (a real one would use its tz database).
     /// let orders = ArrowOrders::new(2)?.day_of(|utc| (utc - Duration::hours(5)).date_naive());
-    /// # let _ = orders;
-    /// # Ok::<(), rfmkit::Error>(())
+    /// let as_of = NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("date")?;
+    /// let log = orders.ingest(&IngestConfig::new(as_of), [&batch])?;
+    /// let day = log.customer_rows(0).next().map(|r| r.date);
+    /// assert_eq!(day, NaiveDate::from_ymd_opt(2025, 1, 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn day_of(
