@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""An independent per-customer reference for rfm_csv's scores.
+"""An independent per-customer reference for `rfmkit score`'s scores.
 
     python3 .ci/rfm_reference.py ORDERS.csv AS_OF SCORES.csv --method quantile|rank
+    python3 .ci/rfm_reference.py ORDERS.csv AS_OF --write EXPECTED.csv --method quantile|rank
 
 Reads an order CSV (customer_id, order_date YYYY-MM-DD, amount; a negative
 amount is a return, which nets monetary but is not a purchase), computes
@@ -14,9 +15,13 @@ here from the docs and not from the code:
 - rank: sort ascending by (v, customer_id) (ids as text), r the 1-based
   position, score = ceil(5 r / N).
 
-Compares with rfm_csv's output (customer_id,recency_days,frequency,
+Compares with `rfmkit score`'s output (customer_id,recency_days,frequency,
 monetary,r,f,m,segment) row by row; prints the first differences and exits
-1 if there is any.
+1 if there is any. With `--write`, writes instead what that output must be
+without its segment column (customer_id,recency_days,frequency,monetary,
+r,f,m, ids in text order, monetary with 2 decimals): the committed fixtures
+`tests/data/cdnow_rfm_*.expected.csv` are made this way and
+`rfmkit-cli/tests/cdnow.rs` compares the binary's output with them.
 """
 import csv
 import datetime
@@ -30,8 +35,14 @@ def cents(text):
     return -v if neg else v
 
 
+def decimal(cents_value):
+    sign = "-" if cents_value < 0 else ""
+    whole, frac = divmod(abs(cents_value), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
 def main():
-    orders, as_of, scores = sys.argv[1], sys.argv[2], sys.argv[3]
+    orders, as_of = sys.argv[1], sys.argv[2]
     method = sys.argv[sys.argv.index("--method") + 1] if "--method" in sys.argv else "quantile"
     as_of = datetime.date.fromisoformat(as_of)
     last, freq, mon = {}, {}, {}
@@ -64,6 +75,14 @@ def main():
         c: [str(-value["r"][c]), str(freq[c]), mon[c], score["r"][c], score["f"][c], score["m"][c]]
         for c in ids
     }
+    if "--write" in sys.argv:
+        with open(sys.argv[sys.argv.index("--write") + 1], "w", newline="") as out:
+            out.write("customer_id,recency_days,frequency,monetary,r,f,m\n")
+            for c in ids:
+                e = expected[c]
+                out.write(",".join([c, e[0], e[1], decimal(e[2])] + [str(v) for v in e[3:]]) + "\n")
+        return
+    scores = sys.argv[3]
     with open(scores, newline="") as f:
         got = {
             row["customer_id"]: [row["recency_days"], row["frequency"], cents(row["monetary"]),
@@ -72,7 +91,7 @@ def main():
         }
     bad = [c for c in ids if got.get(c) != expected[c]] + [c for c in got if c not in expected]
     for c in bad[:5]:
-        print(f"{c}: rfm_csv {got.get(c)}, reference {expected.get(c)}")
+        print(f"{c}: rfmkit {got.get(c)}, reference {expected.get(c)}")
     print(f"{n} customers, {len(bad)} differ ({method})")
     sys.exit(1 if bad else 0)
 

@@ -5,7 +5,7 @@
 //! against the fitted model. With the `parallel` feature (default) the
 //! stages run on rayon's global pool.
 //!
-//! The 1M–10M order scale is `examples/pipeline_bench.rs` (see the README's
+//! The 1M–10M order scale is `rfmkit bench` (the command line; see the README's
 //! "Performance" section).
 
 use std::hint::black_box;

@@ -6,6 +6,15 @@
 //! ```text
 //! cargo run --release --example audience
 //! ```
+//!
+//! The command line selects an audience from an order file (and a
+//! customers file for the record fields) the same way:
+//!
+//! ```text
+//! rfmkit audience --input orders.csv --as-of 2025-12-31 --customers customers.csv \
+//!     --query 'segment in (at_risk, cant_lose_them) and email_opt_in' \
+//!     --control 0.1 --campaign winback-demo --explain C04
+//! ```
 
 use std::error::Error;
 

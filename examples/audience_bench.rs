@@ -9,13 +9,11 @@
 //! and to evaluate it over every profile, with the throughput in profiles
 //! per second.
 
-// Only the flag parser is used here.
-#[path = "common/mod.rs"]
-#[allow(dead_code)]
-mod common;
-
-use std::process::ExitCode;
+use std::error::Error;
+use std::num::NonZeroUsize;
 use std::time::Instant;
+
+use clap::Parser;
 
 use rfmkit::audience::{Profiles, Rule};
 use rfmkit::rfm::{RfmModel, ScoringConfig};
@@ -23,52 +21,45 @@ use rfmkit::segment::SegmentTable;
 use rfmkit::sim::SimConfig;
 use rfmkit::summary::Summaries;
 
-use common::Failure;
-
-const USAGE: &str = "\
-usage: audience_bench [--profiles N] [--runs R]
-
-Times a five-condition audience rule over N simulated profiles.
-
-options:
-  --profiles N   customers to simulate, each with about 3 orders (default 1000000)
-  --runs R       evaluations to time; the median is printed (default 21)
-  -h, --help     print this help";
+/// Times a five-condition audience rule over simulated profiles.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Customers to simulate, each with about 3 orders.
+    #[arg(long, default_value = "1000000")]
+    profiles: NonZeroUsize,
+    /// Evaluations to time; the median is printed.
+    #[arg(long, default_value = "21")]
+    runs: NonZeroUsize,
+}
 
 const QUERY: &str = "segment in (at_risk, cant_lose_them, loyal) and monetary >= 100.00 \
                      and last_order < -90d and email_opt_in and not tags contains vip";
 
-fn run() -> Result<(), Failure> {
-    let flags = common::parse_flags(std::env::args_os().skip(1), &["profiles", "runs"], &[])?;
-    let customers = flags.positive("profiles", 1_000_000)?;
-    let runs = flags.positive("runs", 21)?;
-    let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    let (customers, runs) = (args.profiles.get(), args.runs.get());
 
     let started = Instant::now();
     let shop = SimConfig::builder()
         .customers(customers)
         .orders(customers.saturating_mul(3))
         .seed(7)
-        .build()
-        .map_err(fail)?
+        .build()?
         .generate();
-    let summaries = Summaries::from_orders(shop.orders(), shop.as_of()).map_err(fail)?;
+    let summaries = Summaries::from_orders(shop.orders(), shop.as_of())?;
     let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
-    let segmentation = SegmentTable::standard()
-        .segment_all(&scores)
-        .map_err(fail)?;
+    let segmentation = SegmentTable::standard().segment_all(&scores)?;
     let simulated = started.elapsed();
 
     let started = Instant::now();
     let profiles = Profiles::builder(&segmentation, &summaries)
         .customers(shop.customers())
-        .build()
-        .map_err(fail)?;
+        .build()?;
     let built = started.elapsed();
 
     let started = Instant::now();
-    let rule = Rule::parse(QUERY, &profiles.schema()).map_err(fail)?;
-    let compiled = profiles.compile(&rule).map_err(fail)?;
+    let rule = Rule::parse(QUERY, &profiles.schema())?;
+    let compiled = profiles.compile(&rule)?;
     let compile = started.elapsed();
 
     let mut times = Vec::with_capacity(runs);
@@ -97,8 +88,4 @@ fn run() -> Result<(), Failure> {
         n as f64 / median.as_secs_f64().max(1e-9) / 1e6
     );
     Ok(())
-}
-
-fn main() -> ExitCode {
-    common::exit(run(), USAGE)
 }

@@ -25,32 +25,31 @@
 //! the error per customer. Exits 1 if a published figure is not matched,
 //! 2 for a bad command line.
 
-// Only the exit-code plumbing of the shared module is used here.
-#[allow(dead_code)]
-#[path = "common/mod.rs"]
-mod common;
-
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use clap::Parser;
 use rfmkit::clv::{BtydConfig, BtydData, GammaGamma, ModelKind, TransactionFit};
 use rfmkit::ltv::TimeUnit;
 use rfmkit::{Money, Order};
 
-use common::Failure;
+/// Fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma to the CDNOW sample with
+/// the paper's 39-week calibration period, prints the parameters and
+/// log-likelihoods next to the published ones, and the
+/// calibration-vs-holdout table.
+#[derive(Debug, Parser)]
+struct Args {
+    /// CDNOW_sample.txt: customer id, sample id, YYYYMMDD, CDs, dollars
+    /// (a copy is tests/data/ltv_cdnow_sample.txt).
+    path: PathBuf,
+}
 
-const USAGE: &str = "\
-usage: cdnow PATH
-
-Fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma to the CDNOW sample
-(CDNOW_sample.txt: customer id, sample id, YYYYMMDD, CDs, dollars) with the
-paper's 39-week calibration period, prints the parameters and
-log-likelihoods next to the published ones, and the calibration-vs-holdout
-table.";
+/// A failed run: the message printed after `error: `.
+type Failure = String;
 
 /// A published fit: the model, its parameters by name, its log-likelihood.
 type Published = (ModelKind, &'static [(&'static str, f64)], Option<f64>);
@@ -80,28 +79,26 @@ const PUBLISHED: [Published; 3] = [
 ];
 
 fn main() -> ExitCode {
-    let args: Vec<_> = std::env::args_os().skip(1).collect();
-    let result = match args.as_slice() {
-        [flag] if flag == "--help" || flag == "-h" => Err(Failure::Help),
-        [path] => run(Path::new(path)),
-        _ => Err(Failure::Usage(
-            "expected one argument, the path of CDNOW_sample.txt".into(),
-        )),
-    };
-    common::exit(result, USAGE)
+    match run(&Args::parse().path) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Reads the sample into orders (ids `L<line>`, customers by sample id).
 fn read(path: &Path) -> Result<Vec<Order>, Failure> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Run(format!("{}: cannot read: {e}", path.display())))?;
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut orders = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.is_empty() {
             continue;
         }
-        let bad = |what: &str| Failure::Run(format!("{} line {}: {what}", path.display(), i + 1));
+        let bad = |what: &str| format!("{} line {}: {what}", path.display(), i + 1);
         let [_, customer, date, _, value] = fields.as_slice() else {
             return Err(bad(
                 "expected 5 fields: customer id, sample id, YYYYMMDD, CDs, dollars",
@@ -126,15 +123,14 @@ fn significant(value: f64, digits: i32) -> f64 {
 
 fn run(path: &Path) -> Result<(), Failure> {
     let orders = read(path)?;
-    let day =
-        |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| Failure::Run("bad date".into()));
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| String::from("bad date"));
     let config = BtydConfig::builder(day(1997, 9, 30)?)
         .observation_end(day(1998, 6, 30)?)
         .unit(TimeUnit::Week)
         .build()
-        .map_err(|e| Failure::Run(e.to_string()))?;
-    let data = BtydData::from_orders(&orders, &config).map_err(|e| Failure::Run(e.to_string()))?;
-    let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
+        .map_err(|e| e.to_string())?;
+    let data = BtydData::from_orders(&orders, &config).map_err(|e| e.to_string())?;
+    let fail = |e: rfmkit::Error| e.to_string();
 
     let mut out = String::new();
     let mut mismatches = 0;
@@ -301,13 +297,13 @@ fn run(path: &Path) -> Result<(), Failure> {
     io::stdout()
         .lock()
         .write_all(out.as_bytes())
-        .map_err(|e| Failure::Run(format!("cannot write the output: {e}")))?;
+        .map_err(|e| format!("cannot write the output: {e}"))?;
     if mismatches == 0 {
         Ok(())
     } else {
-        Err(Failure::Run(format!(
+        Err(format!(
             "{mismatches} figure(s) differ from the published ones"
-        )))
+        ))
     }
 }
 

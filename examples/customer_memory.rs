@@ -13,9 +13,9 @@
 //! bytes a `clone` of the list allocates.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use clap::Parser;
 use rfmkit::customer::{Birthday, Customer, Customers};
 use rfmkit::sim::SimConfig;
 
@@ -82,20 +82,19 @@ fn typical(i: usize) -> Result<Customer, rfmkit::Error> {
         .with_attribute("points", (i % 5_000) as f64))
 }
 
-fn flag(args: &[String], name: &str, default: usize) -> Result<usize, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.replace('_', "").parse().ok())
-            .ok_or_else(|| format!("{name} needs a whole number")),
-    }
+/// Bytes per customer record: typical records, then a simulated shop's.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Typical records to build.
+    #[arg(long, default_value_t = 100_000)]
+    customers: usize,
+    /// Customers of the simulated shop to measure (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    sim: usize,
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let n = flag(&args, "--customers", 100_000)?;
-    let sim = flag(&args, "--sim", 1_000_000)?;
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Args { customers: n, sim } = Args::parse();
 
     println!(
         "size_of::<Customer>() = {} bytes",
@@ -134,14 +133,4 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
-}
-
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("customer_memory: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }

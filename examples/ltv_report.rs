@@ -11,6 +11,16 @@
 //! example: a cheap organic `web`, a paid `instagram_ads` that costs more
 //! than its customers bring in, and the seed-003 thresholds (LTV/CAC above 3
 //! is healthy, below 1 loses money) to read them with.
+//!
+//! It teaches the `ltv` module: [`LtvReport`] (KPIs of the population, per
+//! channel and per store, and monthly cohorts), [`LtvCacTable`] against
+//! [`AcquisitionCosts`], and [`CohortTable`]. The command line computes the
+//! same report from an order file (the hand-computed fixture here):
+//!
+//! ```text
+//! rfmkit ltv --input tests/data/ltv_small.csv --as-of 2025-12-31 --format table
+//! rfmkit ltv --input orders.csv --as-of 2025-12-31 --cac web=15.00 --cac instagram_ads=90.00
+//! ```
 
 use std::error::Error;
 use std::io::{self, Write};

@@ -8,14 +8,12 @@
 //! Prints one JSON line: the time to build the profiles and the history
 //! (untimed setup), the median planning time, and the plan's size.
 
-#[path = "common/mod.rs"]
-#[allow(dead_code)]
-mod common;
-
-use std::process::ExitCode;
+use std::error::Error;
+use std::num::NonZeroUsize;
 use std::time::Instant;
 
 use chrono::Days;
+use clap::Parser;
 use rfmkit::audience::{Profiles, Rule};
 use rfmkit::program::{
     Caps, Contact, ContactChannel, ContactHistory, Entry, Exit, Planner, Program,
@@ -26,19 +24,20 @@ use rfmkit::sim::SimConfig;
 use rfmkit::summary::Summaries;
 use serde_json::json;
 
-use common::Failure;
-
-const USAGE: &str = "\
-usage: plan_bench [--customers N] [--history H] [--runs R]
-
-Plans ten programs for N simulated customers (about 3 orders each) with a
-contact history of H rows spread over the last 90 days, on one thread.
-
-options:
-  --customers N  customers to simulate (default 1000000)
-  --history H    contact history rows (default 10000000)
-  --runs R       plans to time; the median is printed (default 3)
-  -h, --help     print this help";
+/// Plans ten programs for simulated customers (about 3 orders each) with a
+/// contact history spread over the last 90 days, on one thread.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Customers to simulate.
+    #[arg(long, default_value = "1000000")]
+    customers: NonZeroUsize,
+    /// Contact history rows.
+    #[arg(long, default_value = "10000000")]
+    history: NonZeroUsize,
+    /// Plans to time; the median is printed.
+    #[arg(long, default_value = "3")]
+    runs: NonZeroUsize,
+}
 
 /// Ten programs: (key, audience, delays of the steps, priority).
 const PROGRAMS: [(&str, &str, &[u32], i32); 10] = [
@@ -69,39 +68,28 @@ const PROGRAMS: [(&str, &str, &[u32], i32); 10] = [
     ("everyone", "frequency >= 1", &[0], 1),
 ];
 
-fn run() -> Result<(), Failure> {
-    let flags = common::parse_flags(
-        std::env::args_os().skip(1),
-        &["customers", "history", "runs"],
-        &[],
-    )?;
-    let customers = flags.positive("customers", 1_000_000)?;
-    let rows = flags.positive("history", 10_000_000)?;
-    let runs = flags.positive("runs", 3)?;
-    let fail = |e: rfmkit::Error| Failure::Run(e.to_string());
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    let (customers, rows, runs) = (args.customers.get(), args.history.get(), args.runs.get());
 
     let started = Instant::now();
     let shop = SimConfig::builder()
         .customers(customers)
         .orders(customers * 3)
         .seed(11)
-        .build()
-        .map_err(fail)?
+        .build()?
         .generate();
     let as_of = shop.as_of();
-    let summaries = Summaries::from_orders(shop.orders(), as_of).map_err(fail)?;
+    let summaries = Summaries::from_orders(shop.orders(), as_of)?;
     let scores = RfmModel::fit(&ScoringConfig::default(), &summaries).score_all(&summaries);
-    let segments = SegmentTable::standard()
-        .segment_all(&scores)
-        .map_err(fail)?;
+    let segments = SegmentTable::standard().segment_all(&scores)?;
     let profiles = Profiles::builder(&segments, &summaries)
         .customers(shop.customers())
-        .build()
-        .map_err(fail)?;
+        .build()?;
     let schema = profiles.schema();
     let mut programs = Vec::new();
     for (key, audience, delays, priority) in PROGRAMS {
-        let mut b = Program::builder(key, Rule::parse(audience, &schema).map_err(fail)?)
+        let mut b = Program::builder(key, Rule::parse(audience, &schema)?)
             .priority(priority)
             .entry(Entry::AfterDays(60))
             .exit(Exit::Purchase)
@@ -116,13 +104,9 @@ fn run() -> Result<(), Failure> {
                 },
             );
         }
-        programs.push(b.build().map_err(fail)?);
+        programs.push(b.build()?);
     }
-    let planner = Planner::new(
-        programs,
-        Caps::new().overall(3, 7).map_err(fail)?.min_gap_days(1),
-    )
-    .map_err(fail)?;
+    let planner = Planner::new(programs, Caps::new().overall(3, 7)?.min_gap_days(1))?;
     // A deterministic history: row i goes to customer i mod N, program
     // i mod 10, step 0, i mod 90 days ago.
     let ids = profiles.customers();
@@ -131,16 +115,12 @@ fn run() -> Result<(), Failure> {
         let (key, ..) = PROGRAMS.get(i % PROGRAMS.len())?;
         let date = as_of.checked_sub_days(Days::new((i % 90) as u64))?;
         Some(Contact::sent(customer, key, 0, ContactChannel::Email, date))
-    }))
-    .map_err(fail)?;
+    }))?;
     let setup = started.elapsed().as_secs_f64();
 
     // One thread: rule evaluation would otherwise use every core.
     #[cfg(feature = "parallel")]
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| Failure::Run(e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let plan_once = || {
         #[cfg(feature = "parallel")]
         return pool.install(|| planner.plan(&profiles, &history));
@@ -151,13 +131,13 @@ fn run() -> Result<(), Failure> {
     let mut last = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let plan = plan_once().map_err(fail)?;
+        let plan = plan_once()?;
         times.push(t.elapsed().as_secs_f64());
         last = Some(plan);
     }
     times.sort_by(f64::total_cmp);
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
-    let plan = last.ok_or_else(|| Failure::Run("no run".into()))?;
+    let plan = last.ok_or("no run")?;
     println!(
         "{}",
         json!({
@@ -173,8 +153,4 @@ fn run() -> Result<(), Failure> {
         })
     );
     Ok(())
-}
-
-fn main() -> ExitCode {
-    common::exit(run(), USAGE)
 }

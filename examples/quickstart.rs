@@ -5,6 +5,12 @@
 //! ```text
 //! cargo run --release --example quickstart
 //! ```
+//!
+//! The command line does the same on an order file:
+//!
+//! ```text
+//! rfmkit score --input orders.csv --as-of 2025-12-31 --output scores.csv --report
+//! ```
 
 use std::error::Error;
 use std::time::Instant;

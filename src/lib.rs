@@ -165,7 +165,8 @@
 //! - `charts` (off by default): the [`charts`] module, SVG
 //!   charts with their data tables (RFM heatmap, segment bars,
 //!   distributions, cohort retention, LTV curves and LTV/CAC, calibration
-//!   vs holdout, P(alive), segment migration). Adds no dependency.
+//!   vs holdout, P(alive), segment migration, segment sizes over time,
+//!   opt-ins per segment). Adds no dependency.
 //! - `arrow` (off by default): [`ingest::arrow`](crate::ingest), orders
 //!   from Arrow `RecordBatch`es (a Parquet file read with the `parquet`
 //!   crate, an IPC stream, a query engine's result) straight into the

@@ -193,7 +193,7 @@ fn factors_keep_nine_decimals() {
 
 // ------------------------------------------------------------------ KPIs
 
-/// The orders of `tests/data/ltv_small.csv` (the `ltv_csv` fixture), as
+/// The orders of `tests/data/ltv_small.csv` (the `rfmkit ltv` fixture), as
 /// of 2025-12-31.
 fn ltv_small() -> Vec<Order> {
     let y24 = |mo, day| NaiveDate::from_ymd_opt(2024, mo, day).unwrap();

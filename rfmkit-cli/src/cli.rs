@@ -159,12 +159,13 @@ pub enum Command {
     Trend(TrendArgs),
     /// One self-contained HTML report: KPIs, the model's cuts, the segment
     /// report and charts (RFM heatmap, segments, distributions, cohorts,
-    /// LTV, migration, CLV).
+    /// LTV, opt-ins, migration, segments over time, CLV).
     #[command(after_help = concat!(
         "EXAMPLES:\n",
         "  rfmkit report --input orders.csv --as-of 2025-12-31 --output report.html\n",
         "  rfmkit report --input orders.csv --as-of 2025-12-31 --scale 0 --currency JPY \\\n",
-        "      --cac 3000 --cac instagram=4500 --calibration-end 2025-06-30 --output report.html\n",
+        "      --cac 3000 --cac instagram=4500 --calibration-end 2025-06-30 \\\n",
+        "      --customers customers.csv --output report.html\n",
         "\n",
         "The file has no external references (inline SVG and CSS, no scripts): open it\n",
         "in any browser, mail it or print it. Each chart has the table of its numbers\n",
@@ -172,7 +173,11 @@ pub enum Command {
         "`rfmkit score --report` and `rfmkit ltv --format table`. The migration matrix\n",
         "compares --from (default: 90 days before --as-of) with --as-of, scored by the\n",
         "model fitted at --from. With --calibration-end a BG/NBD model is fitted on the\n",
-        "orders up to it, checked against the holdout up to --as-of (in weeks)."
+        "orders up to it, checked against the holdout up to --as-of (in weeks).\n",
+        "Segment sizes over time: monthly as-of dates up to --as-of (at most 24 months\n",
+        "back, none before the first order; drawn from 3 dates on), each scored by the\n",
+        "--as-of model. --customers (the `rfmkit audience --customers` format) adds the\n",
+        "email and SMS opt-ins per segment."
     ))]
     Report(ReportArgs),
     /// Plan a day of CRM programs: who gets which step, and why others did
@@ -665,6 +670,10 @@ pub struct ReportArgs {
     /// The currency's name on axes and tables (JPY, 円, EUR, ...).
     #[arg(long, default_value = "currency units", value_name = "NAME")]
     pub currency: String,
+    /// A customers CSV (the format of `rfmkit audience --customers`): adds
+    /// the email and SMS opt-ins per segment (who can be contacted).
+    #[arg(long, value_name = "CUSTOMERS.csv")]
+    pub customers: Option<PathBuf>,
     #[command(flatten)]
     pub kpi: KpiArgs,
     /// The HTML file to write.

@@ -10,7 +10,7 @@ use rfmkit::charts::{self, Chart, MoneyFormat};
 use rfmkit::clv::{BtydConfig, BtydData, ModelKind, TransactionFit};
 use rfmkit::ltv::{AcquisitionCosts, Cac, LtvBasis, LtvCacTable, LtvReport, TimeUnit};
 use rfmkit::rfm::Dimension;
-use rfmkit::timeline::{ModelMode, Transitions};
+use rfmkit::timeline::{ModelMode, Transitions, Trend, TrendConfig};
 
 use crate::cli::ReportArgs;
 use crate::commands::{model_report, scoring, segment, usage};
@@ -23,8 +23,8 @@ const CSS: &str = "\
 body{font-family:FONT;margin:0 auto;max-width:1200px;padding:16px 24px;line-height:1.4}
 h1{font-size:24px;margin:8px 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #0072B2;padding-bottom:2px}
 .meta{color:#555;margin:0 0 12px}
-.tiles{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
-.tile{border:1px solid #ccc;border-radius:6px;padding:8px 12px;min-width:130px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:12px 0}
+.tile{border:1px solid #ccc;border-radius:6px;padding:8px 12px;min-width:0;overflow-wrap:anywhere}
 .tile b{display:block;font-size:20px;font-variant-numeric:tabular-nums}.tile span{color:#555;font-size:12px}
 .rfmkit-figure{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin:0 0 24px;break-inside:avoid}
 .rfmkit-svg{flex:0 1 auto;max-width:100%}.rfmkit-svg svg{max-width:100%;height:auto;display:block}
@@ -41,6 +41,19 @@ pre{font-family:ui-monospace,Menlo,Consolas,'Noto Sans Mono CJK JP',IPAGothic,mo
 const FONT: &str = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans',\
 'Hiragino Kaku Gothic ProN','Yu Gothic',Meiryo,'Noto Sans CJK JP','Noto Sans JP',IPAGothic,\
 IPAexGothic,'Noto Sans','DejaVu Sans',sans-serif";
+
+/// A count with thousands separators, as the charts' tables write it.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -94,6 +107,11 @@ impl Page {
     fn note(&mut self, text: &str) {
         let _ = write!(self.body, "<p class=\"note\">{}</p>", esc(text));
     }
+
+    /// A plain paragraph (a note is for what is missing).
+    fn text(&mut self, text: &str) {
+        let _ = write!(self.body, "<p class=\"meta\">{}</p>", esc(text));
+    }
 }
 
 /// `rfmkit report`.
@@ -125,8 +143,13 @@ pub fn report(args: &ReportArgs) -> Result<()> {
             )));
         }
     }
+    let customers = args
+        .customers
+        .as_deref()
+        .map(crate::customers::load_customers)
+        .transpose()?;
     let scoring = scoring(&args.scoring.model)?;
-    let (file, _summaries, model, segmentation) = segment(&args.input, &scoring, as_of)?;
+    let (file, summaries, model, segmentation) = segment(&args.input, &scoring, as_of)?;
     let path = file.path.as_path();
     let failed = |e: rfmkit::Error| anyhow!("{}: {e}", path.display());
     let ltv = LtvReport::from_log(&file.log, &kpi_config).map_err(failed)?;
@@ -150,8 +173,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     let _ = write!(
         page.body,
         "<div class=\"tiles\">{}{}{}{}{}{}{}</div>",
-        tile(k.customers.to_string(), "customers"),
-        tile(k.orders.to_string(), "orders"),
+        tile(grouped(k.customers), "customers"),
+        tile(grouped(k.orders), "orders"),
         tile(
             money.format(k.net_revenue),
             &format!("net revenue ({})", money.unit_name())
@@ -185,6 +208,11 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         None => page.note("LTV / CAC per channel: give acquisition costs with --cac AMOUNT or --cac CHANNEL=AMOUNT."),
     }
 
+    if let Some(customers) = &customers {
+        page.section("Who can be contacted");
+        page.chart(&charts::opt_ins(&segmentation, customers));
+    }
+
     page.section(&format!("Segment migration {from} → {as_of}"));
     match Transitions::from_log(
         &file.log,
@@ -193,8 +221,30 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         &scoring.table,
         ModelMode::Frozen,
     ) {
-        Ok(transitions) => page.chart(&charts::migration_matrix(&transitions)),
+        Ok(transitions) => page.chart(&charts::migration_matrix(&transitions, &scoring.table)),
         Err(err) => page.note(&format!("no migration matrix: {err}")),
+    }
+
+    page.section("Segments over time");
+    let first = summaries.iter().filter_map(|s| s.first_order_date()).min();
+    let dates = monthly_dates(first, as_of);
+    if dates.len() < MIN_TREND_DATES {
+        page.note(&format!(
+            "no trend chart: the orders span {} monthly as-of date(s) up to {as_of}; it needs {MIN_TREND_DATES}",
+            dates.len()
+        ));
+    } else {
+        let config = TrendConfig::builder()
+            .kpi(kpi_config.clone())
+            .frozen(model.clone(), scoring.table.clone())
+            .build()
+            .map_err(failed)?;
+        let trend = Trend::from_log(&file.log, &dates, &config).map_err(failed)?;
+        page.text(&format!(
+            "Monthly as-of dates up to {as_of} (at most {} months back), every date scored with the model as of {as_of} (its cut points, below): a change is customers moving, not cuts.",
+            MAX_TREND_MONTHS
+        ));
+        page.chart(&charts::segment_trend(&trend, &money));
     }
 
     page.section("Predictive CLV (BG/NBD)");
@@ -248,6 +298,26 @@ money in {} ({} decimals) · {} charts · made by rfmkit {}</p>{}</body></html>\
     Ok(())
 }
 
+/// The trend chart needs this many monthly as-of dates.
+const MIN_TREND_DATES: usize = 3;
+/// And goes at most this many months back.
+const MAX_TREND_MONTHS: u32 = 24;
+
+/// Monthly as-of dates ending on `as_of` (`as_of` minus 1, 2, ...
+/// calendar months, the day clamped to the month's length), none before
+/// the first order, at most [`MAX_TREND_MONTHS`] back; ascending.
+fn monthly_dates(first_order: Option<NaiveDate>, as_of: NaiveDate) -> Vec<NaiveDate> {
+    let Some(first) = first_order else {
+        return Vec::new();
+    };
+    let mut dates: Vec<NaiveDate> = (0..=MAX_TREND_MONTHS)
+        .map_while(|k| as_of.checked_sub_months(chrono::Months::new(k)))
+        .take_while(|d| *d >= first)
+        .collect();
+    dates.reverse();
+    dates
+}
+
 /// Calibration vs holdout and the P(alive) matrix of a BG/NBD fit with the
 /// holdout from `calibration_end` to `as_of`, in weeks.
 fn clv_charts(
@@ -265,4 +335,35 @@ fn clv_charts(
     let age = data.iter().map(|c| c.btyd().t()).fold(0.0, f64::max);
     let p_alive = charts::p_alive_matrix(&fit.model, 10, age, TimeUnit::Week)?;
     Ok(vec![charts::holdout(&holdout), p_alive])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// CDNOW: first order 1 January 1997, as of 30 June 1998: the 30th of
+    /// each month back to January 1997 (30 December 1996 is before the
+    /// first order), February clamped to the 28th.
+    #[test]
+    fn monthly_dates_end_on_as_of_and_start_after_the_first_order() {
+        let dates = monthly_dates(Some(d(1997, 1, 1)), d(1998, 6, 30));
+        assert_eq!(dates.len(), 18);
+        assert_eq!(dates[0], d(1997, 1, 30));
+        assert_eq!(dates[1], d(1997, 2, 28));
+        assert_eq!(dates[2], d(1997, 3, 30));
+        assert_eq!(dates[17], d(1998, 6, 30));
+        assert!(dates.windows(2).all(|w| w[0] < w[1]));
+        // at most 24 months back: 25 dates
+        assert_eq!(monthly_dates(Some(d(2000, 1, 1)), d(2026, 1, 1)).len(), 25);
+        assert!(monthly_dates(None, d(2026, 1, 1)).is_empty());
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(6919), "6,919");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(monthly_dates(Some(d(2026, 1, 1)), d(2026, 1, 1)).len(), 1);
+    }
 }

@@ -19,6 +19,8 @@
 //! | [`holdout`] | [`HoldoutTable`] (calibration vs holdout) |
 //! | [`p_alive_matrix`] | [`TransactionModel`] (P(alive) by frequency and recency) |
 //! | [`migration_matrix`] | [`Transitions`] (segment moves between two dates) |
+//! | [`segment_trend`] | [`Trend`] (segment sizes and KPIs over a series of dates) |
+//! | [`opt_ins`] | [`Segmentation`] and [`Customers`] (email / SMS opt-ins per segment) |
 //!
 //! # Design
 //!
@@ -77,10 +79,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::Money;
 use crate::clv::{Btyd, HoldoutTable, TransactionModel};
+use crate::customer::Customers;
 use crate::ltv::{Cac, CohortTable, LtvBasis, LtvCacTable, TimeUnit, payback_months};
 use crate::rfm::{Dimension, ScoredCustomer, Scores};
-use crate::segment::SegmentReport;
-use crate::timeline::Transitions;
+use crate::segment::{SegmentReport, SegmentTable, Segmentation};
+use crate::timeline::{Transitions, Trend};
 use crate::{Error, Result};
 
 use svg::{HBars, Heatmap, Line, Lines, OKABE_ITO, RefLine, Series, VBars, escape};
@@ -559,10 +562,40 @@ fn dimension_value(c: &ScoredCustomer, dimension: Dimension) -> i64 {
 /// holds values `v` with `start + k·w <= v < start + (k+1)·w`, and the
 /// last bin also everything above (its `to` is empty), so a few extreme
 /// customers do not squash the rest. `start` is the smallest frequency
-/// for `w = 1`, else 0, or the minimum rounded down to a multiple of `w`
-/// when that is negative.
+/// for `w = 1`; for wider frequency bins 1 (every scored customer has at
+/// least one order; 0 if some frequency is 0); for recency and monetary
+/// 0, or the minimum rounded down to a multiple of `w` when that is
+/// negative.
 ///
-/// The table: `from` (inclusive), `to` (exclusive), `customers`, `share`.
+/// Recency and frequency are whole numbers, so their bars are labelled
+/// with the values they hold, both ends included (`1–2`, `3–4`, …, the
+/// last `≥25`); monetary bars by their start.
+///
+/// The table: `from (incl.)`, `to (excl.)`, `customers`, `share`.
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// # use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
+/// # use rfmkit::summary::Summaries;
+/// # use rfmkit::{Money, Order};
+/// use rfmkit::charts::{self, MoneyFormat};
+/// use rfmkit::rfm::Dimension;
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// # let orders = vec![
+/// #     Order::new("A-1", "alice", day(1, 5)?, Money::new(4_500)),
+/// #     Order::new("A-2", "alice", day(2, 14)?, Money::new(3_000)),
+/// #     Order::new("A-4", "bob", day(1, 10)?, Money::new(1_200)),
+/// # ];
+/// # let summaries = Summaries::from_orders(&orders, day(3, 31)?)?;
+/// # let config = ScoringConfig::builder().method(Method::Rank).build()?;
+/// let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+/// let chart = charts::distribution(&scores, Dimension::Frequency, &MoneyFormat::new(2));
+/// // alice 2 orders, bob 1: one bar per frequency, starting at 1
+/// assert_eq!(chart.table().column("from (incl.)"), Some(vec!["1", "2"]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) -> Chart {
     let mut values: Vec<i64> = scores
@@ -570,7 +603,12 @@ pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) 
         .map(|c| dimension_value(&c, dimension))
         .collect();
     values.sort_unstable();
-    let min = values.first().copied().unwrap_or(0).min(0);
+    let min_value = values.first().copied().unwrap_or(0);
+    let min = if dimension == Dimension::Frequency {
+        min_value.clamp(0, 1)
+    } else {
+        min_value.min(0)
+    };
     let max = values.last().copied().unwrap_or(0);
     let p99 = values
         .get((values.len().saturating_sub(1)) * 99 / 100)
@@ -590,6 +628,8 @@ pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) 
     };
     let start = if small_integers {
         values.first().copied().unwrap_or(0)
+    } else if dimension == Dimension::Frequency {
+        i64::from(min_value >= 1)
     } else {
         min.div_euclid(width).saturating_mul(width)
     };
@@ -618,8 +658,9 @@ pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) 
     };
     let mut table = DataTable::new(
         format!("customers per {} bin ({unit})", name.to_lowercase()),
-        &["from", "to", "customers", "share"],
+        &["from (incl.)", "to (excl.)", "customers", "share"],
     );
+    let whole = dimension != Dimension::Monetary;
     let mut categories = Vec::new();
     for (k, c) in counts.iter().enumerate() {
         let from = start.saturating_add(width.saturating_mul(i64::try_from(k).unwrap_or(0)));
@@ -637,6 +678,8 @@ pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) 
         ]);
         categories.push(if last && (width > 1 || max > from) {
             format!("≥{}", show(from))
+        } else if whole && width > 1 {
+            format!("{}–{}", show(from), show(to.saturating_sub(1)))
         } else {
             show(from)
         });
@@ -645,7 +688,11 @@ pub fn distribution(scores: &Scores, dimension: Dimension, money: &MoneyFormat) 
         "{name} distribution ({} customers)",
         count(u64::try_from(values.len()).unwrap_or(u64::MAX))
     );
-    let x_label = format!("{unit} (bin start; last bin: and above)");
+    let x_label = if whole {
+        format!("{unit} (last bin: and above)")
+    } else {
+        format!("{unit} (bin start; last bin: and above)")
+    };
     let format = |v: f64| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let n = v.round().max(0.0) as u64;
@@ -864,6 +911,8 @@ pub fn ltv_curves(table: &CohortTable, cac: Option<Cac>, money: &MoneyFormat) ->
         vrefs,
         x_format: &x_format,
         y_format: &y_format,
+        plot_w: 460.0,
+        x_axis: None,
     };
     Chart {
         title: title.to_owned(),
@@ -1017,6 +1066,8 @@ pub fn holdout(table: &HoldoutTable) -> Chart {
         vrefs: Vec::new(),
         x_format: &x_format,
         y_format: &y_format,
+        plot_w: 460.0,
+        x_axis: None,
     };
     Chart {
         svg: chart.render(),
@@ -1113,29 +1164,71 @@ pub fn p_alive_matrix(
 /// only returns). A cell shows its customers and, as colour, their share
 /// of the row (where that segment's customers went).
 ///
-/// Segments appear in the order they first occur in
-/// [`Transitions::matrix`], the same on both axes, `(none)` last.
+/// Segments appear in `table`'s order (the table the transitions were
+/// segmented with: its priority order, as in the segment report), the
+/// same on both axes, `(none)` last. Segments with no customer at either
+/// date are left out; a segment the table does not name (a different
+/// table) comes after the table's, in the order it first occurs in
+/// [`Transitions::matrix`].
 ///
-/// The table has one row per non-empty cell: `from`, `to`, `customers`,
-/// `share of from`.
+/// The table has one row per non-empty cell, in the same order (by
+/// `from`, then `to`): `from`, `to`, `customers`, `share of from`.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::charts;
+/// use rfmkit::ingest::IngestConfig;
+/// use rfmkit::rfm::{Method, ScoringConfig};
+/// use rfmkit::segment::SegmentTable;
+/// use rfmkit::timeline::{ModelMode, Transitions};
+/// use rfmkit::{Money, Order};
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let orders = vec![
+///     Order::new("1", "ann", d(3, 30)?, Money::new(10_000)),
+///     Order::new("2", "ben", d(3, 1)?, Money::new(5_000)),
+///     Order::new("3", "cid", d(6, 1)?, Money::new(100_000)),
+/// ];
+/// let log = IngestConfig::new(d(6, 30)?).ingest(&orders)?;
+/// let config = ScoringConfig::builder().method(Method::Rank).build()?;
+/// let table = SegmentTable::standard();
+/// let moves = Transitions::from_log(&log, d(3, 31)?, &config, &table, ModelMode::Frozen)?;
+/// let chart = charts::migration_matrix(&moves, &table);
+/// let customers: u64 = chart.table().column("customers").ok_or("no column")?
+///     .iter().map(|c| c.parse::<u64>()).sum::<Result<u64, _>>()?;
+/// assert_eq!(customers, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
-pub fn migration_matrix(transitions: &Transitions) -> Chart {
+pub fn migration_matrix(transitions: &Transitions, table: &SegmentTable) -> Chart {
     let name = |s: Option<&crate::segment::Segment>| {
         s.map_or_else(|| "(none)".to_owned(), ToString::to_string)
     };
-    let mut order: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     let mut has_none = false;
     for m in transitions.matrix() {
         for s in [m.from.as_ref(), m.to.as_ref()] {
             match s {
                 Some(s) => {
                     let s = s.to_string();
-                    if !order.contains(&s) {
-                        order.push(s);
+                    if !seen.contains(&s) {
+                        seen.push(s);
                     }
                 }
                 None => has_none = true,
             }
+        }
+    }
+    let mut order: Vec<String> = table
+        .segments()
+        .map(ToString::to_string)
+        .filter(|s| seen.contains(s))
+        .collect();
+    for s in seen {
+        if !order.contains(&s) {
+            order.push(s);
         }
     }
     if has_none {
@@ -1211,6 +1304,292 @@ pub fn migration_matrix(transitions: &Transitions) -> Chart {
     }
 }
 
+/// The segment sizes over time: one line per segment of a [`Trend`]'s
+/// mix (its customers at each as-of date, in the segment table's order;
+/// segments empty at every date are not drawn), or, for a trend without
+/// a mix, one line of all customers. Categorical Okabe–Ito colours, the
+/// eighth segment on drawn dashed.
+///
+/// The table has one row per date: `as of`, `customers`, `orders`, `net
+/// revenue` (currency units), `repeat rate`, then one column per segment
+/// of the mix (every one, empty segments included) with its customers.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use rfmkit::charts::{self, MoneyFormat};
+/// use rfmkit::ingest::IngestConfig;
+/// use rfmkit::timeline::{Every, Trend, TrendConfig, series};
+/// use rfmkit::Money;
+///
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// let mut log = IngestConfig::new(d(3, 31)?).builder();
+/// log.push("alice", d(1, 5)?, Money::new(4_500))?;
+/// log.push("bob", d(2, 10)?, Money::new(1_200))?;
+/// log.push("carol", d(3, 2)?, Money::new(2_500))?;
+/// let log = log.build()?;
+/// let dates = series(d(1, 31)?, d(3, 31)?, Every::Month)?;
+/// let trend = Trend::from_log(&log, &dates, &TrendConfig::default())?;
+/// let chart = charts::segment_trend(&trend, &MoneyFormat::new(2));
+/// assert_eq!(chart.table().column("customers"), Some(vec!["1", "2", "3"]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn segment_trend(trend: &Trend, money: &MoneyFormat) -> Chart {
+    let segments: Vec<String> = trend
+        .points()
+        .first()
+        .map(|p| p.mix.iter().map(|s| s.segment.to_string()).collect())
+        .unwrap_or_default();
+    let mut columns = vec![
+        "as of".to_owned(),
+        "customers".to_owned(),
+        "orders".to_owned(),
+        "net revenue".to_owned(),
+        "repeat rate".to_owned(),
+    ];
+    columns.extend(segments.iter().cloned());
+    let mut data = DataTable {
+        caption: format!(
+            "KPIs and customers per segment at each as-of date (net revenue in {})",
+            money.unit
+        ),
+        columns,
+        rows: Vec::new(),
+    };
+    for p in trend.points() {
+        let mut row = vec![
+            p.as_of.to_string(),
+            count(p.kpis.customers),
+            count(p.kpis.orders),
+            money.format(p.kpis.net_revenue),
+            p.kpis.repeat_rate.map_or_else(|| "–".to_owned(), percent),
+        ];
+        row.extend(p.mix.iter().map(|s| count(s.customers)));
+        data.rows.push(row);
+    }
+    let x = |k: usize| -> f64 { u64_f64(u64::try_from(k).unwrap_or(u64::MAX)) };
+    let markers = trend.len() <= 24;
+    let mut lines = Vec::new();
+    if segments.is_empty() {
+        lines.push(Line {
+            name: "all customers".to_owned(),
+            colour: "#000000",
+            points: trend
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (x(k), u64_f64(p.kpis.customers)))
+                .collect(),
+            width: 2.5,
+            dash: false,
+            markers,
+        });
+    } else {
+        for (j, name) in segments.iter().enumerate() {
+            let points: Vec<(f64, f64)> = trend
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (x(k), p.mix.get(j).map_or(0.0, |s| u64_f64(s.customers))))
+                .collect();
+            if points.iter().all(|&(_, y)| y == 0.0) {
+                continue;
+            }
+            let drawn = lines.len();
+            lines.push(Line {
+                name: name.clone(),
+                colour: OKABE_ITO
+                    .get(drawn % OKABE_ITO.len())
+                    .copied()
+                    .unwrap_or("#0072B2"),
+                points,
+                width: 2.0,
+                dash: drawn >= OKABE_ITO.len(),
+                markers,
+            });
+        }
+    }
+    let dates: Vec<String> = trend.iter().map(|p| p.as_of.to_string()).collect();
+    let x_format = |v: f64| {
+        let k = v.round();
+        if (v - k).abs() > 1e-9 || k < 0.0 {
+            return String::new();
+        }
+        // A non-negative whole number, checked above.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let k = k as usize;
+        dates.get(k).cloned().unwrap_or_default()
+    };
+    let y_format = |v: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let n = v.round().max(0.0) as u64;
+        count(n)
+    };
+    let (title, y_label) = if segments.is_empty() {
+        ("Customers over time", "customers with an order by the date")
+    } else {
+        (
+            "Segment sizes over time",
+            "customers in the segment (as of each date)",
+        )
+    };
+    // Ticks every 1, 2, 3, 6 or 12 dates (at most 9 labels), counted back
+    // from the last date, so that the as-of date is labelled.
+    let last = trend.len().saturating_sub(1);
+    let step = [1, 2, 3, 6, 12]
+        .into_iter()
+        .find(|s| last / s <= 8)
+        .unwrap_or(24);
+    let mut ticks: Vec<f64> = (0..=last / step).map(|j| x(last - j * step)).collect();
+    ticks.reverse();
+    let chart = Lines {
+        title,
+        x_label: "as-of date",
+        y_label,
+        lines,
+        hrefs: Vec::new(),
+        vrefs: Vec::new(),
+        x_format: &x_format,
+        y_format: &y_format,
+        plot_w: 720.0,
+        x_axis: (last > 0).then(|| (x(last), ticks)),
+    };
+    Chart {
+        title: title.to_owned(),
+        svg: chart.render(),
+        table: data,
+    }
+}
+
+/// Who can be contacted: per segment (in `segmentation`'s table order),
+/// the share of its customers who opted in to email and to SMS, from the
+/// customer records. A scored customer without a record counts as not
+/// opted in (no consent is known); segments without customers have no
+/// bars.
+///
+/// The table: `segment`, `customers`, `with record` (customers with a
+/// record in `customers`), `email opt-in`, `sms opt-in`, `reachable`
+/// (email or SMS), `reachable share` (`–` for an empty segment). Its
+/// caption counts the scored customers without a record.
+///
+/// # Example
+///
+/// ```
+/// # use chrono::NaiveDate;
+/// # use rfmkit::rfm::{Method, RfmModel, ScoringConfig};
+/// # use rfmkit::summary::Summaries;
+/// # use rfmkit::{Money, Order};
+/// use rfmkit::charts;
+/// use rfmkit::customer::{Customer, Customers};
+/// use rfmkit::segment::SegmentTable;
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).ok_or("bad date");
+/// # let orders = vec![
+/// #     Order::new("A-1", "alice", day(3, 30)?, Money::new(4_500)),
+/// #     Order::new("A-4", "bob", day(1, 10)?, Money::new(1_200)),
+/// # ];
+/// # let summaries = Summaries::from_orders(&orders, day(3, 31)?)?;
+/// # let config = ScoringConfig::builder().method(Method::Rank).build()?;
+/// let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+/// let segmentation = SegmentTable::standard().segment_all(&scores)?;
+/// let customers = Customers::new([Customer::new("alice").with_email_opt_in(true)])?;
+/// let chart = charts::opt_ins(&segmentation, &customers);
+/// let reachable: u64 = chart.table().column("reachable").ok_or("no column")?
+///     .iter().map(|c| c.parse::<u64>()).sum::<Result<u64, _>>()?;
+/// assert_eq!(reachable, 1); // alice
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn opt_ins(segmentation: &Segmentation, customers: &Customers) -> Chart {
+    let segments: Vec<String> = segmentation
+        .table()
+        .segments()
+        .map(ToString::to_string)
+        .collect();
+    // Per segment: customers, with a record, email, sms, either.
+    let mut counts = vec![[0u64; 5]; segments.len()];
+    let mut without = 0u64;
+    for c in segmentation.iter() {
+        let Some(k) = segments.iter().position(|s| s == c.segment.as_str()) else {
+            continue;
+        };
+        let Some(row) = counts.get_mut(k) else {
+            continue;
+        };
+        row[0] += 1;
+        match customers.get(c.scored.customer.as_ref()) {
+            Some(record) => {
+                row[1] += 1;
+                row[2] += u64::from(record.email_opt_in());
+                row[3] += u64::from(record.sms_opt_in());
+                row[4] += u64::from(record.email_opt_in() || record.sms_opt_in());
+            }
+            None => without += 1,
+        }
+    }
+    let mut data = DataTable::new(
+        format!(
+            "customers who can be contacted, per segment ({} of {} scored customers have no customer record and count as not opted in)",
+            count(without),
+            count(u64::try_from(segmentation.len()).unwrap_or(u64::MAX))
+        ),
+        &[
+            "segment",
+            "customers",
+            "with record",
+            "email opt-in",
+            "sms opt-in",
+            "reachable",
+            "reachable share",
+        ],
+    );
+    for (name, row) in segments.iter().zip(&counts) {
+        let mut cells = vec![name.clone()];
+        cells.extend(row.iter().map(|&n| count(n)));
+        cells.push(if row[0] > 0 {
+            percent(u64_f64(row[4]) / u64_f64(row[0]))
+        } else {
+            "–".to_owned()
+        });
+        data.rows.push(cells);
+    }
+    let share = |k: usize| -> Vec<Option<f64>> {
+        counts
+            .iter()
+            .map(|row| {
+                let n = row.get(k).copied().unwrap_or(0);
+                (row[0] > 0).then(|| 100.0 * u64_f64(n) / u64_f64(row[0]))
+            })
+            .collect()
+    };
+    let format = |v: f64| format!("{v:.1}%");
+    let title = "Opt-ins per segment: share of customers reachable by email and SMS";
+    let bars = HBars {
+        title,
+        x_label: "share of the segment's customers who opted in (%)",
+        y_label: "segment",
+        categories: segments.clone(),
+        series: vec![
+            Series {
+                name: "email opt-in".to_owned(),
+                colour: OKABE_ITO[0],
+                values: share(2),
+            },
+            Series {
+                name: "SMS opt-in".to_owned(),
+                colour: OKABE_ITO[2],
+                values: share(3),
+            },
+        ],
+        refs: Vec::new(),
+        format: &format,
+    };
+    Chart {
+        title: title.to_owned(),
+        svg: bars.render(),
+        table: data,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Charts of small data sets whose numbers are worked out by hand in
@@ -1227,7 +1606,7 @@ mod tests {
     use crate::rfm::{Method, RfmModel, ScoringConfig};
     use crate::segment::SegmentTable;
     use crate::summary::Summaries;
-    use crate::timeline::ModelMode;
+    use crate::timeline::{Every, ModelMode, TrendConfig, series};
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()
@@ -1559,22 +1938,178 @@ mod tests {
             ModelMode::Frozen,
         )
         .unwrap();
-        let chart = migration_matrix(&t);
+        let chart = migration_matrix(&t, &SegmentTable::standard());
         assert_well_formed(&chart);
-        let mut rows: Vec<Vec<String>> = chart.table().rows().to_vec();
-        rows.sort();
+        // In the standard table's order (champions, loyal,
+        // potential_loyalist, ..., at_risk, ...), (none) last; first
+        // appearance in the matrix would put at_risk before
+        // potential_loyalist and champions after both.
         assert_eq!(
-            rows,
+            chart.table().rows(),
             [
-                ["(none)", "champions", "1", "100.0%"],
                 ["loyal", "at_risk", "1", "100.0%"],
                 ["potential_loyalist", "at_risk", "1", "100.0%"],
+                ["(none)", "champions", "1", "100.0%"],
             ]
+        );
+        let at = |label: &str| {
+            chart
+                .svg()
+                .find(&format!(">{label}</text>"))
+                .unwrap_or_else(|| panic!("no label {label}"))
+        };
+        let rows = [
+            "champions",
+            "loyal",
+            "potential_loyalist",
+            "at_risk",
+            "(none)",
+        ];
+        assert!(
+            rows.windows(2).all(|w| at(w[0]) < at(w[1])),
+            "row labels out of table order"
         );
         // five labels on each axis: 25 cells
         assert_eq!(marks(chart.svg(), "rect"), 25);
         assert!(chart.svg().contains("segment on 2025-03-31 (from)"));
         assert!(chart.svg().contains("segment on 2025-06-30 (to)"));
+    }
+
+    /// Frequencies 1, 2, 25 and 40: above 20, so bins are wider than 1.
+    /// p99 is the value at index ⌊3·99/100⌋ = 2, 25; the span 25 − 1 = 24
+    /// over about 15 bins is 1.6 → a step of 2, from 1: [1, 3) holds 1
+    /// and 2, [25, ∞) holds 25 and 40, 13 bins in all. The bars are
+    /// labelled by the whole numbers they hold: "1–2", ..., "≥25".
+    #[test]
+    fn wide_frequency_bins_start_at_one_and_say_what_they_hold() {
+        let day = |k: u32| NaiveDate::from_ymd_opt(2025, 1 + k / 28, 1 + k % 28).unwrap();
+        let mut orders = Vec::new();
+        for (customer, n) in [("a", 1), ("b", 2), ("c", 25), ("d", 40)] {
+            for k in 0..n {
+                orders.push(Order::new(
+                    format!("{customer}-{k}").as_str(),
+                    customer,
+                    day(k),
+                    Money::new(100),
+                ));
+            }
+        }
+        let summaries = Summaries::from_orders(&orders, d(3, 31)).unwrap();
+        let config = ScoringConfig::builder()
+            .method(Method::Rank)
+            .build()
+            .unwrap();
+        let scores = RfmModel::fit(&config, &summaries).score_all(&summaries);
+        let chart = distribution(&scores, Dimension::Frequency, &MoneyFormat::new(2));
+        assert_well_formed(&chart);
+        let rows = chart.table().rows();
+        assert_eq!(rows.len(), 13);
+        assert_eq!(rows[0], ["1", "3", "2", "50.0%"]);
+        assert_eq!(rows[1], ["3", "5", "0", "0.0%"]);
+        assert_eq!(rows[12], ["25", "", "2", "50.0%"]);
+        assert!(chart.svg().contains(">1–2</text>"));
+        assert!(chart.svg().contains(">23–24</text>"));
+        assert!(chart.svg().contains(">≥25</text>"));
+        assert!(!chart.svg().contains(">0–"), "a bin starts at 0");
+        // recency bins (whole days) are labelled by both ends too
+        let r = distribution(&scores, Dimension::Recency, &MoneyFormat::new(2));
+        assert!(r.svg().contains("–"), "{}", r.svg());
+    }
+
+    /// Monthly points 31 Jan, 28 Feb and 31 Mar of the crate example's
+    /// shop, the mix scored by a frozen rank model fitted on 31 March
+    /// (alice 5-5-5 and carol 4-4-4 are champions then). The KPI columns
+    /// are worked out by hand below; the chart draws one line per segment
+    /// with a customer at some date.
+    #[test]
+    fn segment_trend_has_a_row_per_date_and_a_line_per_segment() {
+        let log = IngestConfig::new(d(3, 31)).ingest(&orders()).unwrap();
+        let summaries = Summaries::from_log(&log).unwrap();
+        let config = ScoringConfig::builder()
+            .method(Method::Rank)
+            .build()
+            .unwrap();
+        let model = RfmModel::fit(&config, &summaries);
+        let trend_config = TrendConfig::builder()
+            .frozen(model, SegmentTable::standard())
+            .build()
+            .unwrap();
+        let dates = series(d(1, 31), d(3, 31), Every::Month).unwrap();
+        let trend = Trend::from_log(&log, &dates, &trend_config).unwrap();
+        let chart = segment_trend(&trend, &MoneyFormat::new(2));
+        assert_well_formed(&chart);
+        let t = chart.table();
+        assert_eq!(
+            t.column("as of").unwrap(),
+            ["2025-01-31", "2025-02-28", "2025-03-31"]
+        );
+        // January: alice A-1 and bob A-4; February + alice A-2; March all.
+        assert_eq!(t.column("customers").unwrap(), ["2", "2", "3"]);
+        assert_eq!(t.column("orders").unwrap(), ["2", "3", "6"]);
+        assert_eq!(
+            t.column("net revenue").unwrap(),
+            ["57.00", "87.00", "181.00"]
+        );
+        // every segment of the standard table is a column
+        assert_eq!(t.columns().len(), 5 + SegmentTable::standard().len());
+        // on 31 March the mix is the segment report's
+        assert_eq!(t.column("champions").unwrap()[2], "2");
+        // per date, the segments hold every customer
+        for row in t.rows() {
+            let mix: u64 = row[5..].iter().map(|c| c.parse::<u64>().unwrap()).sum();
+            assert_eq!(mix.to_string(), row[1]);
+        }
+        let drawn = (5..t.columns().len())
+            .filter(|&k| t.rows().iter().any(|r| r[k] != "0"))
+            .count();
+        assert_eq!(chart.svg().matches("<polyline").count(), drawn);
+        assert_eq!(marks(chart.svg(), "circle"), 3 * drawn);
+        assert!(chart.svg().contains(">2025-02-28</text>"));
+        // without a mix: one line of all customers
+        let plain = Trend::from_log(&log, &dates, &TrendConfig::default()).unwrap();
+        let chart = segment_trend(&plain, &MoneyFormat::new(2));
+        assert_eq!(chart.svg().matches("<polyline").count(), 1);
+        assert_eq!(chart.table().columns().len(), 5);
+        assert!(chart.svg().contains(">all customers</text>"));
+    }
+
+    /// alice (champions) opted in to email and SMS, carol (champions) to
+    /// email only, bob (hibernating segment) has no record: champions 2
+    /// customers, 2 with a record, 2 email, 1 SMS, 2 reachable (100 %).
+    #[test]
+    fn opt_ins_count_consent_per_segment() {
+        let segmentation = SegmentTable::standard().segment_all(&scores()).unwrap();
+        let customers = Customers::new([
+            crate::customer::Customer::new("alice")
+                .with_email_opt_in(true)
+                .with_sms_opt_in(true),
+            crate::customer::Customer::new("carol").with_email_opt_in(true),
+            crate::customer::Customer::new("zoe").with_sms_opt_in(true),
+        ])
+        .unwrap();
+        let chart = opt_ins(&segmentation, &customers);
+        assert_well_formed(&chart);
+        assert_eq!(
+            row(&chart, "champions")[1..],
+            ["2", "2", "2", "1", "2", "100.0%"]
+        );
+        let bob = segmentation.segment_of_customer("bob").unwrap().to_string();
+        assert_eq!(row(&chart, &bob)[1..], ["1", "0", "0", "0", "0", "0.0%"]);
+        assert_eq!(row(&chart, "other")[1..], ["0", "0", "0", "0", "0", "–"]);
+        assert!(chart.table().caption().contains("1 of 3 scored customers"));
+        // zoe has no order: not scored, in no segment
+        let reachable: u64 = chart
+            .table()
+            .column("reachable")
+            .unwrap()
+            .iter()
+            .map(|c| c.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(reachable, 2);
+        // two bars per non-empty segment: champions and bob's
+        assert_eq!(marks(chart.svg(), "rect"), 4);
+        assert!(chart.svg().contains(">100.0%</text>"));
+        assert!(chart.svg().contains(">SMS opt-in</text>"));
     }
 
     #[test]

@@ -492,18 +492,62 @@ pub(crate) struct Series {
     pub values: Vec<Option<f64>>,
 }
 
-/// Draws a legend row of colour swatches at `(x, y)`; returns its height.
-fn legend_row(svg: &mut Svg, x: f64, y: f64, items: &[(&str, &str, bool)]) {
+/// How a legend entry shows its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Swatch {
+    /// A filled square (bars, cells).
+    Box,
+    /// A solid line.
+    Line,
+    /// A dashed line.
+    Dashed,
+}
+
+/// The width of a legend entry (swatch, name and the gap after it).
+fn legend_item_width(name: &str) -> f64 {
+    34.0 + text_width(name, 11.0)
+}
+
+/// Draws a legend row of colour swatches at `(x, y)`.
+fn legend_row(svg: &mut Svg, x: f64, y: f64, items: &[(&str, &str, Swatch)]) {
     let mut cx = x;
-    for (name, colour, is_line) in items {
-        if *is_line {
-            svg.line((cx, y - 4.0), (cx + 18.0, y - 4.0), colour, 2.5, false);
-        } else {
-            svg.rect(cx, y - 10.0, 12.0, 12.0, colour, None);
+    for (name, colour, swatch) in items {
+        match swatch {
+            Swatch::Line | Swatch::Dashed => svg.line(
+                (cx, y - 4.0),
+                (cx + 18.0, y - 4.0),
+                colour,
+                2.5,
+                *swatch == Swatch::Dashed,
+            ),
+            Swatch::Box => svg.rect(cx, y - 10.0, 12.0, 12.0, colour, None),
         }
         svg.label(cx + 22.0, y, name, Anchor::Start, 11.0);
-        cx += 34.0 + text_width(name, 11.0);
+        cx += legend_item_width(name);
     }
+}
+
+/// Splits legend entries into rows no wider than `width`.
+fn legend_rows<'a>(
+    items: &[(&'a str, &'a str, Swatch)],
+    width: f64,
+) -> Vec<Vec<(&'a str, &'a str, Swatch)>> {
+    let mut rows: Vec<Vec<(&str, &str, Swatch)>> = Vec::new();
+    let mut used = f64::INFINITY;
+    for item in items {
+        let w = legend_item_width(item.0);
+        match rows.last_mut() {
+            Some(row) if used + w <= width => {
+                row.push(*item);
+                used += w;
+            }
+            _ => {
+                rows.push(vec![*item]);
+                used = w;
+            }
+        }
+    }
+    rows
 }
 
 /// A reference line across a chart at `value`, labelled.
@@ -550,10 +594,10 @@ impl HBars<'_> {
         let height = top + plot_h + 52.0 + 12.0 * self.refs.len() as f64;
         let mut svg = Svg::new(width, height, self.title);
         svg.title(self.title);
-        let items: Vec<(&str, &str, bool)> = self
+        let items: Vec<(&str, &str, Swatch)> = self
             .series
             .iter()
-            .map(|s| (s.name.as_str(), s.colour, false))
+            .map(|s| (s.name.as_str(), s.colour, Swatch::Box))
             .collect();
         legend_row(&mut svg, left, 42.0, &items);
         let sx = |v: f64| left + plot_w * (v / axis_max).clamp(0.0, 1.0);
@@ -595,13 +639,33 @@ impl HBars<'_> {
         }
         svg.line((left, top), (left, top + plot_h), INK, 1.0, false);
         // Labels one above the other, so that close lines stay readable.
-        for (k, r) in self.refs.iter().enumerate() {
+        // The dashed line skips the row of tick labels, which it would
+        // cross out, and goes on down to its own label. The rightmost
+        // line's label is the top row, so that no connector crosses a
+        // label to its right.
+        let mut by_value: Vec<usize> = (0..self.refs.len()).collect();
+        by_value.sort_by(|&a, &b| {
+            let value = |k: usize| self.refs.get(k).map_or(0.0, |r| r.value);
+            value(b).total_cmp(&value(a))
+        });
+        for (k, r) in by_value
+            .iter()
+            .enumerate()
+            .filter_map(|(row, &i)| self.refs.get(i).map(|r| (row, r)))
+        {
             svg.line(
                 (sx(r.value), top - 4.0),
-                (sx(r.value), top + plot_h + 28.0 + 12.0 * k as f64),
+                (sx(r.value), top + plot_h),
                 INK,
                 1.5,
                 true,
+            );
+            svg.line(
+                (sx(r.value), top + plot_h + 21.0),
+                (sx(r.value), top + plot_h + 28.0 + 12.0 * k as f64),
+                INK,
+                1.5,
+                false,
             );
             svg.text(
                 sx(r.value) + 3.0,
@@ -680,10 +744,10 @@ impl VBars<'_> {
         let mut svg = Svg::new(width, height, self.title);
         svg.title(self.title);
         if self.series.len() > 1 {
-            let items: Vec<(&str, &str, bool)> = self
+            let items: Vec<(&str, &str, Swatch)> = self
                 .series
                 .iter()
-                .map(|s| (s.name.as_str(), s.colour, false))
+                .map(|s| (s.name.as_str(), s.colour, Swatch::Box))
                 .collect();
             legend_row(&mut svg, left, 42.0, &items);
         }
@@ -786,6 +850,11 @@ pub(crate) struct Lines<'a> {
     pub vrefs: Vec<RefLine>,
     pub x_format: &'a dyn Fn(f64) -> String,
     pub y_format: &'a dyn Fn(f64) -> String,
+    /// The plot's width in px (460 for most charts).
+    pub plot_w: f64,
+    /// The x axis' end and ticks; `None`: 1-2-5 ticks from 0 past the
+    /// largest x.
+    pub x_axis: Option<(f64, Vec<f64>)>,
 }
 
 impl Lines<'_> {
@@ -802,28 +871,42 @@ impl Lines<'_> {
             .flat_map(|l| l.points.iter().map(|p| p.1))
             .chain(self.hrefs.iter().map(|r| r.value))
             .fold(0.0, f64::max);
-        let (x_axis, xticks) = nice_ticks(xmax, 8);
+        let (x_axis, xticks) = match &self.x_axis {
+            Some((end, ticks)) if *end > 0.0 => (*end, ticks.clone()),
+            _ => nice_ticks(xmax, 8),
+        };
         let (y_axis, yticks) = nice_ticks(ymax * 1.05, 5);
         let tick_w = yticks
             .iter()
             .map(|t| text_width(&(self.y_format)(*t), 11.0))
             .fold(0.0, f64::max);
         let left = tick_w + 40.0;
-        let plot_w = 460.0;
+        let plot_w = self.plot_w;
         let plot_h = 240.0;
-        // Legend rows of at most 4 entries under the title.
-        let rows = self.lines.len().div_ceil(4).max(1) as f64;
+        // Legend rows under the title, as wide as the plot.
+        let items: Vec<(&str, &str, Swatch)> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let swatch = if l.dash { Swatch::Dashed } else { Swatch::Line };
+                (l.name.as_str(), l.colour, swatch)
+            })
+            .collect();
+        let legend = legend_rows(&items, plot_w);
+        let rows = legend.len().max(1) as f64;
         let top = 34.0 + 18.0 * rows;
-        let width = left + plot_w + 24.0;
+        // Room on the right for half of the last tick's label, centred
+        // on the axis end.
+        let right = xticks
+            .last()
+            .map_or(0.0, |t| text_width(&(self.x_format)(*t), 11.0) / 2.0 + 6.0)
+            .max(24.0);
+        let width = left + plot_w + right;
         let height = top + plot_h + 50.0;
         let mut svg = Svg::new(width, height, self.title);
         svg.title(self.title);
-        for (r, chunk) in self.lines.chunks(4).enumerate() {
-            let items: Vec<(&str, &str, bool)> = chunk
-                .iter()
-                .map(|l| (l.name.as_str(), l.colour, true))
-                .collect();
-            legend_row(&mut svg, left, 44.0 + 18.0 * r as f64, &items);
+        for (r, row) in legend.iter().enumerate() {
+            legend_row(&mut svg, left, 44.0 + 18.0 * r as f64, row);
         }
         let sx = |v: f64| left + plot_w * (v / x_axis).clamp(0.0, 1.0);
         let sy = |v: f64| top + plot_h - plot_h * (v / y_axis).clamp(0.0, 1.0);

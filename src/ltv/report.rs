@@ -18,7 +18,7 @@ use super::kpi::{Breakdown, Group, KpiConfig, Kpis};
 /// the monthly cohort table and each channel's pooled LTV curve, from one
 /// validated pass over the orders.
 ///
-/// Serialized with snake_case keys (what the `ltv_csv` example prints).
+/// Serialized with snake_case keys (what `rfmkit ltv` prints).
 ///
 /// # Example
 ///
