@@ -4,6 +4,9 @@ checksums with examples/pipeline_bench.rs (not run by CI: needs
 `pip install polars`).
 
     POLARS_MAX_THREADS=1 python3 .ci/pipeline_polars.py orders.csv 1
+    POLARS_MAX_THREADS=1 python3 .ci/pipeline_polars.py orders.parquet 1
+
+(a `.parquet` file from .ci/csv_to_parquet.py is read with `read_parquet`).
 
 Prints one JSON line: load and median seconds of 5 runs, and the same
 checksums as pipeline_bench.
@@ -12,8 +15,17 @@ import sys, time, json, statistics, datetime
 import polars as pl
 path = sys.argv[1]; threads = sys.argv[2] if len(sys.argv) > 2 else "?"
 t = time.perf_counter()
-df = pl.read_csv(path, columns=["customer_id", "order_date", "amount"], try_parse_dates=True)
-df = df.with_columns((pl.col("amount") * 100).round(0).cast(pl.Int64).alias("cents"))
+if path.endswith(".parquet"):
+    # A file from .ci/csv_to_parquet.py: amounts are Decimal(18, 2) (exact
+    # cents) or Int64 cents already.
+    df = pl.read_parquet(path, columns=["customer_id", "order_date", "amount"])
+    if df.schema["amount"].is_integer():
+        df = df.with_columns(pl.col("amount").alias("cents"))
+    else:
+        df = df.with_columns((pl.col("amount") * 100).cast(pl.Int64).alias("cents"))
+else:
+    df = pl.read_csv(path, columns=["customer_id", "order_date", "amount"], try_parse_dates=True)
+    df = df.with_columns((pl.col("amount") * 100).round(0).cast(pl.Int64).alias("cents"))
 load = time.perf_counter() - t
 as_of = datetime.date(2026, 1, 1)
 def run():

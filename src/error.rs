@@ -375,6 +375,29 @@ pub enum Error {
         /// What failed.
         problem: String,
     },
+
+    /// A column of columnar input (an Arrow record batch, a Parquet file)
+    /// cannot be read as orders: it is missing, named twice, or of a type
+    /// that is not read (`row` is `None`), or one of its cells is bad: a
+    /// null required value, an amount with more decimals than the money
+    /// scale, an unknown status (`row` is the 0-based row).
+    ///
+    /// Fix: rename or cast the column to one of the types listed in the
+    /// docs of `ingest::arrow` (feature `arrow`), or fix the row.
+    #[error("{}column {column}: {problem}", row_at(*row))]
+    InvalidColumn {
+        /// The column's name as the input spells it.
+        column: String,
+        /// The 0-based row, for a bad cell.
+        row: Option<usize>,
+        /// What is wrong, and what is expected.
+        problem: String,
+    },
+}
+
+/// `row N, ` for a cell, nothing for a whole column.
+fn row_at(row: Option<usize>) -> String {
+    row.map_or_else(String::new, |r| format!("row {r}, "))
 }
 
 /// Where in an audience query an [`Error`] is: displayed `column N`.
@@ -465,6 +488,13 @@ pub enum Location {
     Query(QueryPosition),
     /// A segment, by name.
     Segment(String),
+    /// A column of columnar input, and the 0-based row of a bad cell.
+    Column {
+        /// The column's name.
+        column: String,
+        /// The 0-based row, for a bad cell.
+        row: Option<usize>,
+    },
 }
 
 impl Error {
@@ -523,6 +553,10 @@ impl Error {
             Error::InvalidBtyd { customer, .. } | Error::Numerical { customer, .. } => {
                 customer.clone().map(Location::Customer)
             }
+            Error::InvalidColumn { column, row, .. } => Some(Location::Column {
+                column: column.clone(),
+                row: *row,
+            }),
         }
     }
 

@@ -92,6 +92,9 @@ use crate::money::Money;
 use crate::order::{Order, OrderStatus};
 use crate::summary::FirstOrder;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
+
 /// The largest number of rows (and customers) one log holds: indices are
 /// `u32`. Split larger inputs and merge their summaries.
 pub const MAX_ROWS: usize = u32::MAX as usize;
@@ -1159,6 +1162,54 @@ impl<'a> LogBuilder<'a> {
     /// See [`OrderRecord`].
     pub fn push_record(&mut self, record: OrderRecord<'_>) -> Result<()> {
         self.push_row(&record)
+    }
+
+    /// Records a row that a loader could not read (a malformed cell: a
+    /// null id, an amount with too many decimals, …), so that nothing is
+    /// dropped silently: under [`Validation::Strict`] `reason` is returned
+    /// as the error; under [`Validation::Lenient`] the row is listed in
+    /// [`OrderLog::skipped`] with `reason` and `order_id` (if the loader
+    /// could read it). Either way the row takes its push position, so the
+    /// positions of later rows stay those of the input.
+    ///
+    /// # Errors
+    ///
+    /// `reason`, under [`Validation::Strict`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::ingest::{IngestConfig, Validation};
+    /// use rfmkit::{Error, Money};
+    ///
+    /// let day = NaiveDate::from_ymd_opt(2025, 1, 3).ok_or("date")?;
+    /// let bad = Error::InvalidColumn {
+    ///     column: "amount".into(),
+    ///     row: Some(0),
+    ///     problem: "is null".into(),
+    /// };
+    /// let mut log = IngestConfig::new(day).validation(Validation::Lenient).builder();
+    /// log.push_unreadable(Some("A-1"), bad.clone())?;
+    /// log.push("alice", day, Money::new(500))?;
+    /// let log = log.build()?;
+    /// assert_eq!(log.skipped()[0].index, 0);
+    /// assert_eq!(log.skipped()[0].reason, bad);
+    /// assert_eq!(log.customer_rows(0).next().map(|r| r.position), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_unreadable(&mut self, order_id: Option<&str>, reason: Error) -> Result<()> {
+        let index = self.gate.pushed;
+        self.gate.pushed = self.gate.pushed.saturating_add(1);
+        if self.gate.config.validation == Validation::Strict {
+            return Err(reason);
+        }
+        self.gate.skipped.push(Skipped {
+            index,
+            order_id: OrderId::new(order_id.unwrap_or("")),
+            reason,
+        });
+        Ok(())
     }
 
     fn push_row(&mut self, record: &OrderRecord<'_>) -> Result<()> {

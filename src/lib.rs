@@ -167,6 +167,15 @@
 //!   distributions, cohort retention, LTV curves and LTV/CAC, calibration
 //!   vs holdout, P(alive), segment migration, segment sizes over time,
 //!   opt-ins per segment). Adds no dependency.
+//! - `arrow` (off by default): [`ingest::arrow`](crate::ingest), orders
+//!   from Arrow `RecordBatch`es (a Parquet file read with the `parquet`
+//!   crate, an IPC stream, a query engine's result) straight into the
+//!   ingest stage, without text: integer or string customer ids,
+//!   `date32`/`date64`/timestamp dates converted to the shop's day with an
+//!   offset or your own conversion, decimal or integer amounts checked
+//!   exactly against the money scale. Adds `arrow-array`, `arrow-buffer`
+//!   and `arrow-schema` (arrow-rs 59, without default features; no compute
+//!   kernels, no IO).
 //!
 //! Everything else is always available.
 //!

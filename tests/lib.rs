@@ -10,6 +10,8 @@
 )]
 
 mod adversarial;
+#[cfg(feature = "arrow")]
+mod arrow;
 mod audience;
 mod bgbb;
 mod clv;

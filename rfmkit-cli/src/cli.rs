@@ -57,6 +57,7 @@ pub enum Command {
         "  rfmkit score --input orders.csv --as-of 2025-12-31 --model-out model.json\n",
         "  rfmkit score --input new.csv --as-of 2026-01-31 --model model.json --format table\n",
         "  rfmkit score --input export.csv --as-of 2025-12-31 --timezone Asia/Tokyo --scale 0\n",
+        "  rfmkit score --input orders.parquet --as-of 2025-12-31 --timezone Asia/Tokyo\n",
         "\n",
         "OUTPUT:\n",
         "  customer_id,recency_days,frequency,monetary,r,f,m,segment, in customer-id order.\n",
@@ -235,7 +236,9 @@ fn date_arg(text: &str) -> Result<NaiveDate, String> {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// The order CSV (columns, status values, the sign of returns and the
-    /// other input conventions: `rfmkit --help`).
+    /// other input conventions: `rfmkit --help`), or a Parquet file (name
+    /// ending in `.parquet`) with the same columns, typed: integer or string
+    /// ids, date32 or timestamp dates, decimal or integer amounts.
     #[arg(long, short, value_name = "ORDERS.csv")]
     pub input: PathBuf,
     /// Decimals of the currency: 0 for yen (an amount 1200 is ¥1,200), 2

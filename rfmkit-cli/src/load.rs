@@ -386,30 +386,55 @@ pub struct RowProblem {
 impl RowProblem {
     /// `orders.csv line 4, column 3 (order_date): …`.
     pub fn message(&self, path: &Path) -> String {
+        self.message_in(path, "line")
+    }
+
+    /// As [`message`](Self::message), counting in `unit` (`line`, `row`).
+    pub fn message_in(&self, path: &Path, unit: &str) -> String {
         match &self.column {
             Some(column) => format!(
-                "{} line {}, {column}: {}",
+                "{} {unit} {}, {column}: {}",
                 path.display(),
                 self.line,
                 self.problem
             ),
-            None => format!("{} line {}: {}", path.display(), self.line, self.problem),
+            None => format!("{} {unit} {}: {}", path.display(), self.line, self.problem),
         }
     }
 }
 
 /// Maps push positions (the library's 0-based order `index`) back to lines,
 /// storing only the places where the next row is not on the next line
-/// (blank lines, multi-line fields, skipped rows).
+/// (blank lines, multi-line fields, skipped rows). For a Parquet file
+/// ([`LineMap::rows`]) the "lines" are 0-based row indices.
 #[derive(Debug, Clone, Default)]
 pub struct LineMap {
     /// (push index, line) where a run of consecutive lines starts.
     jumps: Vec<(usize, u64)>,
     next_index: usize,
     next_line: u64,
+    /// Whether the lines are 0-based row indices (a Parquet file).
+    rows: bool,
 }
 
 impl LineMap {
+    /// The map of a file of `count` rows each pushed once, in order: push
+    /// index `i` is row `i` (0-based), named "row" in messages.
+    pub fn rows(count: usize) -> LineMap {
+        LineMap {
+            jumps: vec![(0, 0)],
+            next_index: count,
+            next_line: u64::try_from(count).unwrap_or(u64::MAX),
+            rows: true,
+        }
+    }
+
+    /// What the map's numbers are: `line` (1-based CSV lines) or `row`
+    /// (0-based Parquet rows).
+    pub fn unit(&self) -> &'static str {
+        if self.rows { "row" } else { "line" }
+    }
+
     fn record(&mut self, line: u64) {
         if self.jumps.is_empty() || line != self.next_line {
             self.jumps.push((self.next_index, line));
@@ -788,7 +813,7 @@ pub fn library_message(path: &Path, lines: &LineMap, err: &rfmkit::Error) -> Str
                 format!(" (order {order_id})")
             };
             match lines.line(index) {
-                Some(line) => format!("{} line {line}{order}: {err}", path.display()),
+                Some(line) => format!("{} {} {line}{order}: {err}", path.display(), lines.unit()),
                 None => format!("{}{order}: {err}", path.display()),
             }
         }
@@ -807,7 +832,7 @@ pub fn first_line(lines: &LineMap, err: &rfmkit::Error) -> String {
     match err {
         rfmkit::Error::DuplicateOrderId { first_index, .. } => {
             lines.line(*first_index).map_or_else(String::new, |line| {
-                format!(" (the first is on line {line})")
+                format!(" (the first is on {} {line})", lines.unit())
             })
         }
         _ => String::new(),
@@ -1086,6 +1111,9 @@ pub fn load_orders(
     options: ParseOptions,
     adjust: impl FnOnce(LogBuilder<'_>) -> LogBuilder<'_>,
 ) -> Result<OrderFile> {
+    if crate::parquet::is_parquet(path) {
+        return crate::parquet::load_parquet(path, config, options, adjust);
+    }
     let file =
         File::open(path).map_err(|e| FileError(format!("{}: cannot read: {e}", path.display())))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -25,6 +25,7 @@ mod commands;
 mod customers;
 mod load;
 mod output;
+mod parquet;
 mod program;
 mod report;
 mod timeline;

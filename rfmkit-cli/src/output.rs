@@ -152,7 +152,7 @@ pub fn report_skipped(
             let context = || format!("cannot write {}", file.display());
             let mut writer = csv::Writer::from_writer(File::create(file).with_context(context)?);
             writer
-                .write_record(["line", "column", "order_id", "problem"])
+                .write_record([loaded.lines.unit(), "column", "order_id", "problem"])
                 .with_context(context)?;
             for (line, problem, order_id) in &all {
                 writer
@@ -168,7 +168,7 @@ pub fn report_skipped(
         }
         None => {
             for (_, problem, order_id) in &all {
-                let mut message = problem.message(path);
+                let mut message = problem.message_in(path, loaded.lines.unit());
                 if !order_id.is_empty() {
                     message = message.replacen(": ", &format!(" (order {order_id}): "), 1);
                 }
