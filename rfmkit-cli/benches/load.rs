@@ -15,6 +15,10 @@
 #[allow(dead_code)]
 #[path = "../src/load.rs"]
 mod load;
+// `load.rs` hands `.parquet` inputs to this module.
+#[allow(dead_code)]
+#[path = "../src/parquet.rs"]
+mod parquet;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
