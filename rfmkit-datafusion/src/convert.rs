@@ -42,17 +42,17 @@ use crate::udaf::date_of;
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use chrono::NaiveDate;
-/// use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch, StringArray};
+/// use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 /// use datafusion::prelude::SessionContext;
 /// use rfmkit::ingest::IdOrder;
 /// use rfmkit_datafusion::{date32, register, summaries_from_batches};
 ///
 /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
 /// let orders = RecordBatch::try_from_iter([
-///     ("customer_id", std::sync::Arc::new(StringArray::from(vec!["alice", "bob", "alice"])) as _),
-///     ("order_date", std::sync::Arc::new(Date32Array::from(vec![date32(d(3)?), date32(d(5)?), date32(d(9)?)])) as _),
-///     ("amount", std::sync::Arc::new(Int64Array::from(vec![100, 700, 250])) as _),
-///     ("status", std::sync::Arc::new(StringArray::from(vec!["completed"; 3])) as _),
+///     ("customer_id", std::sync::Arc::new(StringArray::from(vec!["alice", "bob", "alice"])) as ArrayRef),
+///     ("order_date", std::sync::Arc::new(Date32Array::from(vec![date32(d(3)?), date32(d(5)?), date32(d(9)?)])) as ArrayRef),
+///     ("amount", std::sync::Arc::new(Int64Array::from(vec![100, 700, 250])) as ArrayRef),
+///     ("status", std::sync::Arc::new(StringArray::from(vec!["completed"; 3])) as ArrayRef),
 /// ])?;
 /// let ctx = SessionContext::new();
 /// register(&ctx, d(31)?);

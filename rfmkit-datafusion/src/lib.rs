@@ -168,7 +168,10 @@ mod udaf;
 pub use convert::summaries_from_batches;
 pub use error::{Error, Result};
 pub use pipeline::{Outcome, Scoring, run};
-pub use udaf::{NAME, RfmSummary, SummaryAccumulator, date_of, date32, register, summary_fields};
+pub use udaf::{
+    NAME, RfmSummary, SummaryAccumulator, SummaryGroupsAccumulator, date_of, date32, register,
+    summary_fields,
+};
 
 /// The plain-SQL summary recipe for any engine: one row per customer with
 /// the summary columns, by rfmkit's status policy. Replace `:as_of` with

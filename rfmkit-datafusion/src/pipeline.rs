@@ -76,7 +76,7 @@ impl Outcome {
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
 /// use chrono::NaiveDate;
-/// use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch, StringArray};
+/// use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 /// use datafusion::prelude::SessionContext;
 /// use rfmkit::ingest::IdOrder;
 /// use rfmkit::rfm::{Method, ScoringConfig};
@@ -86,10 +86,10 @@ impl Outcome {
 /// let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).ok_or("bad date");
 /// let days = [d(1, 5)?, d(2, 14)?, d(3, 30)?, d(1, 10)?, d(3, 2)?, d(3, 28)?];
 /// let orders = RecordBatch::try_from_iter([
-///     ("customer_id", Arc::new(StringArray::from(vec!["alice", "alice", "alice", "bob", "carol", "carol"])) as _),
-///     ("order_date", Arc::new(Date32Array::from(days.map(date32).to_vec())) as _),
-///     ("amount", Arc::new(Int64Array::from(vec![4_500, 3_000, 6_000, 1_200, 2_500, 900])) as _),
-///     ("status", Arc::new(StringArray::from(vec!["completed"; 6])) as _),
+///     ("customer_id", Arc::new(StringArray::from(vec!["alice", "alice", "alice", "bob", "carol", "carol"])) as ArrayRef),
+///     ("order_date", Arc::new(Date32Array::from(days.map(date32).to_vec())) as ArrayRef),
+///     ("amount", Arc::new(Int64Array::from(vec![4_500, 3_000, 6_000, 1_200, 2_500, 900])) as ArrayRef),
+///     ("status", Arc::new(StringArray::from(vec!["completed"; 6])) as ArrayRef),
 /// ])?;
 /// let as_of = d(3, 31)?;
 /// let ctx = SessionContext::new();
@@ -103,7 +103,7 @@ impl Outcome {
 /// let out = run(&batches, as_of, IdOrder::Text, &Scoring::Fit(config), &SegmentTable::standard())?;
 /// let alice = out.segmentation.get("alice").ok_or("alice missing")?;
 /// assert_eq!((alice.scored.score.to_string().as_str(), alice.segment.as_str()), ("5-5-5", "champions"));
-/// assert_eq!(out.audience("segment in (champions, loyal) and monetary >= 100.00")?, ["alice"]);
+/// assert_eq!(out.audience("segment in (champions, loyal) and monetary >= 100.00")?, [rfmkit::CustomerId::from("alice")]);
 /// # Ok(())
 /// # }
 /// ```

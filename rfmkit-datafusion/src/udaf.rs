@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Int64Array, ListArray, StructArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, ListArray, PrimitiveArray,
+    StringViewArray, StructArray,
 };
+use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
 use datafusion::prelude::SessionContext;
 
 /// The name the function is registered under.
@@ -200,7 +204,8 @@ impl AggregateUDFImpl for RfmSummary {
                     "status" => matches!(
                         t,
                         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-                    ) || matches!(t, DataType::Dictionary(_, v) if v.is_string()),
+                    ) || matches!(t, DataType::Dictionary(_, v)
+                        if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)),
                     _ => t.is_integer() || *t == DataType::Null,
                 };
                 if !ok {
@@ -232,6 +237,17 @@ impl AggregateUDFImpl for RfmSummary {
         Ok(Box::new(SummaryAccumulator::new(self.as_of)))
     }
 
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> DfResult<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(SummaryGroupsAccumulator::new(self.as_of)))
+    }
+
     fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
         let name = |part: &str| format!("{}[{part}]", args.name);
         Ok(vec![
@@ -245,16 +261,10 @@ impl AggregateUDFImpl for RfmSummary {
     }
 }
 
-/// The accumulator of [`RfmSummary`]: one customer's summary so far.
-///
-/// Its state (six columns: distinct purchase days, orders, returns,
-/// revenue, refunds, margin) merges exactly: counts and sums add (checked),
-/// day sets unite, a margin is known only when both sides know it.
+/// One customer's summary so far: the state of both accumulators.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SummaryAccumulator {
-    as_of: NaiveDate,
-    as_of_day: i32,
-    /// Purchase days (`Date32`); sorted and distinct after [`Self::normalize`].
+struct Partial {
+    /// Purchase days (`Date32`); sorted and distinct when `sorted`.
     days: Vec<i32>,
     sorted: bool,
     orders: i64,
@@ -265,13 +275,9 @@ pub struct SummaryAccumulator {
     margin: Option<i64>,
 }
 
-impl SummaryAccumulator {
-    /// An empty summary as of `as_of`.
-    #[must_use]
-    pub fn new(as_of: NaiveDate) -> SummaryAccumulator {
-        SummaryAccumulator {
-            as_of,
-            as_of_day: date32(as_of),
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial {
             days: Vec::new(),
             sorted: true,
             orders: 0,
@@ -281,7 +287,103 @@ impl SummaryAccumulator {
             margin: Some(0),
         }
     }
+}
 
+fn add(total: i64, amount: i64, what: &str) -> DfResult<i64> {
+    total.checked_add(amount).ok_or_else(|| {
+        exec_err(format!(
+            "{what} overflows (adding {amount} to {total}); amounts are i64 minor units"
+        ))
+    })
+}
+
+fn day_text(day: i32) -> String {
+    date_of(day).map_or_else(|| format!("day {day}"), |d| d.to_string())
+}
+
+/// The arguments of one batch, as the planner coerced them.
+struct Args<'a> {
+    dates: &'a PrimitiveArray<Date32Type>,
+    amounts: &'a Int64Array,
+    statuses: &'a StringViewArray,
+    costs: Option<&'a Int64Array>,
+}
+
+impl<'a> Args<'a> {
+    fn of(values: &'a [ArrayRef]) -> DfResult<Args<'a>> {
+        let [dates, amounts, statuses, rest @ ..] = values else {
+            return Err(exec_err(format!(
+                "expected 3 or 4 arguments, got {}",
+                values.len()
+            )));
+        };
+        let costs = match rest.first() {
+            Some(c) => Some(
+                c.as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| exec_err("cost is not Int64".into()))?,
+            ),
+            None => None,
+        };
+        match (
+            dates.as_primitive_opt::<Date32Type>(),
+            amounts.as_primitive_opt::<Int64Type>(),
+            statuses.as_string_view_opt(),
+        ) {
+            (Some(dates), Some(amounts), Some(statuses)) => Ok(Args {
+                dates,
+                amounts,
+                statuses,
+                costs,
+            }),
+            _ => Err(exec_err(
+                "arguments are not (Date32, Int64, Utf8View[, Int64]); call the function through \
+                 the planner"
+                    .into(),
+            )),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.dates.len()
+    }
+}
+
+/// The state columns of a batch of partial summaries.
+struct States<'a> {
+    days: &'a ListArray,
+    orders: &'a Int64Array,
+    returns: &'a Int64Array,
+    revenue: &'a Int64Array,
+    refunds: &'a Int64Array,
+    margin: &'a Int64Array,
+}
+
+impl<'a> States<'a> {
+    fn of(states: &'a [ArrayRef]) -> DfResult<States<'a>> {
+        let [days, orders, returns, revenue, refunds, margin] = states else {
+            return Err(exec_err(format!(
+                "expected 6 state columns, got {}",
+                states.len()
+            )));
+        };
+        let int = |a: &'a ArrayRef, what: &str| {
+            a.as_primitive_opt::<Int64Type>()
+                .ok_or_else(|| exec_err(format!("state column {what} is not Int64")))
+        };
+        Ok(States {
+            days: days
+                .as_list_opt::<i32>()
+                .ok_or_else(|| exec_err("state column days is not a list".into()))?,
+            orders: int(orders, "orders")?,
+            returns: int(returns, "returns")?,
+            revenue: int(revenue, "revenue")?,
+            refunds: int(refunds, "refunds")?,
+            margin: int(margin, "margin")?,
+        })
+    }
+}
+
+impl Partial {
     fn normalize(&mut self) {
         if !self.sorted {
             self.days.sort_unstable();
@@ -302,198 +404,361 @@ impl SummaryAccumulator {
         }
     }
 
-    fn add(total: i64, amount: i64, what: &str) -> DfResult<i64> {
-        total.checked_add(amount).ok_or_else(|| {
-            exec_err(format!(
-                "{what} overflows (adding {amount} to {total}); amounts are i64 minor units"
-            ))
-        })
+    /// Adds order `row` of `args`, validated as rfmkit's strict ingest does.
+    fn add_order(&mut self, args: &Args<'_>, row: usize, as_of: NaiveDate, as_of_day: i32) -> DfResult<()> {
+        let date = args.dates.is_valid(row).then(|| args.dates.value(row));
+        let amount = args.amounts.is_valid(row).then(|| args.amounts.value(row));
+        let status = args.statuses.is_valid(row).then(|| args.statuses.value(row));
+        let describe = || {
+            format!(
+                "order (order_date {}, amount {}, status {})",
+                date.map_or_else(|| "NULL".into(), day_text),
+                amount.map_or_else(|| "NULL".into(), |a| a.to_string()),
+                status.map_or_else(|| "NULL".into(), |s| format!("'{s}'")),
+            )
+        };
+        let (Some(date), Some(amount), Some(status)) = (date, amount, status) else {
+            return Err(exec_err(format!(
+                "{}: order_date, amount and status must not be NULL",
+                describe()
+            )));
+        };
+        if date > as_of_day {
+            return Err(exec_err(format!(
+                "{}: the date is after the as-of date {as_of}; leave future orders out with \
+                 WHERE order_date <= DATE '{as_of}'",
+                describe()
+            )));
+        }
+        let purchase = match status {
+            "completed" => true,
+            "returned" => false,
+            "cancelled" => return Ok(()),
+            _ => {
+                return Err(exec_err(format!(
+                    "{}: unknown status; it must be 'completed', 'returned' or 'cancelled'",
+                    describe()
+                )));
+            }
+        };
+        if purchase && amount < 0 {
+            return Err(exec_err(format!(
+                "{}: the amount has the wrong sign; a completed order's amount must be >= 0",
+                describe()
+            )));
+        }
+        if !purchase && amount > 0 {
+            return Err(exec_err(format!(
+                "{}: the amount has the wrong sign; a returned order's amount is the refund and \
+                 must be <= 0",
+                describe()
+            )));
+        }
+        if purchase {
+            self.orders = add(self.orders, 1, "orders")?;
+            self.revenue = add(self.revenue, amount, "revenue")?;
+            self.push_day(date);
+        } else {
+            self.returns = add(self.returns, 1, "returns")?;
+            self.refunds = add(self.refunds, amount, "refunds")?;
+        }
+        let cost = args
+            .costs
+            .and_then(|c| c.is_valid(row).then(|| c.value(row)));
+        self.margin = match (self.margin, cost) {
+            (Some(m), Some(c)) => {
+                let d = amount
+                    .checked_sub(c)
+                    .ok_or_else(|| exec_err(format!("{}: amount − cost overflows", describe())))?;
+                Some(add(m, d, "margin")?)
+            }
+            _ => None,
+        };
+        Ok(())
     }
 
-    fn days_scalar(&mut self) -> ScalarValue {
-        self.normalize();
-        let list = ListArray::from_iter_primitive::<Date32Type, _, _>([Some(
-            self.days.iter().map(|&d| Some(d)),
-        )]);
-        ScalarValue::List(Arc::new(list))
+    /// Merges partial summary `row` of `states` (a disjoint set of the
+    /// customer's orders) into this one.
+    fn merge_row(&mut self, states: &States<'_>, row: usize) -> DfResult<()> {
+        if states.days.is_null(row) {
+            return Ok(());
+        }
+        let list = states.days.value(row);
+        let days = list
+            .as_primitive_opt::<Date32Type>()
+            .ok_or_else(|| exec_err("state days are not Date32".into()))?;
+        for day in days.iter().flatten() {
+            self.push_day(day);
+        }
+        self.orders = add(self.orders, states.orders.value(row), "orders")?;
+        self.returns = add(self.returns, states.returns.value(row), "returns")?;
+        self.revenue = add(self.revenue, states.revenue.value(row), "revenue")?;
+        self.refunds = add(self.refunds, states.refunds.value(row), "refunds")?;
+        self.margin = match (self.margin, states.margin.is_valid(row)) {
+            (Some(m), true) => Some(add(m, states.margin.value(row), "margin")?),
+            _ => None,
+        };
+        Ok(())
     }
 }
 
-fn day_text(day: i32) -> String {
-    date_of(day).map_or_else(|| format!("day {day}"), |d| d.to_string())
+/// The purchase days of `partials` as one list array (one row each).
+fn days_list(partials: &mut [Partial]) -> DfResult<ListArray> {
+    let mut offsets = Vec::with_capacity(partials.len() + 1);
+    offsets.push(0_i32);
+    let total: usize = partials.iter().map(|p| p.days.len()).sum();
+    let mut values = Vec::with_capacity(total);
+    for p in partials.iter_mut() {
+        p.normalize();
+        values.extend_from_slice(&p.days);
+        offsets.push(
+            i32::try_from(values.len())
+                .map_err(|_| exec_err("more than 2^31 purchase days in one batch".into()))?,
+        );
+    }
+    let field = Arc::new(Field::new_list_field(DataType::Date32, true));
+    Ok(ListArray::try_new(
+        field,
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Arc::new(Date32Array::from(values)),
+        None,
+    )?)
+}
+
+/// The state columns of `partials`.
+fn state_arrays(partials: &mut [Partial]) -> DfResult<Vec<ArrayRef>> {
+    let ints = |f: fn(&Partial) -> i64, p: &[Partial]| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(p.iter().map(f)))
+    };
+    let days = days_list(partials)?;
+    Ok(vec![
+        Arc::new(days),
+        ints(|p| p.orders, partials),
+        ints(|p| p.returns, partials),
+        ints(|p| p.revenue, partials),
+        ints(|p| p.refunds, partials),
+        Arc::new(partials.iter().map(|p| p.margin).collect::<Int64Array>()),
+    ])
+}
+
+/// The result struct of `partials` (one row each).
+fn evaluate_array(partials: &mut [Partial]) -> DfResult<StructArray> {
+    let days = days_list(partials)?;
+    let ends = |last: bool| -> Date32Array {
+        partials
+            .iter()
+            .map(|p| if last { p.days.last().copied() } else { p.days.first().copied() })
+            .collect()
+    };
+    let ints = |f: &dyn Fn(&Partial) -> DfResult<i64>| -> DfResult<ArrayRef> {
+        Ok(Arc::new(
+            partials.iter().map(|p| f(p).map(Some)).collect::<DfResult<Int64Array>>()?,
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(ends(false)),
+        Arc::new(ends(true)),
+        ints(&|p| Ok(p.orders))?,
+        ints(&|p| {
+            i64::try_from(p.days.len()).map_err(|_| exec_err("too many purchase days".into()))
+        })?,
+        ints(&|p| Ok(p.returns))?,
+        ints(&|p| Ok(p.revenue))?,
+        ints(&|p| Ok(p.refunds))?,
+        ints(&|p| add(p.revenue, p.refunds, "monetary"))?,
+        Arc::new(partials.iter().map(|p| p.margin).collect::<Int64Array>()),
+        Arc::new(days),
+    ];
+    Ok(StructArray::try_new(summary_fields(), columns, None)?)
+}
+
+/// The accumulator of [`RfmSummary`] for one group: one customer's summary
+/// so far.
+///
+/// Its state (six columns: distinct purchase days, orders, returns,
+/// revenue, refunds, margin) merges exactly: counts and sums add (checked),
+/// day sets unite, a margin is known only when both sides know it.
+/// DataFusion's hash aggregation uses [`SummaryGroupsAccumulator`] instead
+/// (the same state for all groups at once, same results); this one serves
+/// other plans and direct use.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use chrono::NaiveDate;
+/// use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, StringViewArray};
+/// use datafusion::common::ScalarValue;
+/// use datafusion::logical_expr::Accumulator as _;
+/// use rfmkit_datafusion::{SummaryAccumulator, date32};
+///
+/// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+/// let mut acc = SummaryAccumulator::new(d(31)?);
+/// let args: Vec<ArrayRef> = vec![
+///     Arc::new(Date32Array::from(vec![date32(d(3)?), date32(d(9)?)])),
+///     Arc::new(Int64Array::from(vec![100, 250])),
+///     Arc::new(StringViewArray::from(vec!["completed", "completed"])),
+/// ];
+/// acc.update_batch(&args)?;
+/// let ScalarValue::Struct(summary) = acc.evaluate()? else { return Err("not a struct".into()) };
+/// assert_eq!(summary.column_by_name("orders").ok_or("no orders")?.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryAccumulator {
+    as_of: NaiveDate,
+    as_of_day: i32,
+    partial: Partial,
+}
+
+impl SummaryAccumulator {
+    /// An empty summary as of `as_of`.
+    #[must_use]
+    pub fn new(as_of: NaiveDate) -> SummaryAccumulator {
+        SummaryAccumulator {
+            as_of,
+            as_of_day: date32(as_of),
+            partial: Partial::default(),
+        }
+    }
 }
 
 impl Accumulator for SummaryAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
-        let [dates, amounts, statuses, rest @ ..] = values else {
-            return Err(exec_err(format!("expected 3 or 4 arguments, got {}", values.len())));
-        };
-        let dates = dates.as_primitive_opt::<datafusion::arrow::datatypes::Date32Type>();
-        let amounts = amounts.as_primitive_opt::<Int64Type>();
-        let statuses = statuses.as_string_view_opt();
-        let costs = match rest.first() {
-            Some(c) => Some(
-                c.as_primitive_opt::<Int64Type>()
-                    .ok_or_else(|| exec_err("cost is not Int64".into()))?,
-            ),
-            None => None,
-        };
-        let (Some(dates), Some(amounts), Some(statuses)) = (dates, amounts, statuses) else {
-            return Err(exec_err(
-                "arguments are not (Date32, Int64, Utf8View): was the function called through the planner?"
-                    .into(),
-            ));
-        };
-        for row in 0..dates.len() {
-            let date = dates.is_valid(row).then(|| dates.value(row));
-            let amount = amounts.is_valid(row).then(|| amounts.value(row));
-            let status = statuses.is_valid(row).then(|| statuses.value(row));
-            let describe = || {
-                format!(
-                    "order (order_date {}, amount {}, status {})",
-                    date.map_or_else(|| "NULL".into(), day_text),
-                    amount.map_or_else(|| "NULL".into(), |a| a.to_string()),
-                    status.map_or_else(|| "NULL".into(), |s| format!("'{s}'")),
-                )
-            };
-            let (Some(date), Some(amount), Some(status)) = (date, amount, status) else {
-                return Err(exec_err(format!(
-                    "{}: order_date, amount and status must not be NULL",
-                    describe()
-                )));
-            };
-            if date > self.as_of_day {
-                return Err(exec_err(format!(
-                    "{}: the date is after the as-of date {}; leave future orders out with \
-                     WHERE order_date <= DATE '{}'",
-                    describe(),
-                    self.as_of,
-                    self.as_of
-                )));
-            }
-            let cost = costs.and_then(|c| c.is_valid(row).then(|| c.value(row)));
-            let purchase = match status {
-                "completed" => true,
-                "returned" => false,
-                "cancelled" => continue,
-                _ => {
-                    return Err(exec_err(format!(
-                        "{}: unknown status; it must be 'completed', 'returned' or 'cancelled'",
-                        describe()
-                    )));
-                }
-            };
-            if purchase && amount < 0 {
-                return Err(exec_err(format!(
-                    "{}: the amount has the wrong sign; a completed order's amount must be >= 0",
-                    describe()
-                )));
-            }
-            if !purchase && amount > 0 {
-                return Err(exec_err(format!(
-                    "{}: the amount has the wrong sign; a returned order's amount is the refund \
-                     and must be <= 0",
-                    describe()
-                )));
-            }
-            if purchase {
-                self.orders = Self::add(self.orders, 1, "orders")?;
-                self.revenue = Self::add(self.revenue, amount, "revenue")?;
-                self.push_day(date);
-            } else {
-                self.returns = Self::add(self.returns, 1, "returns")?;
-                self.refunds = Self::add(self.refunds, amount, "refunds")?;
-            }
-            self.margin = match (self.margin, cost) {
-                (Some(m), Some(c)) => {
-                    let d = amount
-                        .checked_sub(c)
-                        .ok_or_else(|| exec_err(format!("{}: amount − cost overflows", describe())))?;
-                    Some(Self::add(m, d, "margin")?)
-                }
-                _ => None,
-            };
+        let args = Args::of(values)?;
+        for row in 0..args.len() {
+            self.partial.add_order(&args, row, self.as_of, self.as_of_day)?;
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
-        self.normalize();
-        let first = self.days.first().copied();
-        let last = self.days.last().copied();
-        let purchase_days = i64::try_from(self.days.len())
-            .map_err(|_| exec_err("too many purchase days".into()))?;
-        let monetary = Self::add(self.revenue, self.refunds, "monetary")?;
-        let ScalarValue::List(days) = self.days_scalar() else {
-            return Err(exec_err("internal: purchase dates are not a list".into()));
-        };
-        let int = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Date32Array::from(vec![first])),
-            Arc::new(Date32Array::from(vec![last])),
-            int(self.orders),
-            int(purchase_days),
-            int(self.returns),
-            int(self.revenue),
-            int(self.refunds),
-            int(monetary),
-            Arc::new(Int64Array::from(vec![self.margin])),
-            days,
-        ];
-        let array = StructArray::try_new(summary_fields(), columns, None)?;
+        let array = evaluate_array(std::slice::from_mut(&mut self.partial))?;
         Ok(ScalarValue::Struct(Arc::new(array)))
     }
 
     fn size(&self) -> usize {
-        size_of_val(self) + self.days.capacity() * size_of::<i32>()
+        size_of_val(self) + self.partial.days.capacity() * size_of::<i32>()
     }
 
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
-        Ok(vec![
-            self.days_scalar(),
-            ScalarValue::Int64(Some(self.orders)),
-            ScalarValue::Int64(Some(self.returns)),
-            ScalarValue::Int64(Some(self.revenue)),
-            ScalarValue::Int64(Some(self.refunds)),
-            ScalarValue::Int64(self.margin),
-        ])
+        state_arrays(std::slice::from_mut(&mut self.partial))?
+            .iter()
+            .map(|a| ScalarValue::try_from_array(a, 0))
+            .collect()
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        let [days, orders, returns, revenue, refunds, margin] = states else {
-            return Err(exec_err(format!("expected 6 state columns, got {}", states.len())));
-        };
-        let ints = |a: &ArrayRef, what: &str| {
-            a.as_primitive_opt::<Int64Type>()
-                .cloned()
-                .ok_or_else(|| exec_err(format!("state column {what} is not Int64")))
-        };
-        let days = days
-            .as_list_opt::<i32>()
-            .ok_or_else(|| exec_err("state column days is not a list".into()))?;
-        let (orders, returns) = (ints(orders, "orders")?, ints(returns, "returns")?);
-        let (revenue, refunds) = (ints(revenue, "revenue")?, ints(refunds, "refunds")?);
-        let margin = ints(margin, "margin")?;
-        for row in 0..days.len() {
-            if days.is_null(row) {
-                continue;
-            }
-            let list = days.value(row);
-            let list = list
-                .as_primitive_opt::<Date32Type>()
-                .ok_or_else(|| exec_err("state days are not Date32".into()))?;
-            for day in list.iter().flatten() {
-                self.push_day(day);
-            }
-            self.orders = Self::add(self.orders, orders.value(row), "orders")?;
-            self.returns = Self::add(self.returns, returns.value(row), "returns")?;
-            self.revenue = Self::add(self.revenue, revenue.value(row), "revenue")?;
-            self.refunds = Self::add(self.refunds, refunds.value(row), "refunds")?;
-            self.margin = match (self.margin, margin.is_valid(row)) {
-                (Some(m), true) => Some(Self::add(m, margin.value(row), "margin")?),
-                _ => None,
-            };
+        let states = States::of(states)?;
+        for row in 0..states.days.len() {
+            self.partial.merge_row(&states, row)?;
         }
         Ok(())
+    }
+}
+
+/// The accumulator of [`RfmSummary`] for all groups of a hash aggregation
+/// at once: one partial summary per group in a vector, so DataFusion does
+/// not box one accumulator per customer. Same state and results as
+/// [`SummaryAccumulator`].
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use datafusion::logical_expr::GroupsAccumulator as _;
+/// use rfmkit_datafusion::SummaryGroupsAccumulator;
+///
+/// let acc = SummaryGroupsAccumulator::new(NaiveDate::from_ymd_opt(2025, 1, 31).ok_or("bad date")?);
+/// assert!(acc.size() > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryGroupsAccumulator {
+    as_of: NaiveDate,
+    as_of_day: i32,
+    groups: Vec<Partial>,
+    /// Purchase days held (an estimate of memory between emits).
+    days: usize,
+}
+
+impl SummaryGroupsAccumulator {
+    /// No groups yet, as of `as_of`.
+    #[must_use]
+    pub fn new(as_of: NaiveDate) -> SummaryGroupsAccumulator {
+        SummaryGroupsAccumulator {
+            as_of,
+            as_of_day: date32(as_of),
+            groups: Vec::new(),
+            days: 0,
+        }
+    }
+
+    fn take(&mut self, emit_to: EmitTo) -> Vec<Partial> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        self.days = self.groups.iter().map(|p| p.days.len()).sum();
+        taken
+    }
+}
+
+impl GroupsAccumulator for SummaryGroupsAccumulator {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> DfResult<()> {
+        let args = Args::of(values)?;
+        self.groups.resize_with(total_num_groups, Partial::default);
+        for (row, &g) in group_indices.iter().enumerate() {
+            if opt_filter.is_some_and(|f| !(f.is_valid(row) && f.value(row))) {
+                continue;
+            }
+            let group = self
+                .groups
+                .get_mut(g)
+                .ok_or_else(|| exec_err(format!("group {g} out of range")))?;
+            let before = group.days.len();
+            group.add_order(&args, row, self.as_of, self.as_of_day)?;
+            self.days += group.days.len() - before;
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> DfResult<ArrayRef> {
+        let mut taken = self.take(emit_to);
+        Ok(Arc::new(evaluate_array(&mut taken)?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> DfResult<Vec<ArrayRef>> {
+        let mut taken = self.take(emit_to);
+        state_arrays(&mut taken)
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> DfResult<()> {
+        let states = States::of(values)?;
+        self.groups.resize_with(total_num_groups, Partial::default);
+        for (row, &g) in group_indices.iter().enumerate() {
+            let group = self
+                .groups
+                .get_mut(g)
+                .ok_or_else(|| exec_err(format!("group {g} out of range")))?;
+            let before = group.days.len();
+            group.merge_row(&states, row)?;
+            self.days += group.days.len().saturating_sub(before);
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self)
+            + self.groups.capacity() * size_of::<Partial>()
+            + self.days * size_of::<i32>()
     }
 }
