@@ -2087,6 +2087,52 @@ mod tests {
         Summaries::from_orders(&orders, as_of).unwrap()
     }
 
+    #[test]
+    fn score_row_equals_score_on_the_same_values() {
+        let s = summaries(&[
+            ("a", 3, 4, 900),
+            ("b", 40, 1, 120),
+            ("c", 40, 2, 120),
+            ("d", 200, 1, 50),
+            ("e", 10, 3, 5000),
+            ("f", 10, 3, 5000),
+        ]);
+        for method in [Method::Rank, Method::Quantile] {
+            for basis in [FrequencyBasis::Orders, FrequencyBasis::PurchaseDays] {
+                let config = ScoringConfig::builder()
+                    .method(method.clone())
+                    .frequency(basis)
+                    .bins(3)
+                    .build()
+                    .unwrap();
+                let model = RfmModel::fit(&config, &s);
+                for summary in s.iter() {
+                    let f = match basis {
+                        FrequencyBasis::Orders => summary.orders(),
+                        _ => summary.purchase_days(),
+                    };
+                    let row = model
+                        .score_row(
+                            summary.customer().as_str(),
+                            summary.recency_days().unwrap(),
+                            f,
+                            summary.monetary(),
+                        )
+                        .unwrap();
+                    assert_eq!(row, model.score(&summary).unwrap(), "{}", summary.customer());
+                }
+                assert!(matches!(
+                    model.score_row("z", 1, 0, Money::ZERO),
+                    Err(Error::NoPurchase { .. })
+                ));
+                assert!(matches!(
+                    model.score_row("z", -1, 1, Money::ZERO),
+                    Err(Error::InvalidConfig { .. })
+                ));
+            }
+        }
+    }
+
     fn cells(model: &RfmModel, s: &Summaries) -> Vec<String> {
         model
             .score_all(s)

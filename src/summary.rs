@@ -1561,6 +1561,46 @@ mod tests {
     }
 
     #[test]
+    fn builder_rebuilds_a_summary_and_names_the_broken_part() {
+        let orders = [
+            Order::new("1", "a", d(1, 1), Money::new(500)).with_cost(Money::new(300)),
+            Order::new("2", "a", d(1, 1), Money::new(700)).with_cost(Money::new(100)),
+            Order::new("3", "a", d(1, 9), Money::new(-200))
+                .with_cost(Money::new(-50))
+                .with_status(OrderStatus::Returned),
+        ];
+        let mut from_orders = Summaries::from_orders(&orders, d(2, 1))
+            .unwrap()
+            .get("a")
+            .unwrap();
+        from_orders.first_order = None; // needs order ids; not settable
+        let built = CustomerSummary::builder("a", d(2, 1))
+            .purchase_dates(vec![d(1, 1)])
+            .orders(2)
+            .returns(1)
+            .revenue(Money::new(1200))
+            .refunds(Money::new(-200))
+            .margin(Some(Money::new(650)))
+            .build()
+            .unwrap();
+        assert_eq!(built, from_orders);
+
+        let err = CustomerSummary::builder("a", d(2, 1))
+            .purchase_dates(vec![d(1, 1)])
+            .orders(1)
+            .revenue(Money::new(-1))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, reason }
+                if field == "revenue" && reason.contains("customer a")),
+            "{err}"
+        );
+        let err = CustomerSummary::builder("b", d(2, 1)).build().unwrap_err();
+        assert!(err.to_string().contains("needs a completed order or a return"), "{err}");
+    }
+
+    #[test]
     fn average_rounds_half_away_from_zero() {
         let orders = [
             Order::new("1", "a", d(1, 1), Money::new(1)),

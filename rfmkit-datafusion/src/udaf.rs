@@ -756,6 +756,22 @@ impl GroupsAccumulator for SummaryGroupsAccumulator {
         Ok(())
     }
 
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> DfResult<Vec<ArrayRef>> {
+        let args = Args::of(values)?;
+        let mut rows = vec![Partial::default(); args.len()];
+        for (row, partial) in rows.iter_mut().enumerate() {
+            if opt_filter.is_some_and(|f| !(f.is_valid(row) && f.value(row))) {
+                continue;
+            }
+            partial.add_order(&args, row, self.as_of, self.as_of_day)?;
+        }
+        state_arrays(&mut rows)
+    }
+
     fn size(&self) -> usize {
         size_of_val(self)
             + self.groups.capacity() * size_of::<Partial>()

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Int64Array, RecordBatch, StringArray, StringViewArray,
 };
-use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::Accumulator as _;
@@ -79,7 +79,8 @@ fn hand_computed_summaries_over_three_partitions() {
     let out = aggregate(rows, &assign, 3, 3, support::SQL_COST);
     let mut by_id = std::collections::BTreeMap::new();
     for b in &out {
-        let ids = b.column(0).as_string_view();
+        let ids = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+        let ids = ids.as_string::<i32>();
         let s = b.column(1).as_struct();
         for r in 0..b.num_rows() {
             let int = |name: &str| {
