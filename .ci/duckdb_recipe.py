@@ -15,10 +15,10 @@ import duckdb
 
 path, as_of, check, recipe = sys.argv[1:5]
 con = duckdb.connect()
+quoted = "'" + path.replace("'", "''") + "'"
 con.execute(
-    "CREATE VIEW orders AS SELECT * FROM read_csv(?, header = true, columns = "
-    "{'customer_id': 'VARCHAR', 'order_date': 'DATE', 'amount': 'BIGINT', 'status': 'VARCHAR'})",
-    [path],
+    f"CREATE VIEW orders AS SELECT * FROM read_csv({quoted}, header = true, columns = "
+    "{'customer_id': 'VARCHAR', 'order_date': 'DATE', 'amount': 'BIGINT', 'status': 'VARCHAR'})"
 )
 literal = f"DATE '{as_of}'"
 bad = con.execute(check.replace(":as_of", literal)).fetchall()

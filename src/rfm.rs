@@ -2119,7 +2119,12 @@ mod tests {
                             summary.monetary(),
                         )
                         .unwrap();
-                    assert_eq!(row, model.score(&summary).unwrap(), "{}", summary.customer());
+                    assert_eq!(
+                        row,
+                        model.score(&summary).unwrap(),
+                        "{}",
+                        summary.customer()
+                    );
                 }
                 assert!(matches!(
                     model.score_row("z", 1, 0, Money::ZERO),

@@ -1597,7 +1597,11 @@ mod tests {
             "{err}"
         );
         let err = CustomerSummary::builder("b", d(2, 1)).build().unwrap_err();
-        assert!(err.to_string().contains("needs a completed order or a return"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("needs a completed order or a return"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -112,7 +112,8 @@ fn main_inner() -> Result<bool, BoxError> {
                 .with_costs(true)
                 .build()?
                 .generate();
-            let dir = std::env::temp_dir().join(format!("rfmkit-df-example-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("rfmkit-df-example-{}", std::process::id()));
             let batch = support::orders_batch(shop.orders())?;
             support::write_parts(&dir, &batch, 8, |i| i)?;
             cleanup = Some(dir.clone());

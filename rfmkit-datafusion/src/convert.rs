@@ -97,21 +97,31 @@ pub fn summaries_from_batches(
             bad(
                 0,
                 &id_name,
-                format!("is {}; a customer id is text or an integer", ids.data_type()),
+                format!(
+                    "is {}; a customer id is text or an integer",
+                    ids.data_type()
+                ),
             )
         })?;
         let summary = summary.as_struct_opt().ok_or_else(|| {
             bad(
                 0,
                 &summary_name,
-                format!("is {}; expected the struct of rfm_summary", summary.data_type()),
+                format!(
+                    "is {}; expected the struct of rfm_summary",
+                    summary.data_type()
+                ),
             )
         })?;
         let parts = Parts::of(summary).map_err(|p| bad(0, &summary_name, p))?;
         for (row, id) in ids.into_iter().enumerate() {
             let id = id.ok_or_else(|| bad(row, &id_name, "customer id is NULL".into()))?;
             if summary.is_null(row) {
-                return Err(bad(row, &summary_name, format!("customer {id}: summary is NULL")));
+                return Err(bad(
+                    row,
+                    &summary_name,
+                    format!("customer {id}: summary is NULL"),
+                ));
             }
             let built = parts
                 .row(row, id, as_of)
@@ -122,9 +132,14 @@ pub fn summaries_from_batches(
         }
     }
     rows.sort_by(|a, b| id_order.compare(a.customer().as_str(), b.customer().as_str()));
-    if let Some(pair) = rows.windows(2).find(|w| matches!(w, [a, b] if a.customer() == b.customer()))
+    if let Some(pair) = rows
+        .windows(2)
+        .find(|w| matches!(w, [a, b] if a.customer() == b.customer()))
     {
-        let customer = pair.first().map(|s| s.customer().to_string()).unwrap_or_default();
+        let customer = pair
+            .first()
+            .map(|s| s.customer().to_string())
+            .unwrap_or_default();
         return Err(Error::Rfmkit(rfmkit::Error::InvalidConfig {
             field: "customer_id".into(),
             reason: format!(
@@ -142,7 +157,12 @@ fn id_texts(ids: &dyn Array) -> Option<Vec<Option<String>>> {
     where
         T::Native: ToString,
     {
-        Some(a.as_primitive_opt::<T>()?.iter().map(|v| v.map(|v| v.to_string())).collect())
+        Some(
+            a.as_primitive_opt::<T>()?
+                .iter()
+                .map(|v| v.map(|v| v.to_string()))
+                .collect(),
+        )
     }
     let own = |v: Option<&str>| v.map(str::to_owned);
     match ids.data_type() {
@@ -206,9 +226,13 @@ impl<'a> Parts<'a> {
             if a.is_null(row) {
                 return Err(format!("customer {id}: {name} is NULL"));
             }
-            u64::try_from(a.value(row)).map_err(|_| format!("customer {id}: {name} {} is negative", a.value(row)))
+            u64::try_from(a.value(row))
+                .map_err(|_| format!("customer {id}: {name} {} is negative", a.value(row)))
         };
-        let (orders, returns) = (count(self.orders, "orders")?, count(self.returns, "returns")?);
+        let (orders, returns) = (
+            count(self.orders, "orders")?,
+            count(self.returns, "returns")?,
+        );
         if orders == 0 && returns == 0 {
             return Ok(None);
         }
@@ -217,8 +241,14 @@ impl<'a> Parts<'a> {
                 .then(|| Money::new(a.value(row)))
                 .ok_or_else(|| format!("customer {id}: {name} is NULL"))
         };
-        let (revenue, refunds) = (money(self.revenue, "revenue")?, money(self.refunds, "refunds")?);
-        let margin = self.margin.is_valid(row).then(|| Money::new(self.margin.value(row)));
+        let (revenue, refunds) = (
+            money(self.revenue, "revenue")?,
+            money(self.refunds, "refunds")?,
+        );
+        let margin = self
+            .margin
+            .is_valid(row)
+            .then(|| Money::new(self.margin.value(row)));
         let list = self.dates.value(row);
         let days = list
             .as_primitive_opt::<Date32Type>()

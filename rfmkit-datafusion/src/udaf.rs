@@ -200,12 +200,19 @@ impl AggregateUDFImpl for RfmSummary {
             .zip(names)
             .map(|(t, name)| {
                 let ok = match name {
-                    "order_date" => matches!(t, DataType::Date32 | DataType::Date64 | DataType::Null),
-                    "status" => matches!(
-                        t,
-                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-                    ) || matches!(t, DataType::Dictionary(_, v)
-                        if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)),
+                    "order_date" => {
+                        matches!(t, DataType::Date32 | DataType::Date64 | DataType::Null)
+                    }
+                    "status" => {
+                        matches!(
+                            t,
+                            DataType::Utf8
+                                | DataType::LargeUtf8
+                                | DataType::Utf8View
+                                | DataType::Null
+                        ) || matches!(t, DataType::Dictionary(_, v)
+                        if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+                    }
                     _ => t.is_integer() || *t == DataType::Null,
                 };
                 if !ok {
@@ -405,10 +412,19 @@ impl Partial {
     }
 
     /// Adds order `row` of `args`, validated as rfmkit's strict ingest does.
-    fn add_order(&mut self, args: &Args<'_>, row: usize, as_of: NaiveDate, as_of_day: i32) -> DfResult<()> {
+    fn add_order(
+        &mut self,
+        args: &Args<'_>,
+        row: usize,
+        as_of: NaiveDate,
+        as_of_day: i32,
+    ) -> DfResult<()> {
         let date = args.dates.is_valid(row).then(|| args.dates.value(row));
         let amount = args.amounts.is_valid(row).then(|| args.amounts.value(row));
-        let status = args.statuses.is_valid(row).then(|| args.statuses.value(row));
+        let status = args
+            .statuses
+            .is_valid(row)
+            .then(|| args.statuses.value(row));
         let describe = || {
             format!(
                 "order (order_date {}, amount {}, status {})",
@@ -547,12 +563,21 @@ fn evaluate_array(partials: &mut [Partial]) -> DfResult<StructArray> {
     let ends = |last: bool| -> Date32Array {
         partials
             .iter()
-            .map(|p| if last { p.days.last().copied() } else { p.days.first().copied() })
+            .map(|p| {
+                if last {
+                    p.days.last().copied()
+                } else {
+                    p.days.first().copied()
+                }
+            })
             .collect()
     };
     let ints = |f: &dyn Fn(&Partial) -> DfResult<i64>| -> DfResult<ArrayRef> {
         Ok(Arc::new(
-            partials.iter().map(|p| f(p).map(Some)).collect::<DfResult<Int64Array>>()?,
+            partials
+                .iter()
+                .map(|p| f(p).map(Some))
+                .collect::<DfResult<Int64Array>>()?,
         ))
     };
     let columns: Vec<ArrayRef> = vec![
@@ -627,7 +652,8 @@ impl Accumulator for SummaryAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
         let args = Args::of(values)?;
         for row in 0..args.len() {
-            self.partial.add_order(&args, row, self.as_of, self.as_of_day)?;
+            self.partial
+                .add_order(&args, row, self.as_of, self.as_of_day)?;
         }
         Ok(())
     }

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::AggregateUDFImpl as _;
 use rfmkit::ingest::IdOrder;
@@ -18,10 +20,22 @@ fn as_of() -> NaiveDate {
 /// Runs the grouped query on one order and returns the error text.
 fn error_of(date: NaiveDate, amount: Option<i64>, status: Option<&str>) -> String {
     let batch = RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(StringArray::from(vec!["alice"])) as ArrayRef),
-        ("order_date", Arc::new(Date32Array::from(vec![date32(date)])) as ArrayRef),
-        ("amount", Arc::new(Int64Array::from(vec![amount])) as ArrayRef),
-        ("status", Arc::new(StringArray::from(vec![status])) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["alice"])) as ArrayRef,
+        ),
+        (
+            "order_date",
+            Arc::new(Date32Array::from(vec![date32(date)])) as ArrayRef,
+        ),
+        (
+            "amount",
+            Arc::new(Int64Array::from(vec![amount])) as ArrayRef,
+        ),
+        (
+            "status",
+            Arc::new(StringArray::from(vec![status])) as ArrayRef,
+        ),
     ])
     .unwrap();
     let ctx = support::session(as_of(), 2);
@@ -37,13 +51,37 @@ fn error_of(date: NaiveDate, amount: Option<i64>, status: Option<&str>) -> Strin
 fn invalid_orders_are_named_errors() {
     let day = NaiveDate::from_ymd_opt(2025, 3, 2).unwrap();
     let cases = [
-        (error_of(day, Some(-5), Some("completed")), "order (order_date 2025-03-02, amount -5, status 'completed')", "must be >= 0"),
-        (error_of(day, Some(5), Some("returned")), "amount 5, status 'returned'", "must be <= 0"),
-        (error_of(day, Some(5), Some("shipped")), "status 'shipped'", "'completed', 'returned' or 'cancelled'"),
-        (error_of(day, None, Some("completed")), "amount NULL", "must not be NULL"),
-        (error_of(day, Some(5), None), "status NULL", "must not be NULL"),
         (
-            error_of(NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(), Some(5), Some("cancelled")),
+            error_of(day, Some(-5), Some("completed")),
+            "order (order_date 2025-03-02, amount -5, status 'completed')",
+            "must be >= 0",
+        ),
+        (
+            error_of(day, Some(5), Some("returned")),
+            "amount 5, status 'returned'",
+            "must be <= 0",
+        ),
+        (
+            error_of(day, Some(5), Some("shipped")),
+            "status 'shipped'",
+            "'completed', 'returned' or 'cancelled'",
+        ),
+        (
+            error_of(day, None, Some("completed")),
+            "amount NULL",
+            "must not be NULL",
+        ),
+        (
+            error_of(day, Some(5), None),
+            "status NULL",
+            "must not be NULL",
+        ),
+        (
+            error_of(
+                NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+                Some(5),
+                Some("cancelled"),
+            ),
             "order_date 2025-04-01",
             "after the as-of date 2025-03-31",
         ),
@@ -62,20 +100,49 @@ fn wrong_argument_types_are_plan_errors() {
         .coerce_types(&[DataType::Date32, DataType::Float64, DataType::Utf8])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("amount is Float64") && err.contains("CAST(ROUND(amount * 100) AS BIGINT)"), "{err}");
-    let err = udaf.coerce_types(&[DataType::Date32, DataType::Int64]).unwrap_err().to_string();
+    assert!(
+        err.contains("amount is Float64") && err.contains("CAST(ROUND(amount * 100) AS BIGINT)"),
+        "{err}"
+    );
+    let err = udaf
+        .coerce_types(&[DataType::Date32, DataType::Int64])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("got 2 arguments"), "{err}");
     assert_eq!(
-        udaf.coerce_types(&[DataType::Date32, DataType::Int32, DataType::Utf8, DataType::UInt16]).unwrap(),
-        [DataType::Date32, DataType::Int64, DataType::Utf8View, DataType::Int64]
+        udaf.coerce_types(&[
+            DataType::Date32,
+            DataType::Int32,
+            DataType::Utf8,
+            DataType::UInt16
+        ])
+        .unwrap(),
+        [
+            DataType::Date32,
+            DataType::Int64,
+            DataType::Utf8View,
+            DataType::Int64
+        ]
     );
 
     // Through SQL: a float amount is refused at planning, naming the fix.
     let batch = RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(StringArray::from(vec!["a"])) as ArrayRef),
-        ("order_date", Arc::new(Date32Array::from(vec![0])) as ArrayRef),
-        ("amount", Arc::new(Float64Array::from(vec![1.5])) as ArrayRef),
-        ("status", Arc::new(StringArray::from(vec!["completed"])) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
+        (
+            "order_date",
+            Arc::new(Date32Array::from(vec![0])) as ArrayRef,
+        ),
+        (
+            "amount",
+            Arc::new(Float64Array::from(vec![1.5])) as ArrayRef,
+        ),
+        (
+            "status",
+            Arc::new(StringArray::from(vec!["completed"])) as ArrayRef,
+        ),
     ])
     .unwrap();
     let ctx = support::session(as_of(), 1);
@@ -99,20 +166,35 @@ fn malformed_aggregated_results_name_batch_row_and_column() {
     assert!(matches!(err, Error::Column { batch: 0, .. }), "{err}");
 
     let not_struct = RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(StringArray::from(vec!["a"])) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+        ),
         ("summary", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
     ])
     .unwrap();
     let err = summaries_from_batches(&[not_struct], as_of(), IdOrder::Text).unwrap_err();
-    assert!(err.to_string().contains("column summary: is Int64"), "{err}");
+    assert!(
+        err.to_string().contains("column summary: is Int64"),
+        "{err}"
+    );
 
     // The same customer in two rows (not grouped by customer): an error
     // naming the customer, not a silent merge or a drop.
     let batch = RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(StringArray::from(vec!["a", "a"])) as ArrayRef),
-        ("order_date", Arc::new(Date32Array::from(vec![0, 1])) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["a", "a"])) as ArrayRef,
+        ),
+        (
+            "order_date",
+            Arc::new(Date32Array::from(vec![0, 1])) as ArrayRef,
+        ),
         ("amount", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
-        ("status", Arc::new(StringArray::from(vec!["completed"; 2])) as ArrayRef),
+        (
+            "status",
+            Arc::new(StringArray::from(vec!["completed"; 2])) as ArrayRef,
+        ),
     ])
     .unwrap();
     let ctx = support::session(as_of(), 1);
@@ -120,15 +202,21 @@ fn malformed_aggregated_results_name_batch_row_and_column() {
     let rt = support::runtime(1).unwrap();
     let out = rt
         .block_on(async {
-            ctx.sql("SELECT customer_id, rfm_summary(order_date, amount, status) FROM orders \
-                     GROUP BY customer_id, order_date")
-                .await?
-                .collect()
-                .await
+            ctx.sql(
+                "SELECT customer_id, rfm_summary(order_date, amount, status) FROM orders \
+                     GROUP BY customer_id, order_date",
+            )
+            .await?
+            .collect()
+            .await
         })
         .unwrap();
     let err = summaries_from_batches(&out, as_of(), IdOrder::Text).unwrap_err();
-    assert!(err.to_string().contains("customer a appears in more than one row"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("customer a appears in more than one row"),
+        "{err}"
+    );
 
     // No batches: empty summaries.
     let empty = summaries_from_batches(&out[..0], as_of(), IdOrder::Numeric).unwrap();

@@ -46,10 +46,14 @@ fn aggregate(
         parts[*p % partitions].push(b);
     }
     let ctx = support::session(as_of(), target_partitions);
-    ctx.register_table("orders", Arc::new(MemTable::try_new(schema, parts).unwrap()))
-        .unwrap();
+    ctx.register_table(
+        "orders",
+        Arc::new(MemTable::try_new(schema, parts).unwrap()),
+    )
+    .unwrap();
     let rt = support::runtime(2).unwrap();
-    rt.block_on(async { ctx.sql(sql).await?.collect().await }).unwrap()
+    rt.block_on(async { ctx.sql(sql).await?.collect().await })
+        .unwrap()
 }
 
 fn hand_orders() -> Vec<Order> {
@@ -97,7 +101,12 @@ fn hand_computed_summaries_over_three_partitions() {
                     date("first_purchase"),
                     date("last_purchase"),
                     [int("orders"), int("purchase_days"), int("returns")],
-                    [int("revenue"), int("refunds"), int("monetary"), int("margin")],
+                    [
+                        int("revenue"),
+                        int("refunds"),
+                        int("monetary"),
+                        int("margin"),
+                    ],
                 ),
             );
         }
@@ -124,15 +133,30 @@ fn hand_computed_summaries_over_three_partitions() {
     );
     assert_eq!(
         by_id["zoe"],
-        (None, None, [Some(0), Some(0), Some(1)], [Some(0), Some(-500), Some(-500), None])
+        (
+            None,
+            None,
+            [Some(0), Some(0), Some(1)],
+            [Some(0), Some(-500), Some(-500), None]
+        )
     );
     assert_eq!(by_id["yan"].2, [Some(0), Some(0), Some(0)]);
 
     // Into rfmkit: yan (cancelled only) is left out, zoe is unscored.
     let config = support::rank_config().unwrap();
-    let result = run(&out, as_of(), IdOrder::Text, &Scoring::Fit(config), &SegmentTable::standard())
-        .unwrap();
-    let ids: Vec<String> = result.summaries.iter().map(|s| s.customer().to_string()).collect();
+    let result = run(
+        &out,
+        as_of(),
+        IdOrder::Text,
+        &Scoring::Fit(config),
+        &SegmentTable::standard(),
+    )
+    .unwrap();
+    let ids: Vec<String> = result
+        .summaries
+        .iter()
+        .map(|s| s.customer().to_string())
+        .collect();
     assert_eq!(ids, ["alice", "bob", "zoe"]);
     assert_eq!(result.scores.unscored(), [rfmkit::CustomerId::from("zoe")]);
     let log = support::log_from_batches(&[batch], as_of(), IdOrder::Text).unwrap();
@@ -146,7 +170,13 @@ fn hand_computed_summaries_over_three_partitions() {
 /// Random orders: `customers` ids, dates in Jan–Mar 2025, every status,
 /// amounts with the right sign, costs on most orders.
 fn orders_strategy() -> impl Strategy<Value = Vec<Order>> {
-    let order = (0..12_u8, 0..89_i64, 0..50_000_i64, 0..10_u8, prop::option::weighted(0.9, 0..30_000_i64));
+    let order = (
+        0..12_u8,
+        0..89_i64,
+        0..50_000_i64,
+        0..10_u8,
+        prop::option::weighted(0.9, 0..30_000_i64),
+    );
     prop::collection::vec(order, 1..120).prop_map(|rows| {
         let start = d(1, 1);
         rows.into_iter()
@@ -174,10 +204,15 @@ fn expected(
     orders: &[Order],
 ) -> (
     RecordBatch,
-    (rfmkit::summary::Summaries, rfmkit::rfm::Scores, rfmkit::segment::Segmentation),
+    (
+        rfmkit::summary::Summaries,
+        rfmkit::rfm::Scores,
+        rfmkit::segment::Segmentation,
+    ),
 ) {
     let batch = support::orders_batch(orders).unwrap();
-    let log = support::log_from_batches(std::slice::from_ref(&batch), as_of(), IdOrder::Text).unwrap();
+    let log =
+        support::log_from_batches(std::slice::from_ref(&batch), as_of(), IdOrder::Text).unwrap();
     let (summaries, _, scores, segmentation) =
         support::in_process(&log, &support::bench_table().unwrap()).unwrap();
     (batch, (summaries, scores, segmentation))
@@ -295,13 +330,22 @@ proptest! {
 fn integer_ids_give_numeric_id_order() {
     // Ids 9, 10, 100: text order would be 10, 100, 9.
     let batch = RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(Int64Array::from(vec![100, 9, 10])) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![100, 9, 10])) as ArrayRef,
+        ),
         (
             "order_date",
             Arc::new(Date32Array::from(vec![date32(d(1, 1)); 3])) as ArrayRef,
         ),
-        ("amount", Arc::new(Int64Array::from(vec![5, 5, 5])) as ArrayRef),
-        ("status", Arc::new(StringArray::from(vec!["completed"; 3])) as ArrayRef),
+        (
+            "amount",
+            Arc::new(Int64Array::from(vec![5, 5, 5])) as ArrayRef,
+        ),
+        (
+            "status",
+            Arc::new(StringArray::from(vec!["completed"; 3])) as ArrayRef,
+        ),
     ])
     .unwrap();
     let out = aggregate(vec![batch], &[0], 1, 2, support::SQL);

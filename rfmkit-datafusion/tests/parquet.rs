@@ -32,8 +32,12 @@ fn parquet_parts_give_the_in_process_results() {
     let rt = support::runtime(2).unwrap();
     let (sql_batches, with_cost) = rt
         .block_on(async {
-            ctx.register_parquet("orders", dir.to_str().unwrap(), ParquetReadOptions::default())
-                .await?;
+            ctx.register_parquet(
+                "orders",
+                dir.to_str().unwrap(),
+                ParquetReadOptions::default(),
+            )
+            .await?;
             let plain = ctx.sql(support::SQL).await?.collect().await?;
             let cost = ctx.sql(support::SQL_COST).await?.collect().await?;
             Ok::<_, datafusion::error::DataFusionError>((plain, cost))
@@ -42,15 +46,22 @@ fn parquet_parts_give_the_in_process_results() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     let table = support::bench_table().unwrap();
-    let log = support::log_from_batches(std::slice::from_ref(&batch), as_of, IdOrder::Text).unwrap();
+    let log =
+        support::log_from_batches(std::slice::from_ref(&batch), as_of, IdOrder::Text).unwrap();
     let (summaries, model, scores, segmentation) = support::in_process(&log, &table).unwrap();
     assert!(summaries.len() > 1_000, "{}", summaries.len());
     assert!(summaries.iter().any(|s| s.margin().is_some()));
     assert!(summaries.iter().any(|s| s.returns() > 0));
 
     // With costs: everything equal, margins included.
-    let out = run(&with_cost, as_of, IdOrder::Text, &Scoring::Fit(support::rank_config().unwrap()), &table)
-        .unwrap();
+    let out = run(
+        &with_cost,
+        as_of,
+        IdOrder::Text,
+        &Scoring::Fit(support::rank_config().unwrap()),
+        &table,
+    )
+    .unwrap();
     assert_eq!(out.summaries, summaries);
     assert_eq!(out.model, model);
     assert_eq!(out.scores, scores);
@@ -61,8 +72,14 @@ fn parquet_parts_give_the_in_process_results() {
 
     // Without costs: margins unknown, scores and segments the same, and a
     // frozen model applied gives the same scores.
-    let frozen = run(&sql_batches, as_of, IdOrder::Text, &Scoring::Frozen(model.clone()), &table)
-        .unwrap();
+    let frozen = run(
+        &sql_batches,
+        as_of,
+        IdOrder::Text,
+        &Scoring::Frozen(model.clone()),
+        &table,
+    )
+    .unwrap();
     assert!(frozen.summaries.iter().all(|s| s.margin().is_none()));
     assert_eq!(frozen.scores, scores);
     assert_eq!(frozen.segmentation, segmentation);

@@ -32,10 +32,20 @@ fn run_recipe(csv: &std::path::Path, as_of: NaiveDate) -> (usize, Vec<String>) {
         .arg(SQL_RECIPE)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    let check = lines.next().unwrap().strip_prefix("check ").unwrap().parse().unwrap();
+    let check = lines
+        .next()
+        .unwrap()
+        .strip_prefix("check ")
+        .unwrap()
+        .parse()
+        .unwrap();
     (check, lines.map(str::to_owned).collect())
 }
 
@@ -43,8 +53,15 @@ fn write_csv(path: &std::path::Path, orders: &[rfmkit::Order]) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(f, "customer_id,order_date,amount,status").unwrap();
     for o in orders {
-        writeln!(f, "{},{},{},{}", o.customer(), o.date(), o.amount().minor_units(), o.status())
-            .unwrap();
+        writeln!(
+            f,
+            "{},{},{},{}",
+            o.customer(),
+            o.date(),
+            o.amount().minor_units(),
+            o.status()
+        )
+        .unwrap();
     }
     f.flush().unwrap();
 }
@@ -80,7 +97,10 @@ fn duckdb_recipe_equals_rfmkit_summaries_and_frozen_scores() {
     let batch = support::orders_batch(orders).unwrap();
     let log = support::log_from_batches(&[batch], as_of, IdOrder::Text).unwrap();
     let summaries = rfmkit::summary::Summaries::from_log(&log).unwrap();
-    let config = ScoringConfig::builder().method(Method::Quantile).build().unwrap();
+    let config = ScoringConfig::builder()
+        .method(Method::Quantile)
+        .build()
+        .unwrap();
     let frozen = RfmModel::fit(&config, &summaries);
 
     let mut table: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -104,19 +124,35 @@ fn duckdb_recipe_equals_rfmkit_summaries_and_frozen_scores() {
             s.refunds().minor_units().to_string(),
             s.monetary().minor_units().to_string(),
         ];
-        assert_eq!(row.as_slice(), expected.as_slice(), "customer {}", s.customer());
+        assert_eq!(
+            row.as_slice(),
+            expected.as_slice(),
+            "customer {}",
+            s.customer()
+        );
         // Scoring the SQL row against the frozen model.
         let orders: u64 = row[2].parse().unwrap();
         let monetary = rfmkit::Money::new(row[7].parse().unwrap());
         if orders == 0 {
             returns_only += 1;
-            assert!(frozen.score_row(s.customer().as_str(), 0, 0, monetary).is_err());
+            assert!(
+                frozen
+                    .score_row(s.customer().as_str(), 0, 0, monetary)
+                    .is_err()
+            );
             continue;
         }
         let last: NaiveDate = row[1].parse().unwrap();
         let recency = (as_of - last).num_days();
-        let from_row = frozen.score_row(s.customer().as_str(), recency, orders, monetary).unwrap();
-        assert_eq!(from_row, frozen.score(&s).unwrap(), "customer {}", s.customer());
+        let from_row = frozen
+            .score_row(s.customer().as_str(), recency, orders, monetary)
+            .unwrap();
+        assert_eq!(
+            from_row,
+            frozen.score(&s).unwrap(),
+            "customer {}",
+            s.customer()
+        );
     }
     assert!(returns_only > 0 || summaries.iter().all(|s| s.orders() > 0));
 }

@@ -50,7 +50,10 @@ pub fn bench_table() -> Result<SegmentTable, rfmkit::Error> {
 
 /// Rank scoring in 5 bins, as the benchmark.
 pub fn rank_config() -> Result<ScoringConfig, rfmkit::Error> {
-    ScoringConfig::builder().method(Method::Rank).bins(5).build()
+    ScoringConfig::builder()
+        .method(Method::Rank)
+        .bins(5)
+        .build()
 }
 
 fn status_text(s: OrderStatus) -> &'static str {
@@ -73,7 +76,10 @@ pub fn orders_batch(orders: &[Order]) -> Result<RecordBatch, BoxError> {
         .map(|o| o.cost().map(Money::minor_units))
         .collect();
     Ok(RecordBatch::try_from_iter([
-        ("customer_id", Arc::new(StringArray::from(customer)) as ArrayRef),
+        (
+            "customer_id",
+            Arc::new(StringArray::from(customer)) as ArrayRef,
+        ),
         ("order_date", Arc::new(Date32Array::from(date)) as ArrayRef),
         ("amount", Arc::new(Int64Array::from(amount)) as ArrayRef),
         ("status", Arc::new(StringArray::from(status)) as ArrayRef),
@@ -186,7 +192,8 @@ pub fn log_from_batches(
                 "cancelled" => OrderStatus::Cancelled,
                 _ => OrderStatus::Completed,
             };
-            let mut record = OrderRecord::new(id, date, Money::new(amounts.value(row))).status(status);
+            let mut record =
+                OrderRecord::new(id, date, Money::new(amounts.value(row))).status(status);
             if let Some(c) = cost.as_ref().filter(|c| c.is_valid(row)) {
                 record = record.cost(Money::new(c.value(row)));
             }
