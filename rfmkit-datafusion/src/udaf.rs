@@ -159,6 +159,7 @@ impl RfmSummary {
 ///
 /// ```
 /// use chrono::NaiveDate;
+/// use datafusion::execution::FunctionRegistry as _;
 /// use datafusion::prelude::SessionContext;
 ///
 /// let ctx = SessionContext::new();
