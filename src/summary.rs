@@ -510,8 +510,8 @@ impl CustomerSummary {
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use rfmkit::summary::{CustomerSummary, Summaries};
-    /// use rfmkit::{Money, Order};
+    /// use rfmkit::summary::CustomerSummary;
+    /// use rfmkit::Money;
     ///
     /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
     /// let built = CustomerSummary::builder("alice", d(31)?)
