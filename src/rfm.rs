@@ -1356,6 +1356,63 @@ impl RfmModel {
         Score(u8::try_from(reached + 1).unwrap_or(self.config.bins))
     }
 
+    /// Scores one customer from plain values — recency in days, frequency
+    /// on the config's [`FrequencyBasis`] (completed orders or distinct
+    /// purchase days) and net monetary — as [`score`](Self::score) scores a
+    /// summary with those values. For summary tables computed elsewhere,
+    /// e.g. by SQL in a warehouse; `customer` breaks rank ties like the id
+    /// of a summary.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoPurchase`] if `frequency` is 0 (no completed order, so no
+    /// recency); [`Error::InvalidConfig`] (field `recency_days`) if
+    /// `recency_days` is negative (a purchase after the as-of date).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::rfm::{Method, RfmModel, ScoringConfig, Thresholds};
+    /// use rfmkit::summary::Summaries;
+    /// use rfmkit::Money;
+    ///
+    /// let thresholds = Thresholds::new(
+    ///     vec![30, 90, 180, 365],
+    ///     vec![2, 3, 5, 10],
+    ///     vec![Money::new(5_000), Money::new(20_000), Money::new(50_000), Money::new(100_000)],
+    /// )?;
+    /// let config = ScoringConfig::builder().method(Method::Thresholds(thresholds)).build()?;
+    /// let as_of = NaiveDate::from_ymd_opt(2025, 6, 30).ok_or("bad date")?;
+    /// let model = RfmModel::fit(&config, &Summaries::empty(as_of));
+    /// // A row of a warehouse table: last purchase 60 days ago, 2 orders, 550.00.
+    /// let score = model.score_row("dave", 60, 2, Money::new(55_000))?;
+    /// assert_eq!(score.to_string(), "4-2-4");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score_row(
+        &self,
+        customer: &str,
+        recency_days: i64,
+        frequency: u64,
+        monetary: Money,
+    ) -> Result<RfmScore> {
+        let id = CustomerId::from(customer);
+        if frequency == 0 {
+            return Err(Error::NoPurchase { customer: id });
+        }
+        if recency_days < 0 {
+            return Err(Error::config(
+                "recency_days",
+                format!(
+                    "customer {id}: {recency_days} is negative (a purchase after the as-of date)"
+                ),
+            ));
+        }
+        let frequency = i64::try_from(frequency).unwrap_or(i64::MAX);
+        Ok(self.score_values([recency_days, frequency, monetary.minor_units()], &id))
+    }
+
     /// Scores one customer, e.g. in a request path.
     ///
     /// The customer need not be in the fitted population: the summary's own
@@ -2028,6 +2085,57 @@ mod tests {
             }
         }
         Summaries::from_orders(&orders, as_of).unwrap()
+    }
+
+    #[test]
+    fn score_row_equals_score_on_the_same_values() {
+        let s = summaries(&[
+            ("a", 3, 4, 900),
+            ("b", 40, 1, 120),
+            ("c", 40, 2, 120),
+            ("d", 200, 1, 50),
+            ("e", 10, 3, 5000),
+            ("f", 10, 3, 5000),
+        ]);
+        for method in [Method::Rank, Method::Quantile] {
+            for basis in [FrequencyBasis::Orders, FrequencyBasis::PurchaseDays] {
+                let config = ScoringConfig::builder()
+                    .method(method.clone())
+                    .frequency(basis)
+                    .bins(3)
+                    .build()
+                    .unwrap();
+                let model = RfmModel::fit(&config, &s);
+                for summary in s.iter() {
+                    let f = match basis {
+                        FrequencyBasis::Orders => summary.orders(),
+                        _ => summary.purchase_days(),
+                    };
+                    let row = model
+                        .score_row(
+                            summary.customer().as_str(),
+                            summary.recency_days().unwrap(),
+                            f,
+                            summary.monetary(),
+                        )
+                        .unwrap();
+                    assert_eq!(
+                        row,
+                        model.score(&summary).unwrap(),
+                        "{}",
+                        summary.customer()
+                    );
+                }
+                assert!(matches!(
+                    model.score_row("z", 1, 0, Money::ZERO),
+                    Err(Error::NoPurchase { .. })
+                ));
+                assert!(matches!(
+                    model.score_row("z", -1, 1, Money::ZERO),
+                    Err(Error::InvalidConfig { .. })
+                ));
+            }
+        }
     }
 
     fn cells(model: &RfmModel, s: &Summaries) -> Vec<String> {

@@ -497,6 +497,48 @@ impl CustomerSummary {
         self.first_order.as_ref().and_then(|f| f.store.as_ref())
     }
 
+    /// Starts a summary from its parts, for summaries computed outside
+    /// rfmkit (a query engine's aggregate, a SQL table): set the parts with
+    /// the [`CustomerSummaryBuilder`] setters, then
+    /// [`build`](CustomerSummaryBuilder::build) checks them.
+    ///
+    /// Every part starts empty (no purchase dates, no orders or returns,
+    /// zero amounts, margin unknown); the first order's details are not
+    /// settable (they need order ids).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::summary::CustomerSummary;
+    /// use rfmkit::Money;
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let built = CustomerSummary::builder("alice", d(31)?)
+    ///     .purchase_dates(vec![d(3)?, d(9)?])
+    ///     .orders(3)
+    ///     .revenue(Money::new(4_200))
+    ///     .build()?;
+    /// assert_eq!((built.recency_days(), built.monetary()), (Some(22), Money::new(4_200)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn builder(customer: impl Into<CustomerId>, as_of: NaiveDate) -> CustomerSummaryBuilder {
+        CustomerSummaryBuilder {
+            row: CustomerSummary {
+                customer: customer.into(),
+                as_of,
+                purchase_dates: Vec::new(),
+                orders: 0,
+                returns: 0,
+                revenue: Money::ZERO,
+                refunds: Money::ZERO,
+                margin: None,
+                first_order: None,
+            },
+        }
+    }
+
     /// Merges the summary of another, disjoint set of this customer's orders
     /// into this one.
     ///
@@ -579,6 +621,95 @@ impl CustomerSummary {
             margin,
             first_order,
         })
+    }
+}
+
+/// Builds a [`CustomerSummary`] from its parts; made by
+/// [`CustomerSummary::builder`].
+///
+/// The parts are those of the [module docs](self#definitions); each setter
+/// says its default. [`build`](Self::build) checks the invariants every
+/// summary keeps (those listed under [`Summaries`]).
+#[derive(Debug, Clone)]
+pub struct CustomerSummaryBuilder {
+    row: CustomerSummary,
+}
+
+impl CustomerSummaryBuilder {
+    /// The distinct purchase dates (completed orders), ascending. Default:
+    /// none.
+    #[must_use]
+    pub fn purchase_dates(mut self, dates: Vec<NaiveDate>) -> Self {
+        self.row.purchase_dates = dates;
+        self
+    }
+
+    /// The number of completed orders. Default: 0.
+    #[must_use]
+    pub fn orders(mut self, orders: u64) -> Self {
+        self.row.orders = orders;
+        self
+    }
+
+    /// The number of returned orders. Default: 0.
+    #[must_use]
+    pub fn returns(mut self, returns: u64) -> Self {
+        self.row.returns = returns;
+        self
+    }
+
+    /// The sum of completed amounts (`>= 0`). Default: 0.
+    #[must_use]
+    pub fn revenue(mut self, revenue: Money) -> Self {
+        self.row.revenue = revenue;
+        self
+    }
+
+    /// The sum of returned amounts (`<= 0`). Default: 0.
+    #[must_use]
+    pub fn refunds(mut self, refunds: Money) -> Self {
+        self.row.refunds = refunds;
+        self
+    }
+
+    /// The margin, Σ (amount − cost) over completed and returned orders;
+    /// `None` when unknown. Default: `None`.
+    #[must_use]
+    pub fn margin(mut self, margin: Option<Money>) -> Self {
+        self.row.margin = margin;
+        self
+    }
+
+    /// Checks the parts and returns the summary.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] naming the part (`purchase_dates`,
+    /// `orders`, `revenue`, `refunds`, …) and the customer when an
+    /// invariant breaks: purchase dates not ascending and distinct or after
+    /// the as-of date, `orders` not matching them (`orders == 0` exactly
+    /// when there are no dates, `orders >= ` their count), neither an order
+    /// nor a return, a count above `u32::MAX`, a revenue without orders or
+    /// below 0, refunds without returns or above 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use rfmkit::summary::CustomerSummary;
+    ///
+    /// let d = |day| NaiveDate::from_ymd_opt(2025, 1, day).ok_or("bad date");
+    /// let err = CustomerSummary::builder("bob", d(31)?)
+    ///     .purchase_dates(vec![d(3)?, d(9)?])
+    ///     .orders(1) // two purchase days need at least two orders
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("customer bob"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> Result<CustomerSummary> {
+        check_row(None, self.row.as_of, &self.row)?;
+        Ok(self.row)
     }
 }
 
@@ -934,11 +1065,15 @@ impl<'de> Deserialize<'de> for Summaries {
     }
 }
 
-/// Checks the invariants of one row that the crate keeps.
-fn check_row(i: usize, as_of: NaiveDate, row: &CustomerSummary) -> Result<()> {
+/// Checks the invariants of one row that the crate keeps; `i` is the row's
+/// position in a list (fields are then named `customers[i].field`).
+fn check_row(i: Option<usize>, as_of: NaiveDate, row: &CustomerSummary) -> Result<()> {
     let bad = |field: &str, reason: String| {
         Err(Error::config(
-            format!("customers[{i}].{field}"),
+            match i {
+                Some(i) => format!("customers[{i}].{field}"),
+                None => field.to_owned(),
+            },
             format!("customer {}: {reason}", row.customer),
         ))
     };
@@ -1129,7 +1264,7 @@ impl Summaries {
         rows: Vec<CustomerSummary>,
     ) -> Result<Summaries> {
         for (i, row) in rows.iter().enumerate() {
-            check_row(i, as_of, row)?;
+            check_row(Some(i), as_of, row)?;
         }
         let keep_margin = rows.iter().any(|r| r.margin.is_some());
         let keep_first = rows.iter().any(|r| r.first_order.is_some());
@@ -1424,6 +1559,50 @@ mod tests {
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, m, day).unwrap()
+    }
+
+    #[test]
+    fn builder_rebuilds_a_summary_and_names_the_broken_part() {
+        let orders = [
+            Order::new("1", "a", d(1, 1), Money::new(500)).with_cost(Money::new(300)),
+            Order::new("2", "a", d(1, 1), Money::new(700)).with_cost(Money::new(100)),
+            Order::new("3", "a", d(1, 9), Money::new(-200))
+                .with_cost(Money::new(-50))
+                .with_status(OrderStatus::Returned),
+        ];
+        let mut from_orders = Summaries::from_orders(&orders, d(2, 1))
+            .unwrap()
+            .get("a")
+            .unwrap();
+        from_orders.first_order = None; // needs order ids; not settable
+        let built = CustomerSummary::builder("a", d(2, 1))
+            .purchase_dates(vec![d(1, 1)])
+            .orders(2)
+            .returns(1)
+            .revenue(Money::new(1200))
+            .refunds(Money::new(-200))
+            .margin(Some(Money::new(650)))
+            .build()
+            .unwrap();
+        assert_eq!(built, from_orders);
+
+        let err = CustomerSummary::builder("a", d(2, 1))
+            .purchase_dates(vec![d(1, 1)])
+            .orders(1)
+            .revenue(Money::new(-1))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, reason }
+                if field == "revenue" && reason.contains("customer a")),
+            "{err}"
+        );
+        let err = CustomerSummary::builder("b", d(2, 1)).build().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs a completed order or a return"),
+            "{err}"
+        );
     }
 
     #[test]
