@@ -9,7 +9,7 @@ use super::btyd::{Btyd, BtydData};
 use super::model::{FitDiagnostics, Groups, ModelKind, TransactionFit, positive};
 use super::optimize::{self, BOUND, Objective, Optimizer};
 use super::pareto::{self, ParetoNbd};
-use super::predict::{HoldoutRow, HoldoutTable, named};
+use super::predict::{HoldoutTable, HoldoutTally, named};
 use super::uncertainty::{ParameterUncertainty, Scale, hessian};
 use crate::error::{Error, Result};
 use crate::id::CustomerId;
@@ -642,13 +642,7 @@ impl CovariateFit {
         };
         let length = data.holdout_length().ok_or_else(no_holdout)?;
         let rows = covariates.for_data(data)?;
-        let buckets = usize::try_from(max_x)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1)
-            .min(1_000);
-        let mut sums = vec![(0_usize, 0.0_f64, 0.0_f64); buckets];
-        let (mut abs_error, mut sq_error, mut actual_total, mut predicted_total) =
-            (0.0, 0.0, 0_u64, 0.0);
+        let mut tally = HoldoutTally::new(max_x);
         for (c, z) in data.iter().zip(rows) {
             let actual = c.holdout().ok_or_else(no_holdout)?.purchases;
             let predicted = self
@@ -656,51 +650,9 @@ impl CovariateFit {
                 .for_customer(z)
                 .and_then(|m| m.expected_purchases(c.btyd(), length))
                 .map_err(|e| named(e, c))?;
-            let bucket = usize::try_from(c.btyd().x())
-                .unwrap_or(usize::MAX)
-                .min(buckets - 1);
-            if let Some(s) = sums.get_mut(bucket) {
-                s.0 += 1;
-                s.1 += f64::from(actual);
-                s.2 += predicted;
-            }
-            let error = predicted - f64::from(actual);
-            abs_error += error.abs();
-            sq_error += error * error;
-            actual_total += u64::from(actual);
-            predicted_total += predicted;
+            tally.add(c.btyd().x(), actual, predicted);
         }
-        let customers = data.len();
-        let n = f64::from(u32::try_from(customers).unwrap_or(u32::MAX));
-        let rows = sums
-            .iter()
-            .zip(0_u32..)
-            .map(|(&(count, actual, predicted), x)| {
-                let k = f64::from(u32::try_from(count).unwrap_or(u32::MAX));
-                HoldoutRow {
-                    x,
-                    or_more: x == max_x,
-                    customers: count,
-                    actual: if count > 0 { actual / k } else { 0.0 },
-                    predicted: if count > 0 { predicted / k } else { 0.0 },
-                }
-            })
-            .collect();
-        Ok(HoldoutTable {
-            model: ModelKind::ParetoNbd,
-            holdout_length: length,
-            unit: self.unit,
-            rows,
-            customers,
-            actual_total,
-            predicted_total,
-            mean_absolute_error: if customers > 0 { abs_error / n } else { 0.0 },
-            root_mean_squared_error: if customers > 0 {
-                (sq_error / n).sqrt()
-            } else {
-                0.0
-            },
-        })
+        Ok(tally.finish(ModelKind::ParetoNbd, length, self.unit))
     }
 }
 

@@ -551,14 +551,8 @@ impl TransactionFit {
             )
         };
         let length = data.holdout_length().ok_or_else(no_holdout)?;
-        let buckets = usize::try_from(max_x)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1)
-            .min(1_000);
-        let mut sums = vec![(0_usize, 0.0_f64, 0.0_f64); buckets];
+        let mut tally = HoldoutTally::new(max_x);
         let mut cache: FxHashMap<(u32, u64, u64), f64> = FxHashMap::default();
-        let (mut abs_error, mut sq_error, mut actual_total, mut predicted_total) =
-            (0.0, 0.0, 0_u64, 0.0);
         for c in data {
             let actual = c.holdout().ok_or_else(no_holdout)?.purchases;
             let predicted = match cache.get(&c.btyd().key()) {
@@ -572,51 +566,9 @@ impl TransactionFit {
                     p
                 }
             };
-            let bucket = usize::try_from(c.btyd().x())
-                .unwrap_or(usize::MAX)
-                .min(buckets - 1);
-            if let Some(s) = sums.get_mut(bucket) {
-                s.0 += 1;
-                s.1 += f64::from(actual);
-                s.2 += predicted;
-            }
-            let error = predicted - f64::from(actual);
-            abs_error += error.abs();
-            sq_error += error * error;
-            actual_total += u64::from(actual);
-            predicted_total += predicted;
+            tally.add(c.btyd().x(), actual, predicted);
         }
-        let customers = data.len();
-        let n = f64::from(u32::try_from(customers).unwrap_or(u32::MAX));
-        let rows = sums
-            .iter()
-            .zip(0_u32..)
-            .map(|(&(count, actual, predicted), x)| {
-                let k = f64::from(u32::try_from(count).unwrap_or(u32::MAX));
-                HoldoutRow {
-                    x,
-                    or_more: x == max_x,
-                    customers: count,
-                    actual: if count > 0 { actual / k } else { 0.0 },
-                    predicted: if count > 0 { predicted / k } else { 0.0 },
-                }
-            })
-            .collect();
-        Ok(HoldoutTable {
-            model: self.model.kind(),
-            holdout_length: length,
-            unit: self.unit,
-            rows,
-            customers,
-            actual_total,
-            predicted_total,
-            mean_absolute_error: if customers > 0 { abs_error / n } else { 0.0 },
-            root_mean_squared_error: if customers > 0 {
-                (sq_error / n).sqrt()
-            } else {
-                0.0
-            },
-        })
+        Ok(tally.finish(self.model.kind(), length, self.unit))
     }
 
     pub(crate) fn check_unit(&self, unit: TimeUnit) -> Result<()> {
@@ -750,6 +702,96 @@ pub struct HoldoutRow {
     pub actual: f64,
     /// Their mean predicted holdout purchases.
     pub predicted: f64,
+}
+
+/// Per-customer holdout errors summed into a [`HoldoutTable`]: shared by
+/// every model's `holdout_table`.
+pub(crate) struct HoldoutTally {
+    max_x: u32,
+    /// (customers, actual purchases, predicted purchases) per calibration
+    /// frequency, the last bucket holding `max_x` or more.
+    sums: Vec<(usize, f64, f64)>,
+    customers: usize,
+    abs_error: f64,
+    sq_error: f64,
+    actual_total: u64,
+    predicted_total: f64,
+}
+
+impl HoldoutTally {
+    /// An empty tally with buckets for frequencies 0..=`max_x` (at most 1000).
+    pub(crate) fn new(max_x: u32) -> HoldoutTally {
+        let buckets = usize::try_from(max_x)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(1_000);
+        HoldoutTally {
+            max_x,
+            sums: vec![(0, 0.0, 0.0); buckets],
+            customers: 0,
+            abs_error: 0.0,
+            sq_error: 0.0,
+            actual_total: 0,
+            predicted_total: 0.0,
+        }
+    }
+
+    /// Adds one customer: calibration frequency `x`, `actual` holdout
+    /// purchases and the model's `predicted` ones.
+    pub(crate) fn add(&mut self, x: u32, actual: u32, predicted: f64) {
+        let last = self.sums.len().saturating_sub(1);
+        let bucket = usize::try_from(x).unwrap_or(usize::MAX).min(last);
+        if let Some(s) = self.sums.get_mut(bucket) {
+            s.0 += 1;
+            s.1 += f64::from(actual);
+            s.2 += predicted;
+        }
+        let error = predicted - f64::from(actual);
+        self.customers += 1;
+        self.abs_error += error.abs();
+        self.sq_error += error * error;
+        self.actual_total += u64::from(actual);
+        self.predicted_total += predicted;
+    }
+
+    /// The table of the customers added.
+    pub(crate) fn finish(
+        self,
+        model: ModelKind,
+        holdout_length: f64,
+        unit: TimeUnit,
+    ) -> HoldoutTable {
+        let customers = self.customers;
+        let n = f64::from(u32::try_from(customers).unwrap_or(u32::MAX));
+        let max_x = self.max_x;
+        let rows = self
+            .sums
+            .iter()
+            .zip(0_u32..)
+            .map(|(&(count, actual, predicted), x)| {
+                let k = f64::from(u32::try_from(count).unwrap_or(u32::MAX));
+                HoldoutRow {
+                    x,
+                    or_more: x == max_x,
+                    customers: count,
+                    actual: if count > 0 { actual / k } else { 0.0 },
+                    predicted: if count > 0 { predicted / k } else { 0.0 },
+                }
+            })
+            .collect();
+        let mean = |total: f64| if customers > 0 { total / n } else { 0.0 };
+        HoldoutTable {
+            model,
+            holdout_length,
+            unit,
+            rows,
+            customers,
+            actual_total: self.actual_total,
+            predicted_total: self.predicted_total,
+            mean_absolute_error: mean(self.abs_error),
+            root_mean_squared_error: mean(self.sq_error).sqrt(),
+        }
+    }
 }
 
 /// Calibration vs holdout: mean actual against mean predicted holdout
