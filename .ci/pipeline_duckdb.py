@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The issue-6 benchmark pipeline in DuckDB, for side-by-side timing and
-checksums with examples/pipeline_bench.rs (not run by CI: needs
+checksums with `rfmkit bench` (not run by CI: needs
 `pip install duckdb`).
 
     python3 .ci/pipeline_duckdb.py orders.csv THREADS

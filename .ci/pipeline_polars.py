@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The issue-6 benchmark pipeline in polars, for side-by-side timing and
-checksums with examples/pipeline_bench.rs (not run by CI: needs
+checksums with `rfmkit bench` (not run by CI: needs
 `pip install polars`).
 
     POLARS_MAX_THREADS=1 python3 .ci/pipeline_polars.py orders.csv 1
@@ -9,7 +9,7 @@ checksums with examples/pipeline_bench.rs (not run by CI: needs
 (a `.parquet` file from .ci/csv_to_parquet.py is read with `read_parquet`).
 
 Prints one JSON line: load and median seconds of 5 runs, and the same
-checksums as pipeline_bench.
+checksums as rfmkit bench.
 """
 import sys, time, json, statistics, datetime
 import polars as pl

@@ -22,7 +22,7 @@ returns only are not scored. Then R, F, M by one of three methods
 the first-match segments; and the audience segment in (at_risk, dormant)
 and monetary >= 100.00. Customer ids sort as integers when every id is
 one (an integer column), else as text (`--id-order text|numeric|auto`).
-`compare` exits 1 unless pipeline_bench's checksums equal these.
+`compare` exits 1 unless rfmkit bench's checksums equal these.
 """
 import csv
 import datetime
@@ -151,7 +151,7 @@ def main(argv):
         got = json.load(open(rest[0]))["checksums"]
         want = checksums(path, as_of, method, id_order)
         if got != want:
-            print("mismatch:\n  pipeline_bench: %s\n  reference:      %s" % (
+            print("mismatch:\n  rfmkit bench: %s\n  reference:      %s" % (
                 json.dumps(got, sort_keys=True), json.dumps(want, sort_keys=True)))
             return 1
         print(json.dumps(want, sort_keys=True))

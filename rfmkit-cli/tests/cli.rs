@@ -1297,7 +1297,7 @@ fn reference(args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 #[test]
 fn bench_checksums_equal_the_python_reference() {
-    // The combinations `.ci/examples.sh` checks for `pipeline_bench`:
+    // The combinations `.ci/examples.sh` checked for the former `pipeline_bench` example:
     // (text ids?, method, id order).
     let dir = tempfile::tempdir().unwrap();
     let os = std::ffi::OsStr::new;

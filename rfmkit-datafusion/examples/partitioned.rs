@@ -17,7 +17,7 @@
 //! (DATE), `amount` (integer minor units) and `status` (text), e.g. from
 //! `.ci/orders_to_parquet.py`.
 //!
-//! The pipeline is the issue-6 benchmark's (examples/pipeline_bench.rs):
+//! The pipeline is the one `rfmkit bench` times:
 //! rank scores in 5 bins, segments champions / loyal / new / at_risk /
 //! dormant / other, audience `segment in (at_risk, dormant) and monetary
 //! >= 100.00`. Exits with status 1 if the two paths disagree.

@@ -36,7 +36,7 @@ pub const SQL: &str = "SELECT customer_id, rfm_summary(order_date, amount, statu
 pub const SQL_COST: &str = "SELECT customer_id, rfm_summary(order_date, amount, status, cost) \
                             FROM orders GROUP BY customer_id";
 
-/// The issue-6 benchmark's segment table (as in `examples/pipeline_bench.rs`).
+/// The issue-6 benchmark's segment table (as in `rfmkit bench`).
 pub fn bench_table() -> Result<SegmentTable, rfmkit::Error> {
     SegmentTable::builder(5)
         .rule(SegmentRule::new("champions")?.r(4..=5).f(4..=5).m(4..=5))
