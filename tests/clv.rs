@@ -22,12 +22,12 @@ use crate::common::{buy, d};
 
 // ------------------------------------------------------------- helpers
 
-fn date(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(crate) fn date(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// The CDNOW 1/10 sample as orders: customers by sample id, ids `L<line>`.
-fn cdnow_orders() -> Vec<Order> {
+pub(crate) fn cdnow_orders() -> Vec<Order> {
     let text = include_str!("data/ltv_cdnow_sample.txt");
     text.lines()
         .enumerate()
@@ -47,7 +47,7 @@ fn cdnow_orders() -> Vec<Order> {
 }
 
 /// The paper's split: calibration to 1997-09-30, holdout to 1998-06-30, weeks.
-fn cdnow() -> BtydData {
+pub(crate) fn cdnow() -> BtydData {
     let config = BtydConfig::builder(date(1997, 9, 30))
         .observation_end(date(1998, 6, 30))
         .unit(TimeUnit::Week)

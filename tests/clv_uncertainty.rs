@@ -12,48 +12,14 @@
 //!
 //! (lifetimes 0.11.3, numpy 1.26.4, scipy 1.17.1, autograd 1.9.1).
 
-use chrono::NaiveDate;
 use rfmkit::clv::{
-    BgNbd, BootstrapConfig, Btyd, BtydConfig, BtydData, GammaGamma, MONTH_DAYS, MbgNbd, ModelKind,
+    BgNbd, BootstrapConfig, Btyd, BtydData, GammaGamma, MONTH_DAYS, MbgNbd, ModelKind,
     ParameterUncertainty, ParetoNbd, PredictConfig, SimulationConfig, TransactionFit,
     TransactionModel, simulate,
 };
-use rfmkit::ltv::TimeUnit;
-use rfmkit::{Error, Money, Order};
+use rfmkit::{Error, Money};
 
-fn date(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// The CDNOW 1/10 sample as orders (as in `tests/clv.rs`).
-fn cdnow_orders() -> Vec<Order> {
-    let text = include_str!("data/ltv_cdnow_sample.txt");
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            (f.len() == 5).then(|| {
-                let day = NaiveDate::parse_from_str(f[2], "%Y%m%d").unwrap();
-                Order::new(
-                    format!("L{i}"),
-                    f[1],
-                    day,
-                    Money::parse_decimal(f[4], 2).unwrap(),
-                )
-            })
-        })
-        .collect()
-}
-
-/// Calibration to 1997-09-30, holdout to 1998-06-30, weeks.
-fn cdnow() -> BtydData {
-    let config = BtydConfig::builder(date(1997, 9, 30))
-        .observation_end(date(1998, 6, 30))
-        .unit(TimeUnit::Week)
-        .build()
-        .unwrap();
-    BtydData::from_orders(&cdnow_orders(), &config).unwrap()
-}
+use crate::clv::cdnow;
 
 fn assert_ses(u: &ParameterUncertainty, expected: &[(&str, f64, f64)], money_scale: f64) {
     assert!(u.positive_definite, "{:?}", u.warning);
