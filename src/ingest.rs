@@ -104,6 +104,12 @@ pub const MAX_ROWS: usize = u32::MAX as usize;
 /// reallocations, never an abort.
 const MAX_PREALLOCATION: usize = 1 << 22;
 
+/// How many rows [`LogBuilder::reserve`] reserves at most: a caller's own
+/// estimate (a file's size, a Parquet footer's row count) is trusted up to
+/// 2^26 rows, so a 10M-row load never regrows its columns. Reserved pages
+/// cost address space, not memory, until rows fill them.
+const MAX_RESERVE: usize = 1 << 26;
+
 /// What to do with orders dated after the as-of date.
 ///
 /// # Example
@@ -1055,10 +1061,12 @@ impl<'a> LogBuilder<'a> {
         }
     }
 
-    /// Reserves room for about `rows` more rows (at most a few million are
-    /// reserved up front, whatever `rows` says).
+    /// Reserves room for about `rows` more rows (at most 2^26, about 67
+    /// million, are reserved up front, whatever `rows` says). Reserving
+    /// for the whole input avoids regrowing (copying) the columns; an
+    /// over-estimate costs address space, not resident memory.
     pub fn reserve(&mut self, rows: usize) {
-        let rows = rows.min(MAX_PREALLOCATION);
+        let rows = rows.min(MAX_RESERVE);
         match self.deferred.as_mut() {
             Some(deferred) => deferred.keys.reserve(rows),
             None => self.customer.reserve(rows),
@@ -1586,10 +1594,10 @@ impl<'a> LogBuilder<'a> {
             (regrouped, offsets)
         };
         drop(starts);
-        let ids: Vec<CustomerId> = order
-            .iter()
-            .map(|&c| CustomerId::new(values.get(c).copied().unwrap_or(0).to_compact_string()))
-            .collect();
+        let ids: Vec<CustomerId> = crate::par::column(order.len(), |k| {
+            let value = order.get(k).and_then(|&c| values.get(c)).copied();
+            CustomerId::new(value.unwrap_or(0).to_compact_string())
+        });
         drop(order);
         drop(values);
         // The rows' amount, day and position side by side (16 bytes, one
@@ -1612,9 +1620,10 @@ impl<'a> LogBuilder<'a> {
         let cost = self.cost.take().map(|c| gather_rows(&perm, &c));
         // Each customer's first order: the earliest completed row by
         // (date, order id), as `offer_first` picks it row by row.
+        // Customers are independent: on all threads with `parallel`.
         let n = ids.len();
-        let mut first_orders: Vec<Option<FirstOrder>> = Vec::with_capacity(n);
-        for c in 0..n {
+        let seen_ids = &self.gate.seen_ids;
+        let mut first_orders: Vec<Option<FirstOrder>> = crate::par::column(n, |c| {
             let from = offsets.get(c).map_or(0, |&o| crate::id::widen(o));
             let to = offsets.get(c + 1).map_or(from, |&o| crate::id::widen(o));
             let mut best: Option<FirstCandidate> = None;
@@ -1637,9 +1646,7 @@ impl<'a> LogBuilder<'a> {
                 let (channel, store) = pairs
                     .get(pair)
                     .map_or((None, None), |(c, s)| (c.as_deref(), s.as_deref()));
-                let id = self
-                    .gate
-                    .seen_ids
+                let id = seen_ids
                     .id_at(crate::id::widen(pos))
                     .map(|v| v.to_compact_string());
                 let Some(date) = day_to_date(row_day) else {
@@ -1662,8 +1669,8 @@ impl<'a> LogBuilder<'a> {
                     });
                 }
             }
-            first_orders.push(best.map(|b| b.order));
-        }
+            best.map(|b| b.order)
+        });
         if first_orders.iter().all(Option::is_none) {
             first_orders = Vec::new();
         }

@@ -792,15 +792,27 @@ pub(crate) struct SummaryColumns {
 /// The median gap between consecutive days of an ascending list; `None`
 /// for fewer than two days.
 pub(crate) fn median_gap(days: &[i32]) -> Option<f64> {
-    let mut gaps: Vec<i64> = days
-        .windows(2)
-        .filter_map(|w| match w {
-            [a, b] => Some(i64::from(*b) - i64::from(*a)),
-            _ => None,
-        })
-        .collect();
+    // Most customers have a few purchase days: their gaps sort in a buffer
+    // on the stack (no allocation per customer).
+    const ON_STACK: usize = 32;
+    let gap = |w: &[i32]| match w {
+        [a, b] => i64::from(*b) - i64::from(*a),
+        _ => 0,
+    };
+    let n = days.len().saturating_sub(1);
+    let mut stack = [0_i64; ON_STACK];
+    let mut heap = Vec::new();
+    let gaps: &mut [i64] = if n <= ON_STACK {
+        let gaps = stack.get_mut(..n).unwrap_or_default();
+        for (slot, w) in gaps.iter_mut().zip(days.windows(2)) {
+            *slot = gap(w);
+        }
+        gaps
+    } else {
+        heap.extend(days.windows(2).map(gap));
+        &mut heap
+    };
     gaps.sort_unstable();
-    let n = gaps.len();
     #[allow(clippy::cast_precision_loss)]
     let at = |i: usize| gaps.get(i).map(|&g| g as f64);
     match n {
@@ -808,6 +820,21 @@ pub(crate) fn median_gap(days: &[i32]) -> Option<f64> {
         _ if n % 2 == 1 => at(n / 2),
         _ => Some((at(n / 2 - 1)? + at(n / 2)?) / 2.0),
     }
+}
+
+/// The median of `values` (the mean of the middle two for an even count),
+/// `None` for none; reorders `values` (a selection, not a sort).
+pub(crate) fn median_of(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (below, &mut upper, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    let lower = below.iter().copied().max_by(f64::total_cmp)?;
+    Some((lower + upper) / 2.0)
 }
 
 /// The `last` value of a customer without a purchase.
@@ -1361,17 +1388,14 @@ impl Summaries {
     /// purchases of their own.
     #[must_use]
     pub fn median_purchase_interval_days(&self) -> Option<f64> {
-        let mut own: Vec<f64> = (0..self.len())
-            .filter_map(|i| median_gap(self.cols.days_of(i)))
-            .collect();
-        own.sort_by(f64::total_cmp);
-        let n = own.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => own.get(n / 2).copied(),
-            _ => Some((own.get(n / 2 - 1)? + own.get(n / 2)?) / 2.0),
-        }
+        let mut own: Vec<f64> =
+            crate::par::column(self.len(), |i| median_gap(self.cols.days_of(i)))
+                .into_iter()
+                .flatten()
+                .collect();
+        median_of(&mut own)
     }
+
     /// Heap bytes per customer of the core columns that scoring reads
     /// (last purchase day, orders, revenue, refunds and the purchase-day
     /// offsets: 28 when the columns are tight), measured from their
@@ -1709,5 +1733,44 @@ mod tests {
         assert_eq!(back, s);
         let swapped = json.replacen("\"customer\":\"a\"", "\"customer\":\"c\"", 1);
         assert!(serde_json::from_str::<Summaries>(&swapped).is_err());
+    }
+
+    #[test]
+    fn median_gaps_by_hand() {
+        // Gaps 3, 1, 10: median 3. Gaps 3, 1: mean of the two.
+        assert_eq!(median_gap(&[0, 3, 4, 14]), Some(3.0));
+        assert_eq!(median_gap(&[0, 3, 4]), Some(2.0));
+        assert_eq!(median_gap(&[7]), None);
+        assert_eq!(median_gap(&[]), None);
+        // 40 days (39 gaps, past the stack buffer): gaps 39, 38, …, 1,
+        // median 20.
+        let mut days = vec![0_i32];
+        for g in (1..=39).rev() {
+            days.push(days.last().copied().unwrap_or(0) + g);
+        }
+        assert_eq!(median_gap(&days), Some(20.0));
+        assert_eq!(median_of(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median_of(&mut [5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median_of(&mut []), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn median_gap_and_median_of_match_a_sort(
+            mut days in proptest::collection::vec(-1000_i32..1000, 0..80),
+        ) {
+            days.sort_unstable();
+            let mut gaps: Vec<f64> = days.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
+            gaps.sort_by(f64::total_cmp);
+            let n = gaps.len();
+            let expected = match n {
+                0 => None,
+                _ if n % 2 == 1 => Some(gaps[n / 2]),
+                _ => Some((gaps[n / 2 - 1] + gaps[n / 2]) / 2.0),
+            };
+            proptest::prop_assert_eq!(median_gap(&days), expected);
+            let mut shuffled: Vec<f64> = gaps.iter().rev().copied().collect();
+            proptest::prop_assert_eq!(median_of(&mut shuffled), expected);
+        }
     }
 }

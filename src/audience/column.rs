@@ -233,6 +233,22 @@ impl FloatCol {
         }
     }
 
+    /// The column `f(0), …, f(n − 1)` (`None` or NaN: missing), computed
+    /// on all threads with `parallel`.
+    pub(crate) fn from_fn(n: usize, f: impl Fn(usize) -> Option<f64> + Sync + Send) -> FloatCol {
+        let values: Vec<Option<f64>> = crate::par::column(n, |k| f(k).filter(|x| !x.is_nan()));
+        let mut valid = Bits::ones(n);
+        for (k, v) in values.iter().enumerate() {
+            if v.is_none() {
+                valid.set(k, false);
+            }
+        }
+        FloatCol {
+            values: values.into_iter().map(|v| v.unwrap_or(0.0)).collect(),
+            valid,
+        }
+    }
+
     pub(crate) fn set(&mut self, row: usize, value: Option<f64>) {
         match (value.filter(|x| !x.is_nan()), self.values.get_mut(row)) {
             (Some(v), Some(slot)) => {

@@ -495,28 +495,28 @@ impl ProfilesBuilder<'_> {
             });
             c.segment = int_col(n, |k| seg.get(k).map(|&s| i64::from(s)));
             let as_of_day = chrono::Datelike::num_days_from_ce(&as_of);
-            let mut drops = FloatCol::with_len(n);
-            for k in 0..n {
-                let days = cols.days_of(pos(k));
-                drops.set(
-                    k,
-                    FrequencyDrop::of_days(days, as_of_day, &self.frequency_drop).ratio,
-                );
-            }
-            c.frequency_drop = drops;
-            let population = self.summaries.median_purchase_interval_days();
-            let mut intervals = FloatCol::with_len(n);
-            let mut dues = IntCol::with_len(n);
-            for k in 0..n {
-                let days = cols.days_of(pos(k));
-                let own = crate::summary::median_gap(days);
-                intervals.set(k, own);
-                let last = days
+            let drop_config = &self.frequency_drop;
+            c.frequency_drop = FloatCol::from_fn(n, |k| {
+                FrequencyDrop::of_days(cols.days_of(pos(k)), as_of_day, drop_config).ratio
+            });
+            let own: Vec<Option<f64>> =
+                crate::par::column(n, |k| crate::summary::median_gap(cols.days_of(pos(k))));
+            // The population's interval over every summary: from `own`
+            // when the segmentation covers them all (it usually does).
+            let population = if n == index.len() {
+                crate::summary::median_of(&mut own.iter().copied().flatten().collect::<Vec<_>>())
+            } else {
+                self.summaries.median_purchase_interval_days()
+            };
+            let own_of = |k: usize| own.get(k).copied().flatten();
+            c.purchase_interval_days = FloatCol::from_fn(n, own_of);
+            let dues = int_col(n, |k| {
+                let last = cols
+                    .days_of(pos(k))
                     .last()
                     .and_then(|&d| NaiveDate::from_num_days_from_ce_opt(d));
-                dues.set(k, due(last, own.or(population)).map(day_number));
-            }
-            c.purchase_interval_days = intervals;
+                due(last, own_of(k).or(population)).map(day_number)
+            });
             c.next_purchase_due = dues;
         }
         let mut first_channel = IntCol::with_len(n);
