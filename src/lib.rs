@@ -162,7 +162,7 @@
 //!   results bit-identical to one thread. Adds the `rayon` dependency;
 //!   depend on rfmkit with `default-features = false` for a build without
 //!   threads (everything then runs on the calling thread).
-//! - `charts` (off by default): the [`charts`] module, SVG
+//! - `charts` (off by default): the `charts` module, SVG
 //!   charts with their data tables (RFM heatmap, segment bars,
 //!   distributions, cohort retention, LTV curves and LTV/CAC, calibration
 //!   vs holdout, P(alive), segment migration, segment sizes over time,

@@ -425,10 +425,11 @@ pub struct LtvArgs {
     /// omit leaves them out.
     #[arg(long, value_enum, default_value_t = PartialArg::Mark)]
     pub partial_months: PartialArg,
-    /// Acquisition cost per customer, CHANNEL=AMOUNT (--scale decimals;
-    /// repeat per channel, '*=AMOUNT' for the others): adds the LTV/CAC
-    /// table with health and payback per channel ("ltv_cac" in JSON).
-    #[arg(long, value_name = "CHANNEL=AMOUNT")]
+    /// Acquisition cost per customer, in currency units (--scale
+    /// decimals): CHANNEL=AMOUNT for one channel (repeatable), AMOUNT or
+    /// '*=AMOUNT' for every other: adds the LTV/CAC table with health and
+    /// payback per channel ("ltv_cac" in JSON).
+    #[arg(long, value_name = "[CHANNEL=]AMOUNT")]
     pub cac: Vec<String>,
     /// The LTV the CAC is read against: revenue, or margin (needs costs).
     #[arg(long, value_enum, default_value_t = CacBasisArg::Revenue, requires = "cac")]
@@ -706,8 +707,9 @@ pub struct ReportArgs {
     /// holdout (to --as-of) and P(alive).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = date_arg)]
     pub calibration_end: Option<NaiveDate>,
-    /// Acquisition cost per customer, in currency units: AMOUNT for every
-    /// channel, CHANNEL=AMOUNT for one (repeatable).
+    /// Acquisition cost per customer, in currency units (--scale
+    /// decimals): CHANNEL=AMOUNT for one channel (repeatable), AMOUNT or
+    /// '*=AMOUNT' for every other.
     #[arg(long, value_name = "[CHANNEL=]AMOUNT")]
     pub cac: Vec<String>,
     /// The currency's name on axes and tables (JPY, 円, EUR, ...).

@@ -519,18 +519,29 @@ struct LtvOutput<'a> {
 }
 
 /// `--cac CHANNEL=AMOUNT` values as acquisition costs (`*` for the others).
-fn acquisition_costs(values: &[String], scale: u32) -> Result<AcquisitionCosts> {
+/// `--cac` values (of `ltv` and `report`): `CHANNEL=AMOUNT` for one
+/// channel, `AMOUNT` or `*=AMOUNT` for every other, in currency units
+/// with at most `scale` decimals.
+pub(crate) fn acquisition_costs(values: &[String], scale: u32) -> Result<AcquisitionCosts> {
     let mut costs = AcquisitionCosts::new();
     for value in values {
-        let (channel, amount) = value.split_once('=').ok_or_else(|| {
-            usage(format!(
-                "--cac {value:?}: write CHANNEL=AMOUNT, e.g. web=1200.00 or '*=1500.00'"
-            ))
-        })?;
+        let (channel, amount) = match value.rsplit_once('=') {
+            Some((channel, amount)) => (channel.trim(), amount),
+            None => ("*", value.as_str()),
+        };
+        if channel.is_empty() {
+            return Err(usage(format!(
+                "--cac {value:?}: the channel is empty; write CHANNEL=AMOUNT, AMOUNT or '*=AMOUNT'"
+            )));
+        }
         let cac = Money::parse_decimal(amount.trim(), scale)
             .and_then(Cac::new)
-            .map_err(|e| usage(format!("--cac {value:?}: {e}")))?;
-        costs = match channel.trim() {
+            .map_err(|e| {
+                usage(format!(
+                    "--cac {value:?}: {e}; write CHANNEL=AMOUNT, AMOUNT or '*=AMOUNT'"
+                ))
+            })?;
+        costs = match channel {
             "*" => costs.with_default(cac),
             name => costs.with_channel(name, cac),
         };

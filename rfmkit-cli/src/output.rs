@@ -128,16 +128,24 @@ pub fn report_skipped(
         .collect();
     for order in orders {
         let line = loaded.lines.line(order.index).unwrap_or(0);
-        let problem = format!(
-            "{}{}",
-            order.reason,
-            first_line(&loaded.lines, &order.reason)
-        );
+        // A bad cell (Parquet) names its column in the column field; its
+        // row is the report's own row number, not repeated in the text.
+        let (column, problem) = match &order.reason {
+            rfmkit::Error::InvalidColumn {
+                column,
+                row: Some(_),
+                problem,
+            } => (Some(format!("column {column}")), problem.clone()),
+            reason => (
+                None,
+                format!("{reason}{}", first_line(&loaded.lines, reason)),
+            ),
+        };
         all.push((
             line,
             RowProblem {
                 line,
-                column: None,
+                column,
                 problem,
             },
             order.order_id.to_string(),

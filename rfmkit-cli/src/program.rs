@@ -266,6 +266,20 @@ pub fn lift(args: &LiftArgs) -> Result<()> {
                     |i| format!("{:.4} [{:.4}, {:.4}]", i.estimate, i.low, i.high),
                 )
             };
+            // Revenue in currency units with the currency's decimals (the
+            // JSON keeps the library's minor units).
+            let scale = args.input.scale;
+            let unit = 10_f64.powi(i32::try_from(scale).unwrap_or(0));
+            let places = usize::try_from(scale).unwrap_or(0);
+            let money = |i: Option<rfmkit::program::Interval>| {
+                i.map_or_else(
+                    || "-".to_owned(),
+                    |i| {
+                        let [e, lo, hi] = [i.estimate, i.low, i.high].map(|x| x / unit);
+                        format!("{e:.places$} [{lo:.places$}, {hi:.places$}]")
+                    },
+                )
+            };
             let rows = vec![
                 vec![
                     "entrants (target / control / pending)".to_owned(),
@@ -292,11 +306,11 @@ pub fn lift(args: &LiftArgs) -> Result<()> {
                 ],
                 vec![
                     "revenue per customer difference".to_owned(),
-                    interval(lift.revenue_per_customer_difference),
+                    money(lift.revenue_per_customer_difference),
                 ],
                 vec![
                     "incremental revenue".to_owned(),
-                    interval(lift.incremental_revenue),
+                    money(lift.incremental_revenue),
                 ],
                 vec![
                     "minimum detectable effect".to_owned(),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rfmkit::Money;
 use rfmkit::charts::{self, Chart, MoneyFormat};
 use rfmkit::clv::{BtydConfig, BtydData, ModelKind, TransactionFit};
-use rfmkit::ltv::{AcquisitionCosts, Cac, LtvBasis, LtvCacTable, LtvReport, TimeUnit};
+use rfmkit::ltv::{AcquisitionCosts, LtvBasis, LtvCacTable, LtvReport, TimeUnit};
 use rfmkit::rfm::Dimension;
 use rfmkit::timeline::{ModelMode, Transitions, Trend, TrendConfig};
 
@@ -67,21 +67,7 @@ fn costs(values: &[String], scale: u32) -> Result<Option<AcquisitionCosts>> {
     if values.is_empty() {
         return Ok(None);
     }
-    let mut costs = AcquisitionCosts::new();
-    for value in values {
-        let (channel, amount) = match value.rsplit_once('=') {
-            Some((channel, amount)) => (Some(channel), amount),
-            None => (None, value.as_str()),
-        };
-        let money = Money::parse_decimal(amount.trim(), scale)
-            .map_err(|e| usage(format!("--cac {value}: {e}")))?;
-        let cac = Cac::new(money).map_err(|e| usage(format!("--cac {value}: {e}")))?;
-        costs = match channel {
-            Some(channel) => costs.with_channel(channel, cac),
-            None => costs.with_default(cac),
-        };
-    }
-    Ok(Some(costs))
+    crate::commands::acquisition_costs(values, scale).map(Some)
 }
 
 /// One section of the page.

@@ -1299,6 +1299,16 @@ fn reference(args: &[&std::ffi::OsStr]) -> std::process::Output {
 fn bench_checksums_equal_the_python_reference() {
     // The combinations `.ci/examples.sh` checked for the former `pipeline_bench` example:
     // (text ids?, method, id order).
+    // The reference is plain Python (no packages); without python3 the
+    // test says so and skips (CI has it: `.ci/run` uses it throughout).
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: python3 is not installed (the independent reference needs it)");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let os = std::ffi::OsStr::new;
     for text_ids in [false, true] {
@@ -2451,6 +2461,26 @@ fn ltv_cac_shows_a_losing_channel_without_payback() {
         .assert()
         .code(2)
         .stderr(contains("write CHANNEL=AMOUNT"));
+    // `ltv` and `report` read --cac alike: AMOUNT is '*=AMOUNT', every
+    // channel's CAC (web's LTV 260.00 against 300.00 again).
+    let bare = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--cac", "300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    let star = stdout_of(
+        rfmkit()
+            .args(["ltv", "--as-of", AS_OF, "--cac", "*=300.00", "-i"])
+            .arg(data("ltv_small.csv")),
+    );
+    assert_eq!(bare, star);
+    let j: Value = serde_json::from_str(&bare).unwrap();
+    let rows = j["ltv_cac"]["rows"].as_array().unwrap();
+    let web = rows.iter().find(|r| r["channel"] == "web").unwrap();
+    assert_eq!(
+        (web["ltv"].clone(), web["health"].clone()),
+        (26000.into(), "losing".into())
+    );
 }
 
 /// `--ignore-future-orders`: the order dated after --as-of (line 8, C05's

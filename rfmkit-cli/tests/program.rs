@@ -222,3 +222,61 @@ fn lift_reports_groups_and_warns_when_underpowered() {
     assert_eq!(json["conversion_difference"]["estimate"], 0.5);
     assert_eq!(json["underpowered"], true);
 }
+
+/// Lift as a table: revenue in currency units with the currency's
+/// decimals. Target (40.00 + 0) / 2 = 20.00 a customer, control
+/// (0 + 15.00) / 2 = 7.50 (c's February order is before entry): a
+/// difference of 12.50 a customer, 25.00 over the 2 targets.
+#[test]
+fn lift_table_shows_revenue_in_currency_units() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("orders.csv"),
+        "order_id,customer_id,order_date,amount\n1,a,2025-03-10,40.00\n\
+         2,c,2025-02-01,10.00\n3,c,2025-03-05,15.00\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("history.csv"),
+        "customer_id,program,step,channel,date,outcome\n\
+         a,win_back,0,email,2025-03-01,sent\n\
+         b,win_back,0,email,2025-03-01,sent\n\
+         c,win_back,0,email,2025-03-01,control\n\
+         e,win_back,0,email,2025-03-01,control\n",
+    )
+    .unwrap();
+    let out = rfmkit()
+        .current_dir(dir.path())
+        .args([
+            "lift",
+            "--input",
+            "orders.csv",
+            "--history",
+            "history.csv",
+            "--program",
+            "win_back",
+            "--window",
+            "30",
+            "--as-of",
+            "2025-04-30",
+            "--format",
+            "table",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} row in\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        row("revenue per customer difference").contains(" 12.50 ["),
+        "{text}"
+    );
+    assert!(row("incremental revenue").contains(" 25.00 ["), "{text}");
+}
