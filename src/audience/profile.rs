@@ -501,12 +501,21 @@ impl ProfilesBuilder<'_> {
             });
             let own: Vec<Option<f64>> =
                 crate::par::column(n, |k| crate::summary::median_gap(cols.days_of(pos(k))));
-            // The population's interval over every summary: from `own`
-            // when the segmentation covers them all (it usually does).
-            let population = if n == index.len() {
-                crate::summary::median_of(&mut own.iter().copied().flatten().collect::<Vec<_>>())
-            } else {
-                self.summaries.median_purchase_interval_days()
+            // The population's interval over every summary (as
+            // `Summaries::median_purchase_interval_days`): the segmented
+            // customers' from `own`, the others' computed here.
+            let population = {
+                let mut segmented = vec![false; index.len()];
+                for k in 0..n {
+                    if let Some(s) = segmented.get_mut(pos(k)) {
+                        *s = true;
+                    }
+                }
+                let mut all: Vec<f64> = own.iter().copied().flatten().collect();
+                for (p, _) in segmented.iter().enumerate().filter(|(_, s)| !**s) {
+                    all.extend(crate::summary::median_gap(cols.days_of(p)));
+                }
+                crate::summary::median_of(&mut all)
             };
             let own_of = |k: usize| own.get(k).copied().flatten();
             c.purchase_interval_days = FloatCol::from_fn(n, own_of);
