@@ -732,8 +732,13 @@ impl<'a> Gate<'a> {
     /// The verdict on `record` without recording anything: under strict
     /// validation a problem is an `Err`.
     pub(crate) fn judge(&self, record: &OrderRecord<'_>) -> Result<Verdict> {
+        self.judge_keyed(record, Keys::of(record).order)
+    }
+
+    /// [`judge`](Self::judge) with the order id's canonical value known.
+    fn judge_keyed(&self, record: &OrderRecord<'_>, order: Option<u64>) -> Result<Verdict> {
         let index = self.pushed;
-        if let Some(reason) = self.check(index, record) {
+        if let Some(reason) = self.check(index, record, order) {
             let ignorable = matches!(reason, Error::OrderAfterAsOf { .. })
                 && self.config.future_orders == FutureOrders::Ignore;
             if self.config.validation == Validation::Strict && !ignorable {
@@ -756,24 +761,34 @@ impl<'a> Gate<'a> {
     /// position, its id as seen (unless skipped), the skip or the
     /// cancellation.
     pub(crate) fn commit(&mut self, record: &OrderRecord<'_>, verdict: Verdict) -> Option<usize> {
+        self.commit_keyed(record, Keys::of(record).order, verdict)
+    }
+
+    /// [`commit`](Self::commit) with the order id's canonical value known.
+    fn commit_keyed(
+        &mut self,
+        record: &OrderRecord<'_>,
+        order: Option<u64>,
+        verdict: Verdict,
+    ) -> Option<usize> {
         self.pushed = self.pushed.saturating_add(1);
         match verdict {
             Verdict::Drop(Some(skipped)) => {
                 // A duplicate keeps the first index; other skipped rows
                 // still claim their id, as the bulk path always did.
                 if !matches!(skipped.reason, Error::DuplicateOrderId { .. }) {
-                    self.see(record, skipped.index);
+                    self.see(record, order, skipped.index);
                 }
                 self.skipped.push(skipped);
                 None
             }
             Verdict::Drop(None) => {
-                self.see(record, self.pushed - 1);
+                self.see(record, order, self.pushed - 1);
                 self.cancelled = self.cancelled.saturating_add(1);
                 None
             }
             Verdict::Count(index) => {
-                self.see(record, index);
+                self.see(record, order, index);
                 Some(index)
             }
         }
@@ -781,11 +796,12 @@ impl<'a> Gate<'a> {
 
     /// [`judge`](Self::judge) then [`commit`](Self::commit): the input
     /// position of a record that counts, `None` for one left out.
-    pub(crate) fn admit(&mut self, record: &OrderRecord<'_>) -> Result<Option<usize>> {
-        match self.judge(record) {
-            Ok(v) => Ok(self.commit(record, v)),
+    /// Each id of the record is parsed once (or comes in `keys`).
+    pub(crate) fn admit(&mut self, record: &OrderRecord<'_>, keys: Keys) -> Result<Option<usize>> {
+        match self.judge_keyed(record, keys.order) {
+            Ok(v) => Ok(self.commit_keyed(record, keys.order, v)),
             Err(e) => {
-                self.reject(record);
+                self.reject_keyed(record, keys.order);
                 Err(e)
             }
         }
@@ -794,18 +810,22 @@ impl<'a> Gate<'a> {
     /// Records a record that [`judge`](Self::judge) rejected under strict
     /// validation: it still takes its position and claims its id.
     pub(crate) fn reject(&mut self, record: &OrderRecord<'_>) {
-        self.pushed = self.pushed.saturating_add(1);
-        self.see(record, self.pushed - 1);
+        self.reject_keyed(record, Keys::of(record).order);
     }
 
-    fn see(&mut self, record: &OrderRecord<'_>, index: usize) {
+    fn reject_keyed(&mut self, record: &OrderRecord<'_>, order: Option<u64>) {
+        self.pushed = self.pushed.saturating_add(1);
+        self.see(record, order, self.pushed - 1);
+    }
+
+    fn see(&mut self, record: &OrderRecord<'_>, order: Option<u64>, index: usize) {
         if let Some(id) = record.order_id {
-            self.seen_ids.insert(id, index);
+            self.seen_ids.insert(id, order, index);
         }
     }
 
     /// The first problem with a record, if any.
-    fn check(&self, index: usize, record: &OrderRecord<'_>) -> Option<Error> {
+    fn check(&self, index: usize, record: &OrderRecord<'_>, order: Option<u64>) -> Option<Error> {
         let OrderRecord {
             order_id: id,
             customer,
@@ -816,7 +836,7 @@ impl<'a> Gate<'a> {
         } = *record;
         let order_id = || OrderId::new(id.unwrap_or(""));
         if let Some(id) = id {
-            if let Some(first_index) = self.seen_ids.get(id) {
+            if let Some(first_index) = self.seen_ids.get(id, order) {
                 return Some(Error::DuplicateOrderId {
                     index,
                     order_id: order_id(),
@@ -883,7 +903,7 @@ struct IdRun {
 
 /// The value of a canonical decimal id: 1 to 19 ASCII digits without a
 /// leading zero (or exactly `0`).
-fn canonical_id(id: &str) -> Option<u64> {
+pub(crate) fn canonical_id(id: &str) -> Option<u64> {
     let bytes = id.as_bytes();
     match bytes {
         [] => return None,
@@ -901,10 +921,42 @@ fn canonical_id(id: &str) -> Option<u64> {
     Some(value)
 }
 
+/// A record's ids as canonical values ([`canonical_id`]), worked out once
+/// per row: by parsing the texts, or from the integer columns a loader
+/// read them from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Keys {
+    /// The order id's value (`None`: no order id, or not canonical).
+    pub(crate) order: Option<u64>,
+    /// The customer id's value (`None`: not canonical).
+    pub(crate) customer: Option<u64>,
+}
+
+impl Keys {
+    /// The keys of `record`, parsed from its texts.
+    pub(crate) fn of(record: &OrderRecord<'_>) -> Keys {
+        Keys {
+            order: record.order_id.and_then(canonical_id),
+            customer: canonical_id(record.customer),
+        }
+    }
+
+    #[cfg(feature = "arrow")]
+    /// The canonical value of an integer id column's value `v` (its
+    /// decimal text is canonical when it is not negative and has at most
+    /// 19 digits).
+    pub(crate) fn of_int(v: i128) -> Option<u64> {
+        u64::try_from(v)
+            .ok()
+            .filter(|&v| v <= 9_999_999_999_999_999_999)
+    }
+}
+
 impl SeenIds {
-    /// The position of `id`'s first occurrence, if seen.
-    fn get(&self, id: &str) -> Option<usize> {
-        if let Some(value) = canonical_id(id) {
+    /// The position of `id` (of canonical value `value`)'s first
+    /// occurrence, if seen.
+    fn get(&self, id: &str, value: Option<u64>) -> Option<usize> {
+        if let Some(value) = value {
             let at = self.runs.partition_point(|r| r.first <= value);
             if let Some(run) = at.checked_sub(1).and_then(|i| self.runs.get(i)) {
                 let offset = value - run.first;
@@ -939,8 +991,8 @@ impl SeenIds {
 
     /// Records `id` at `index` unless it was seen before (the first
     /// occurrence is kept). Positions must not decrease between calls.
-    fn insert(&mut self, id: &str, index: usize) {
-        if let Some(value) = canonical_id(id) {
+    fn insert(&mut self, id: &str, value: Option<u64>, index: usize) {
+        if let Some(value) = value {
             // A canonical id in `other` is at most the runs' highest id at
             // the time it was stored, so an id above every run is new.
             let above = self
@@ -965,7 +1017,7 @@ impl SeenIds {
                 });
                 return;
             }
-            if self.get(id).is_some() {
+            if self.get(id, Some(value)).is_some() {
                 return;
             }
         }
@@ -1172,6 +1224,13 @@ impl<'a> LogBuilder<'a> {
         self.push_row(&record)
     }
 
+    /// [`push_record`](Self::push_record) with the ids' canonical values
+    /// known (read from integer columns), so they are not parsed.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn push_keyed(&mut self, record: &OrderRecord<'_>, keys: Keys) -> Result<()> {
+        self.push_row_keyed(record, keys)
+    }
+
     /// Records a row that a loader could not read (a malformed cell: a
     /// null id, an amount with too many decimals, …), so that nothing is
     /// dropped silently: under [`Validation::Strict`] `reason` is returned
@@ -1221,6 +1280,10 @@ impl<'a> LogBuilder<'a> {
     }
 
     fn push_row(&mut self, record: &OrderRecord<'_>) -> Result<()> {
+        self.push_row_keyed(record, Keys::of(record))
+    }
+
+    fn push_row_keyed(&mut self, record: &OrderRecord<'_>, keys: Keys) -> Result<()> {
         let OrderRecord {
             customer,
             date,
@@ -1229,7 +1292,7 @@ impl<'a> LogBuilder<'a> {
             cost,
             ..
         } = *record;
-        let Some(index) = self.gate.admit(record)? else {
+        let Some(index) = self.gate.admit(record, keys)? else {
             return Ok(());
         };
         if self.day.len() >= MAX_ROWS || index >= MAX_ROWS {
@@ -1237,9 +1300,9 @@ impl<'a> LogBuilder<'a> {
             return Ok(());
         }
         let day = date.num_days_from_ce();
-        let slot = match self.defer(record, index) {
+        let slot = match self.defer(record, keys.customer, index) {
             Some(()) => None,
-            None => Some(self.intern(customer)),
+            None => Some(self.intern(customer, keys.customer)),
         };
         if let Some(slot) = slot {
             self.customer.push(slot);
@@ -1295,8 +1358,7 @@ impl<'a> LogBuilder<'a> {
     /// Stores a kept row (at input position `index`) as deferred if the
     /// builder still defers and the row allows it; otherwise numbers the
     /// deferred rows and returns `None`.
-    fn defer(&mut self, record: &OrderRecord<'_>, index: usize) -> Option<()> {
-        let value = canonical_id(record.customer);
+    fn defer(&mut self, record: &OrderRecord<'_>, value: Option<u64>, index: usize) -> Option<()> {
         self.integer_ids &= value.is_some();
         let deferred = self.deferred.as_mut()?;
         let id_ok = record
@@ -1357,7 +1419,7 @@ impl<'a> LogBuilder<'a> {
             let mut customer = Vec::with_capacity(keys.len().min(MAX_PREALLOCATION));
             for key in keys {
                 let text = key.to_compact_string();
-                customer.push(self.intern(&text));
+                customer.push(self.intern(&text, Some(key)));
             }
             self.customer = customer;
         }
@@ -1460,9 +1522,10 @@ impl<'a> LogBuilder<'a> {
     }
 
     /// The slot of `customer`, interning it if new.
-    fn intern(&mut self, customer: &str) -> u32 {
+    /// Numbers `customer` (of canonical value `value`, see [`Keys`]).
+    fn intern(&mut self, customer: &str, value: Option<u64>) -> u32 {
         let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let found = match canonical_id(customer) {
+        let found = match value {
             Some(value) => match u32::try_from(value) {
                 Ok(small) => *self.intern_u32.entry(small).or_insert(next),
                 Err(_) => *self.intern_int.entry(value).or_insert(next),
@@ -2489,26 +2552,36 @@ mod tests {
     fn seen_ids_keep_counting_ids_in_one_run() {
         let mut seen = SeenIds::default();
         for (index, id) in (1_u64..=1000).enumerate() {
-            seen.insert(&id.to_string(), index);
+            seen.insert(&id.to_string(), canonical_id(&id.to_string()), index);
         }
         assert_eq!(seen.runs.len(), 1);
         assert!(seen.other.is_empty());
-        assert_eq!((seen.get("1"), seen.get("1000")), (Some(0), Some(999)));
         assert_eq!(
-            (seen.get("0"), seen.get("1001"), seen.get("01")),
+            (
+                seen.get("1", canonical_id("1")),
+                seen.get("1000", canonical_id("1000"))
+            ),
+            (Some(0), Some(999))
+        );
+        assert_eq!(
+            (
+                seen.get("0", canonical_id("0")),
+                seen.get("1001", canonical_id("1001")),
+                seen.get("01", canonical_id("01"))
+            ),
             (None, None, None)
         );
         // A gap in positions (a row without id) starts a new run; a lower
         // id, a non-canonical one and text go to the map.
-        seen.insert("1001", 1001);
-        seen.insert("500", 1002);
-        seen.insert("7", 1003);
-        seen.insert("0500", 1004);
-        seen.insert("A-1", 1005);
-        seen.insert("A-1", 1006);
+        seen.insert("1001", canonical_id("1001"), 1001);
+        seen.insert("500", canonical_id("500"), 1002);
+        seen.insert("7", canonical_id("7"), 1003);
+        seen.insert("0500", canonical_id("0500"), 1004);
+        seen.insert("A-1", canonical_id("A-1"), 1005);
+        seen.insert("A-1", canonical_id("A-1"), 1006);
         assert_eq!(seen.runs.len(), 2);
         assert_eq!(
-            ["1001", "500", "7", "0500", "A-1"].map(|id| seen.get(id)),
+            ["1001", "500", "7", "0500", "A-1"].map(|id| seen.get(id, canonical_id(id))),
             [Some(1001), Some(499), Some(6), Some(1004), Some(1005)]
         );
     }
@@ -2673,6 +2746,22 @@ mod tests {
         assert_eq!(texts.len(), 9);
     }
 
+    #[cfg(feature = "arrow")]
+    proptest::proptest! {
+        /// An integer column's value has the canonical value its decimal
+        /// text parses to (so pushing it unparsed changes nothing).
+        #[test]
+        fn integer_keys_equal_parsed_texts(
+            v in proptest::prop_oneof![
+                proptest::strategy::Strategy::prop_map(proptest::num::i64::ANY, i128::from),
+                proptest::strategy::Strategy::prop_map(proptest::num::u64::ANY, i128::from),
+                proptest::sample::select(vec![0_i128, -1, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000]),
+            ],
+        ) {
+            proptest::prop_assert_eq!(Keys::of_int(v), canonical_id(&v.to_string()));
+        }
+    }
+
     proptest::proptest! {
         /// `SeenIds` answers as a plain map of first positions does.
         #[test]
@@ -2685,12 +2774,12 @@ mod tests {
             for (index, (id, pad)) in ids.iter().zip(&zero_pad).enumerate() {
                 let text = if *pad { format!("0{id}") } else { id.to_string() };
                 let expected = model.get(&text).copied();
-                proptest::prop_assert_eq!(seen.get(&text), expected);
-                seen.insert(&text, index);
+                proptest::prop_assert_eq!(seen.get(&text, canonical_id(&text)), expected);
+                seen.insert(&text, canonical_id(&text), index);
                 model.entry(text).or_insert(index);
             }
             for (text, &index) in &model {
-                proptest::prop_assert_eq!(seen.get(text), Some(index));
+                proptest::prop_assert_eq!(seen.get(text, canonical_id(text)), Some(index));
             }
         }
     }

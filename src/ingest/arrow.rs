@@ -120,7 +120,7 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
-use super::{IngestConfig, LogBuilder, OrderLog, OrderRecord};
+use super::{IngestConfig, Keys, LogBuilder, OrderLog, OrderRecord, canonical_id};
 use crate::error::{Error, Result};
 use crate::money::{MAX_SCALE, Money};
 use crate::order::OrderStatus;
@@ -327,7 +327,7 @@ impl ArrowOrders {
             let row = self.rows;
             self.rows = self.rows.saturating_add(1);
             match plan.record(i, row, self.scale, &mut buffers) {
-                Ok(record) => builder.push_record(record)?,
+                Ok((record, keys)) => builder.push_keyed(&record, keys)?,
                 Err(reason) => builder.push_unreadable(None, reason)?,
             }
         }
@@ -633,6 +633,16 @@ impl<'a> Text<'a> {
         let dict = array.as_any_dictionary_opt()?;
         let values = Strings::of(dict.values().as_ref())?;
         Some(Text::Dict(dict.normalized_keys(), values))
+    }
+
+    /// The canonical value (see [`Keys`]) of row `i`'s text, straight from
+    /// an integer column; parsed from `text` otherwise.
+    #[inline]
+    fn key(&self, i: usize, text: &str) -> Option<u64> {
+        match self {
+            Text::Ints(ints) => ints.get(i).and_then(Keys::of_int),
+            _ => canonical_id(text),
+        }
     }
 
     #[inline]
@@ -965,7 +975,8 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Row `i` (row `row` of the stream) as a record.
+    /// Row `i` (row `row` of the stream) as a record, with its ids'
+    /// canonical values.
     #[inline]
     fn record<'b>(
         &'b self,
@@ -973,7 +984,7 @@ impl<'a> Plan<'a> {
         row: usize,
         scale: u32,
         buffers: &'b mut Buffers,
-    ) -> Result<OrderRecord<'b>> {
+    ) -> Result<(OrderRecord<'b>, Keys)> {
         let Buffers {
             customer: customer_buf,
             order_id: order_buf,
@@ -1020,8 +1031,13 @@ impl<'a> Plan<'a> {
             _ => OrderStatus::Completed,
         };
         let mut record = OrderRecord::new(customer, date, amount).status(status);
+        let mut keys = Keys {
+            order: None,
+            customer: self.customer.values.key(i, customer),
+        };
         if let Some(id) = text(&self.order_id, order_buf) {
             record = record.order_id(id);
+            keys.order = self.order_id.as_ref().and_then(|c| c.values.key(i, id));
         }
         if let Some(channel) = text(&self.channel, channel_buf) {
             record = record.channel(channel);
@@ -1036,7 +1052,7 @@ impl<'a> Plan<'a> {
                 .map_err(|p| bad(cost.name, p))?;
             record = record.cost(cost);
         }
-        Ok(record)
+        Ok((record, keys))
     }
 }
 
