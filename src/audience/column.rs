@@ -236,17 +236,16 @@ impl FloatCol {
     /// The column `f(0), …, f(n − 1)` (`None` or NaN: missing), computed
     /// on all threads with `parallel`.
     pub(crate) fn from_fn(n: usize, f: impl Fn(usize) -> Option<f64> + Sync + Send) -> FloatCol {
-        let values: Vec<Option<f64>> = crate::par::column(n, |k| f(k).filter(|x| !x.is_nan()));
+        // Missing values are NaN until the validity bits are set, then 0.
+        let mut values: Vec<f64> = crate::par::column(n, |k| f(k).unwrap_or(f64::NAN));
         let mut valid = Bits::ones(n);
-        for (k, v) in values.iter().enumerate() {
-            if v.is_none() {
+        for (k, v) in values.iter_mut().enumerate() {
+            if v.is_nan() {
                 valid.set(k, false);
+                *v = 0.0;
             }
         }
-        FloatCol {
-            values: values.into_iter().map(|v| v.unwrap_or(0.0)).collect(),
-            valid,
-        }
+        FloatCol { values, valid }
     }
 
     pub(crate) fn set(&mut self, row: usize, value: Option<f64>) {

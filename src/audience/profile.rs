@@ -499,8 +499,10 @@ impl ProfilesBuilder<'_> {
             c.frequency_drop = FloatCol::from_fn(n, |k| {
                 FrequencyDrop::of_days(cols.days_of(pos(k)), as_of_day, drop_config).ratio
             });
-            let own: Vec<Option<f64>> =
-                crate::par::column(n, |k| crate::summary::median_gap(cols.days_of(pos(k))));
+            // NaN: no interval of their own (one 8-byte column).
+            let own: Vec<f64> = crate::par::column(n, |k| {
+                crate::summary::median_gap(cols.days_of(pos(k))).unwrap_or(f64::NAN)
+            });
             // The population's interval over every summary (as
             // `Summaries::median_purchase_interval_days`): the segmented
             // customers' from `own`, the others' computed here.
@@ -511,13 +513,13 @@ impl ProfilesBuilder<'_> {
                         *s = true;
                     }
                 }
-                let mut all: Vec<f64> = own.iter().copied().flatten().collect();
+                let mut all: Vec<f64> = own.iter().copied().filter(|g| !g.is_nan()).collect();
                 for (p, _) in segmented.iter().enumerate().filter(|(_, s)| !**s) {
                     all.extend(crate::summary::median_gap(cols.days_of(p)));
                 }
                 crate::summary::median_of(&mut all)
             };
-            let own_of = |k: usize| own.get(k).copied().flatten();
+            let own_of = |k: usize| own.get(k).copied().filter(|g| !g.is_nan());
             c.purchase_interval_days = FloatCol::from_fn(n, own_of);
             let dues = int_col(n, |k| {
                 let last = cols
