@@ -175,16 +175,13 @@ fn bad_programs_and_histories_are_named() {
         .stderr(contains("history.csv line 2").and(contains("fax")));
 }
 
-/// Lift: two target entrants (one buys within 30 days) and two control
-/// (none buys): conversion 1/2 − 0/2 = 0.5; 2 against 2 is underpowered.
-#[test]
-fn lift_reports_groups_and_warns_when_underpowered() {
+/// `rfmkit lift` of the `win_back` program (30-day window, as of
+/// 2025-04-30) over `orders` and a history of two target entrants (a, b)
+/// and two control (c, e), all entered on 2025-03-01; `extra` arguments
+/// last.
+fn lift_of(orders: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("orders.csv"),
-        "order_id,customer_id,order_date,amount\n1,a,2025-03-10,40.00\n2,c,2025-02-01,10.00\n",
-    )
-    .unwrap();
+    fs::write(dir.path().join("orders.csv"), orders).unwrap();
     fs::write(
         dir.path().join("history.csv"),
         "customer_id,program,step,channel,date,outcome\n\
@@ -194,14 +191,10 @@ fn lift_reports_groups_and_warns_when_underpowered() {
          e,win_back,0,email,2025-03-01,control\n",
     )
     .unwrap();
-    let out = rfmkit()
+    rfmkit()
         .current_dir(dir.path())
+        .args(["lift", "--input", "orders.csv", "--history", "history.csv"])
         .args([
-            "lift",
-            "--input",
-            "orders.csv",
-            "--history",
-            "history.csv",
             "--program",
             "win_back",
             "--window",
@@ -209,7 +202,17 @@ fn lift_reports_groups_and_warns_when_underpowered() {
             "--as-of",
             "2025-04-30",
         ])
+        .args(extra)
         .assert()
+}
+
+/// Lift: two target entrants (one buys within 30 days) and two control
+/// (none buys): conversion 1/2 − 0/2 = 0.5; 2 against 2 is underpowered.
+#[test]
+fn lift_reports_groups_and_warns_when_underpowered() {
+    let orders =
+        "order_id,customer_id,order_date,amount\n1,a,2025-03-10,40.00\n2,c,2025-02-01,10.00\n";
+    let out = lift_of(orders, &[])
         .success()
         .stderr(contains("too small"))
         .get_output()
@@ -229,40 +232,9 @@ fn lift_reports_groups_and_warns_when_underpowered() {
 /// difference of 12.50 a customer, 25.00 over the 2 targets.
 #[test]
 fn lift_table_shows_revenue_in_currency_units() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("orders.csv"),
-        "order_id,customer_id,order_date,amount\n1,a,2025-03-10,40.00\n\
-         2,c,2025-02-01,10.00\n3,c,2025-03-05,15.00\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("history.csv"),
-        "customer_id,program,step,channel,date,outcome\n\
-         a,win_back,0,email,2025-03-01,sent\n\
-         b,win_back,0,email,2025-03-01,sent\n\
-         c,win_back,0,email,2025-03-01,control\n\
-         e,win_back,0,email,2025-03-01,control\n",
-    )
-    .unwrap();
-    let out = rfmkit()
-        .current_dir(dir.path())
-        .args([
-            "lift",
-            "--input",
-            "orders.csv",
-            "--history",
-            "history.csv",
-            "--program",
-            "win_back",
-            "--window",
-            "30",
-            "--as-of",
-            "2025-04-30",
-            "--format",
-            "table",
-        ])
-        .assert()
+    let orders = "order_id,customer_id,order_date,amount\n1,a,2025-03-10,40.00\n\
+                  2,c,2025-02-01,10.00\n3,c,2025-03-05,15.00\n";
+    let out = lift_of(orders, &["--format", "table"])
         .success()
         .get_output()
         .stdout
