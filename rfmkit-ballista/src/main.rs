@@ -301,7 +301,11 @@ fn section(t: &Timed) -> serde_json::Value {
 }
 
 fn query(q: &Query) -> Result<bool, BoxError> {
-    let runtime = support::runtime(q.threads)?;
+    // Timers and IO on: the gRPC client needs them.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(q.threads)
+        .enable_all()
+        .build()?;
     let ctx = runtime.block_on(async {
         let ctx = rfmkit_ballista::connect(&q.scheduler, q.as_of, q.partitions).await?;
         ctx.register_parquet("orders", &q.input, ParquetReadOptions::default())
