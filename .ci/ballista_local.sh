@@ -85,20 +85,55 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 wait_for "$LOG_DIR/scheduler.log" "listening on" 1
-for i in 1 2; do
-    port=$(( SCHED + 10 * (i - 1) + 1 ))
+sleep 1
+start_executor() { # I
+    local port=$(( SCHED + 10 * ($1 - 1) + 1 ))
     "$BIN" executor --port "$port" --grpc-port "$(( port + 1 ))" --scheduler-port "$SCHED" \
-        --concurrent-tasks 1 >"$LOG_DIR/executor$i.log" 2>&1 &
+        --concurrent-tasks 1 >>"$LOG_DIR/executor$1.log" 2>&1 &
+    EPID[$1]=$!
     PIDS+=($!)
+}
+registered() { # registrations the scheduler accepted
+    local got failed
+    got=$(grep -c "Received register executor request" "$LOG_DIR/scheduler.log" || true)
+    failed=$(grep -c "Fail to do executor registration" "$LOG_DIR/scheduler.log" || true)
+    echo $(( got - failed ))
+}
+# Both executors must be registered before the query (a job waits for
+# executors). Seen once: a registration that the scheduler answered only
+# after the executor's 30 s gRPC timeout, so that executor exited; it is
+# then started again (at most 3 restarts).
+EPID=()
+start_executor 1
+start_executor 2
+restarts=0
+for _ in $(seq 1 600); do
+    alive=1
+    for i in 1 2; do
+        if ! kill -0 "${EPID[$i]}" 2>/dev/null; then
+            alive=0
+            if [ "$restarts" -ge 3 ]; then
+                echo "executor$i is not running:" >&2
+                tail -5 "$LOG_DIR/executor$i.log" >&2
+                exit 1
+            fi
+            echo "executor$i exited (registration failed?); starting it again" >&2
+            restarts=$(( restarts + 1 ))
+            start_executor "$i"
+        fi
+    done
+    if [ "$alive" = 1 ] && [ "$(registered)" -ge 2 ]; then break; fi
+    sleep 0.2
 done
-for i in 1 2; do
-    wait_for "$LOG_DIR/executor$i.log" "Connected to scheduler" 60
-done
+if [ "$(registered)" -lt 2 ]; then
+    echo "the executors did not register within 120 s" >&2
+    exit 1
+fi
 sleep 1
 
 echo "== query (as of $AS_OF, $REPEAT runs)"
 status=0
-"$BIN" query --scheduler "df://localhost:$SCHED" --input "$PARTS_DIR" --as-of "$AS_OF" \
+timeout "${QUERY_TIMEOUT:-900}" "$BIN" query --scheduler "df://localhost:$SCHED" --input "$PARTS_DIR" --as-of "$AS_OF" \
     --repeat "$REPEAT" >"$LOG_DIR/query.json" 2>"$LOG_DIR/query.log" || status=$?
 cat "$LOG_DIR/query.json"
 cleanup
