@@ -48,7 +48,9 @@ mkdir -p "$LOG_DIR"
 
 echo "== build ($PROFILE, target dir $TARGET)"
 start=$(date +%s)
-CARGO_TARGET_DIR=$TARGET cargo build --locked --manifest-path "$MANIFEST" --profile "$PROFILE"
+# Not --locked: rfmkit and rfmkit-datafusion are path dependencies whose own
+# dependencies may change; the committed Cargo.lock pins everything else.
+CARGO_TARGET_DIR=$TARGET cargo build --manifest-path "$MANIFEST" --profile "$PROFILE"
 echo "build: $(( $(date +%s) - start )) s"
 case $PROFILE in
     dev) BIN=$TARGET/debug/rfmkit-ballista ;;
