@@ -1521,8 +1521,8 @@ impl<'a> LogBuilder<'a> {
         customer
     }
 
-    /// The slot of `customer`, interning it if new.
-    /// Numbers `customer` (of canonical value `value`, see [`Keys`]).
+    /// The slot of `customer` (of canonical value `value`, see [`Keys`]),
+    /// interning it if new.
     fn intern(&mut self, customer: &str, value: Option<u64>) -> u32 {
         let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         let found = match value {
@@ -1624,12 +1624,15 @@ impl<'a> LogBuilder<'a> {
             None
         };
         let (values, starts, perm, moved) = match bucketed {
-            Some(b) => (
-                b.values,
-                b.starts,
-                b.perm,
-                Some((b.amount, b.day, b.position)),
-            ),
+            Some(b) => {
+                drop(keys);
+                (
+                    b.values,
+                    b.starts,
+                    b.perm,
+                    Some((b.amount, b.day, b.position)),
+                )
+            }
             None => {
                 let (values, starts, perm) = sort_by_value(keys, row_bits, key_bits);
                 (values, starts, perm, None)
