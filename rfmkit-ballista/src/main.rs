@@ -233,16 +233,6 @@ struct Query {
     compare: bool,
 }
 
-fn median(times: &[f64]) -> f64 {
-    let mut t = times.to_vec();
-    t.sort_by(f64::total_cmp);
-    match t.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => t[n / 2],
-        n => (t[n / 2 - 1] + t[n / 2]) / 2.0,
-    }
-}
-
 /// One timed run: the grouped query's batches, then rfmkit on them.
 struct Timed {
     outcome: Outcome,
@@ -293,8 +283,8 @@ fn timed(
 
 fn section(t: &Timed) -> serde_json::Value {
     serde_json::json!({
-        "median_seconds": median(&t.times),
-        "aggregate_median_seconds": median(&t.agg_times),
+        "median_seconds": support::median(&t.times),
+        "aggregate_median_seconds": support::median(&t.agg_times),
         "times": t.times,
         "checksums": t.sums.to_json(),
     })

@@ -35,16 +35,6 @@ use rfmkit::sim::SimConfig;
 use rfmkit_datafusion::{Scoring, run};
 use support::BoxError;
 
-fn median(times: &[f64]) -> f64 {
-    let mut t = times.to_vec();
-    t.sort_by(f64::total_cmp);
-    match t.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => t[n / 2],
-        n => (t[n / 2 - 1] + t[n / 2]) / 2.0,
-    }
-}
-
 struct Args {
     input: Option<String>,
     as_of: NaiveDate,
@@ -186,14 +176,14 @@ fn main_inner() -> Result<bool, BoxError> {
         "orders": orders,
         "customers": out.summaries.len(),
         "datafusion": {
-            "median_seconds": median(&df_times),
-            "aggregate_median_seconds": median(&agg_times),
+            "median_seconds": support::median(&df_times),
+            "aggregate_median_seconds": support::median(&agg_times),
             "times": df_times,
             "checksums": df_sums.to_json(),
         },
         "in_process": {
             "load_seconds": load,
-            "median_seconds": median(&ip_times),
+            "median_seconds": support::median(&ip_times),
             "times": ip_times,
             "checksums": ip_sums.to_json(),
         },

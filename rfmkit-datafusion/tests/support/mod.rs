@@ -28,6 +28,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The issue-6 benchmark's audience.
 pub const QUERY: &str = "segment in (at_risk, dormant) and monetary >= 100.00";
 
+/// The median of run times (the mean of the middle two for an even
+/// count; 0 for none).
+pub fn median(times: &[f64]) -> f64 {
+    let mut t = times.to_vec();
+    t.sort_by(f64::total_cmp);
+    match t.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => t[n / 2],
+        n => (t[n / 2 - 1] + t[n / 2]) / 2.0,
+    }
+}
+
 /// The grouped query of the crate docs.
 pub const SQL: &str = "SELECT customer_id, rfm_summary(order_date, amount, status) \
                        FROM orders GROUP BY customer_id";
