@@ -94,6 +94,9 @@ use crate::summary::FirstOrder;
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
+mod batch;
+
+pub use batch::OrderBatch;
 
 /// The largest number of rows (and customers) one log holds: indices are
 /// `u32`. Split larger inputs and merge their summaries.
@@ -912,6 +915,17 @@ pub(crate) fn canonical_id(id: &str) -> Option<u64> {
         _ => {}
     }
     let mut value = 0_u64;
+    if bytes.len() < 19 {
+        // At most 18 digits: below 10^18, no overflow.
+        for &b in bytes {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value = value * 10 + u64::from(digit);
+        }
+        return Some(value);
+    }
     for &b in bytes {
         if !b.is_ascii_digit() {
             return None;
@@ -987,6 +1001,25 @@ impl SeenIds {
         let run = self.runs.get(at.checked_sub(1)?)?;
         let offset = u64::try_from(index - run.index).ok()?;
         (offset < run.len).then(|| run.first + offset)
+    }
+
+    /// Records ids `first..first + len` at positions `index..index + len`,
+    /// all new and above every id seen (as [`insert`](Self::insert) would
+    /// one by one).
+    fn extend_run(&mut self, first: u64, index: usize, len: u64) {
+        if let Some(run) = self.runs.last_mut() {
+            let next_id = run.first.checked_add(run.len);
+            let next_index = u64::try_from(run.index)
+                .ok()
+                .and_then(|i| i.checked_add(run.len));
+            if next_id == Some(first) && next_index == u64::try_from(index).ok() {
+                run.len += len;
+                return;
+            }
+        }
+        if len > 0 {
+            self.runs.push(IdRun { first, index, len });
+        }
     }
 
     /// Records `id` at `index` unless it was seen before (the first
@@ -1222,13 +1255,6 @@ impl<'a> LogBuilder<'a> {
     /// See [`OrderRecord`].
     pub fn push_record(&mut self, record: OrderRecord<'_>) -> Result<()> {
         self.push_row(&record)
-    }
-
-    /// [`push_record`](Self::push_record) with the ids' canonical values
-    /// known (read from integer columns), so they are not parsed.
-    #[cfg(feature = "arrow")]
-    pub(crate) fn push_keyed(&mut self, record: &OrderRecord<'_>, keys: Keys) -> Result<()> {
-        self.push_row_keyed(record, keys)
     }
 
     /// Records a row that a loader could not read (a malformed cell: a
@@ -2550,7 +2576,14 @@ mod tests {
             canonical_id("9999999999999999999"),
             Some(9_999_999_999_999_999_999)
         );
+        assert_eq!(
+            canonical_id("999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
         for not in [
+            "12a",
+            "1/",
+            "99999999999999999:",
             "",
             "07",
             "00",

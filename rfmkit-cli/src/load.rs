@@ -73,7 +73,7 @@ use anyhow::{Context as _, Result};
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset as _, TimeZone as _};
 use rfmkit::Money;
 use rfmkit::error::Location;
-use rfmkit::ingest::{IngestConfig, LogBuilder, OrderLog, OrderRecord};
+use rfmkit::ingest::{IngestConfig, LogBuilder, OrderBatch, OrderLog, OrderRecord};
 use rfmkit::order::OrderStatus;
 
 /// The shop's time zone, from `--timezone`.
@@ -961,6 +961,42 @@ fn split_line_str<'l>(line: &'l str, fields: &mut Vec<&'l str>) {
     fields.push(line.get(start..).unwrap_or_default().trim_ascii());
 }
 
+/// Splits `text` (no quotes, no carriage returns) into lines and each
+/// line into cells, as [`split_line_str`] does, in one sweep for commas
+/// and newlines over the whole text (instead of a search for the line end
+/// and then one for each comma: most cells are a few bytes long). Hands
+/// each non-empty line's cells, with its line number relative to the
+/// text's first line, to `line`; returns the number of lines.
+fn sweep_lines<'t>(
+    text: &'t str,
+    cells: &mut Vec<&'t str>,
+    mut line: impl FnMut(u64, &[&'t str]) -> Result<()>,
+) -> Result<u64> {
+    let bytes = text.as_bytes();
+    let mut relative = 0;
+    let mut line_start = 0;
+    let mut cell_start = 0;
+    cells.clear();
+    for at in memchr::memchr2_iter(b',', b'\n', bytes) {
+        cells.push(text.get(cell_start..at).unwrap_or_default().trim_ascii());
+        cell_start = at + 1;
+        if bytes.get(at) == Some(&b'\n') {
+            if at > line_start {
+                line(relative, cells)?;
+            }
+            cells.clear();
+            relative += 1;
+            line_start = cell_start;
+        }
+    }
+    if line_start < bytes.len() {
+        cells.push(text.get(cell_start..).unwrap_or_default().trim_ascii());
+        line(relative, cells)?;
+        relative += 1;
+    }
+    Ok(relative)
+}
+
 /// Whether a line (without its `\n` and a final `\r`) needs the csv
 /// reader: it has a quote (a quoted field may hold commas or newlines) or a
 /// lone carriage return (which the csv reader takes as a line end).
@@ -990,11 +1026,30 @@ fn split_at_lines(data: &[u8], parts: usize) -> Vec<(usize, &[u8])> {
     pieces
 }
 
-/// The rows of a piece of whole lines, each with its line relative to the
-/// piece's first line (0-based; a problem's `line` is relative too).
-struct Piece<'b> {
-    rows: Vec<(u64, Result<OrderRecord<'b>, RowProblem>)>,
+/// The rows of a piece of whole lines, as runs of readable rows each ended
+/// by a malformed row (the last run may end with none). Lines are relative
+/// to the piece's first line (0-based; a problem's `line` is relative too).
+struct Piece {
+    runs: Vec<Run>,
     end: PieceEnd,
+}
+
+/// Readable rows in a batch (with each row's relative line), then the
+/// malformed row after them, if any.
+struct Run {
+    batch: OrderBatch,
+    lines: Vec<u32>,
+    problem: Option<RowProblem>,
+}
+
+impl Run {
+    fn new(capacity: usize) -> Run {
+        Run {
+            batch: OrderBatch::with_capacity(capacity),
+            lines: Vec::with_capacity(capacity),
+            problem: None,
+        }
+    }
 }
 
 /// Where the fast path stopped in a piece.
@@ -1021,6 +1076,21 @@ fn parse_piece<'b>(
     // instead of cell by cell.
     let piece_text = std::str::from_utf8(piece).ok();
     let mut cache = DateCache::default();
+    if let (false, Some(text)) = (check, piece_text) {
+        // The usual piece: valid UTF-8 without quotes or carriage returns,
+        // split into lines and cells in one sweep for commas and newlines.
+        let mut cells: Vec<&str> = Vec::with_capacity(columns.names.len());
+        let lines = sweep_lines(text, &mut cells, |relative, cells| {
+            row(
+                relative,
+                columns.record(cells, relative, options, &mut cache),
+            )
+        })?;
+        return Ok(PieceEnd {
+            lines,
+            fallback: None,
+        });
+    }
     let mut fields: Vec<&[u8]> = Vec::with_capacity(columns.names.len());
     let mut text_fields: Vec<&str> = Vec::with_capacity(columns.names.len());
     let mut relative = 0;
@@ -1066,15 +1136,27 @@ fn parse_piece<'b>(
     })
 }
 
-/// Parses `piece` into a list of rows (for parsing on another thread).
-fn collect_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOptions) -> Piece<'b> {
-    let mut rows = Vec::with_capacity(piece.len() / 32);
+/// Parses `piece` into runs of rows in batches (on any thread).
+fn collect_piece(piece: &[u8], columns: &OrderColumns, options: ParseOptions) -> Piece {
+    let capacity = piece.len() / 32;
+    let mut runs = Vec::new();
+    let mut run = Run::new(capacity);
     let end = parse_piece(piece, columns, options, |relative, parsed| {
-        rows.push((relative, parsed));
+        match parsed {
+            Ok(record) => {
+                run.batch.push_record(record);
+                run.lines.push(u32::try_from(relative).unwrap_or(u32::MAX));
+            }
+            Err(problem) => {
+                run.problem = Some(problem);
+                runs.push(std::mem::replace(&mut run, Run::new(0)));
+            }
+        }
         Ok(())
     });
+    runs.push(run);
     Piece {
-        rows,
+        runs,
         // Collecting never fails.
         end: end.unwrap_or(PieceEnd {
             lines: 0,
@@ -1083,18 +1165,12 @@ fn collect_piece<'b>(piece: &'b [u8], columns: &OrderColumns, options: ParseOpti
     }
 }
 
-/// The pieces of a block (byte offset in the block, rows).
-type Pieces<'b> = Vec<(usize, Piece<'b>)>;
-
-self_cell::self_cell!(
-    /// A block of whole lines and its rows, parsed in pieces on the current
-    /// rayon pool's threads (the rows borrow the block's bytes).
-    struct ParsedBlock {
-        owner: Vec<u8>,
-        #[covariant]
-        dependent: Pieces,
-    }
-);
+/// A block of whole lines and its pieces' rows (byte offset of each piece
+/// in the block, its rows).
+struct ParsedBlock {
+    block: Vec<u8>,
+    pieces: Vec<(usize, Piece)>,
+}
 
 /// Parses `block` from byte `start` (before it: header lines) in pieces
 /// on the current pool's threads.
@@ -1105,15 +1181,18 @@ fn parse_block(
     options: ParseOptions,
 ) -> ParsedBlock {
     use rayon::prelude::*;
-    ParsedBlock::new(block, |bytes| {
-        let data = bytes.get(start..).unwrap_or_default();
-        // More pieces than threads, so that a thread done pushing the
-        // previous block helps parse this one.
-        split_at_lines(data, 2 * rayon::current_num_threads())
-            .into_par_iter()
-            .map(|(offset, piece)| (start + offset, collect_piece(piece, columns, options)))
-            .collect()
-    })
+    let data = block.get(start..).unwrap_or_default();
+    // More pieces than threads, so that a thread done pushing the previous
+    // block helps parse this one (one piece on one thread).
+    let parts = match rayon::current_num_threads() {
+        1 => 1,
+        threads => 2 * threads,
+    };
+    let pieces = split_at_lines(data, parts)
+        .into_par_iter()
+        .map(|(offset, piece)| (start + offset, collect_piece(piece, columns, options)))
+        .collect();
+    ParsedBlock { block, pieces }
 }
 
 /// Pushes the rows of a parsed block in file order, from `*line` on;
@@ -1127,16 +1206,21 @@ fn push_block(
     builder: &mut LogBuilder<'_>,
     loaded: &mut Loaded,
 ) -> Result<Option<(usize, u64)>> {
-    for (offset, piece) in block.borrow_dependent() {
-        for (relative, row) in &piece.rows {
-            push_parsed(
-                path,
-                options,
-                *line + relative,
-                row.clone(),
-                builder,
-                loaded,
-            )?;
+    for (offset, piece) in &block.pieces {
+        for run in &piece.runs {
+            for &relative in &run.lines {
+                loaded.rows += 1;
+                loaded.lines.record(*line + u64::from(relative));
+            }
+            builder
+                .push_batch(&run.batch)
+                .map_err(|err| FileError(library_message(path, &loaded.lines, &err)))?;
+            if let Some(problem) = &run.problem {
+                loaded.rows += 1;
+                let mut problem = problem.clone();
+                problem.line += *line;
+                skip_or_fail(path, options, loaded, problem)?;
+            }
         }
         if let Some((relative, byte)) = piece.end.fallback {
             return Ok(Some((offset + byte, *line + relative)));
@@ -1154,12 +1238,12 @@ struct Fallback {
     line: u64,
 }
 
-/// The fast path on several threads, from the rows of the current block
-/// (`first`, bytes from `start` on) to the end of the file: while one
-/// block's rows are pushed on this thread, the next block is parsed on the
-/// others. Returns where the csv reader must take over, if anywhere.
+/// The fast path, from the rows of the current block (`first`) to the end
+/// of the file: on several threads, while one block's rows are pushed on
+/// this thread, the next block is parsed on the others. Returns where the
+/// csv reader must take over, if anywhere.
 #[allow(clippy::too_many_arguments)]
-fn load_overlapped<R: Read>(
+fn load_blocks<R: Read>(
     path: &Path,
     options: ParseOptions,
     columns: &OrderColumns,
@@ -1170,23 +1254,36 @@ fn load_overlapped<R: Read>(
     loaded: &mut Loaded,
 ) -> Result<Option<Fallback>> {
     let cannot_read = |e: io::Error| FileError(format!("{}: cannot read: {e}", path.display()));
+    let overlap = rayon::current_num_threads() > 1;
     let mut current = parse_block(first, 0, columns, options);
     let mut spare = Vec::with_capacity(BLOCK);
     loop {
         let next = blocks
             .next_owned(std::mem::take(&mut spare))
             .map_err(cannot_read)?;
-        let (pushed, next) = rayon::join(
-            || push_block(path, options, &current, line, builder, loaded),
-            || next.map(|block| parse_block(block, 0, columns, options)),
-        );
+        let (pushed, next) = if overlap {
+            rayon::join(
+                || push_block(path, options, &current, line, builder, loaded),
+                || next.map(|block| parse_block(block, 0, columns, options)),
+            )
+        } else {
+            let pushed = push_block(path, options, &current, line, builder, loaded);
+            let next = match pushed {
+                Ok(None) => next.map(|block| parse_block(block, 0, columns, options)),
+                _ => next.map(|block| ParsedBlock {
+                    block,
+                    pieces: Vec::new(),
+                }),
+            };
+            (pushed, next)
+        };
         if let Some((byte, at_line)) = pushed? {
             // The csv reader goes on from that line: the rest of this block,
             // the next one (parsed in vain), then the reader's own buffer.
-            let mut prefix = current.into_owner();
+            let mut prefix = current.block;
             prefix.drain(..byte.min(prefix.len()));
             if let Some(next) = next {
-                prefix.extend_from_slice(&next.into_owner());
+                prefix.extend_from_slice(&next.block);
             }
             return Ok(Some(Fallback {
                 prefix,
@@ -1197,31 +1294,7 @@ fn load_overlapped<R: Read>(
         let Some(next) = next else {
             return Ok(None);
         };
-        spare = std::mem::replace(&mut current, next).into_owner();
-    }
-}
-
-/// Pushes the row parsed on `line` (or skips or reports its problem).
-fn push_parsed(
-    path: &Path,
-    options: ParseOptions,
-    line: u64,
-    row: Result<OrderRecord<'_>, RowProblem>,
-    builder: &mut LogBuilder<'_>,
-    loaded: &mut Loaded,
-) -> Result<()> {
-    loaded.rows += 1;
-    match row {
-        Ok(order) => {
-            loaded.lines.record(line);
-            builder
-                .push_record(order)
-                .map_err(|err| FileError(library_message(path, &loaded.lines, &err)).into())
-        }
-        Err(mut problem) => {
-            problem.line = line;
-            skip_or_fail(path, options, loaded, problem)
-        }
+        spare = std::mem::replace(&mut current, next).block;
     }
 }
 
@@ -1294,43 +1367,19 @@ pub fn load_orders(
         let Some(columns) = &columns else {
             continue;
         };
-        let data = block.get(at..).unwrap_or_default();
-        if rayon::current_num_threads() > 1 {
-            // The rest of the file: each block parsed on the pool's threads
-            // while the one before is pushed, in file order, on this one.
-            let first = data.to_vec();
-            fallback = load_overlapped(
-                path,
-                options,
-                columns,
-                &mut blocks,
-                first,
-                &mut line,
-                &mut builder,
-                &mut loaded,
-            )?;
-            break 'blocks;
-        }
-        // One thread: parse and push row by row, with no list between.
-        let end = parse_piece(data, columns, options, |relative, row| {
-            push_parsed(
-                path,
-                options,
-                line + relative,
-                row,
-                &mut builder,
-                &mut loaded,
-            )
-        })?;
-        if let Some((relative, byte)) = end.fallback {
-            fallback = Some(Fallback {
-                prefix: Vec::new(),
-                at: range.start + at + byte,
-                line: line + relative,
-            });
-            break 'blocks;
-        }
-        line += end.lines;
+        // The rest of the file, block by block (see `load_blocks`).
+        let first = block.get(at..).unwrap_or_default().to_vec();
+        fallback = load_blocks(
+            path,
+            options,
+            columns,
+            &mut blocks,
+            first,
+            &mut line,
+            &mut builder,
+            &mut loaded,
+        )?;
+        break 'blocks;
     }
     if let Some(Fallback { prefix, at, line }) = fallback {
         let mut reader =

@@ -120,7 +120,7 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
-use super::{IngestConfig, Keys, LogBuilder, OrderLog, OrderRecord, canonical_id};
+use super::{IngestConfig, Keys, LogBuilder, OrderBatch, OrderLog, OrderRecord, canonical_id};
 use crate::error::{Error, Result};
 use crate::money::{MAX_SCALE, Money};
 use crate::order::OrderStatus;
@@ -323,15 +323,22 @@ impl ArrowOrders {
         let plan = Plan::new(batch, &self.zone, self.scale)?;
         builder.reserve(batch.num_rows());
         let mut buffers = Buffers::default();
+        let mut rows = OrderBatch::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
-            let row = self.rows;
-            self.rows = self.rows.saturating_add(1);
+            let row = self.rows.saturating_add(i);
             match plan.record(i, row, self.scale, &mut buffers) {
-                Ok((record, keys)) => builder.push_keyed(&record, keys)?,
-                Err(reason) => builder.push_unreadable(None, reason)?,
+                Ok((record, keys)) => rows.push_keyed(&record, keys),
+                Err(reason) => rows.push_unreadable(None, reason),
             }
         }
-        Ok(())
+        // Every row takes one push position: on an error, the rows up to
+        // and including it.
+        let pushed = builder.pushed();
+        let result = builder.push_batch(&rows);
+        self.rows = self
+            .rows
+            .saturating_add(builder.pushed().saturating_sub(pushed));
+        result
     }
 
     /// Builds an [`OrderLog`] from `batches` with `config`: a
@@ -642,6 +649,15 @@ impl<'a> Text<'a> {
         match self {
             Text::Ints(ints) => ints.get(i).and_then(Keys::of_int),
             _ => canonical_id(text),
+        }
+    }
+
+    /// The canonical value of row `i` of an integer column, if it has one.
+    #[inline]
+    fn int_key(&self, i: usize) -> Option<u64> {
+        match self {
+            Text::Ints(ints) => ints.get(i).and_then(Keys::of_int),
+            _ => None,
         }
     }
 
@@ -998,8 +1014,14 @@ impl<'a> Plan<'a> {
         if self.customer.is_null(i) {
             return Err(null(self.customer.name));
         }
-        let customer = self.customer.values.get(i, customer_buf).unwrap_or("");
-        if customer.is_empty() {
+        // An integer id with a canonical value is never read as text (see
+        // `OrderBatch::push_keyed`).
+        let customer_key = self.customer.values.int_key(i);
+        let customer = match customer_key {
+            Some(_) => "",
+            None => self.customer.values.get(i, customer_buf).unwrap_or(""),
+        };
+        if customer.is_empty() && customer_key.is_none() {
             return Err(bad(self.customer.name, "customer_id is empty".to_owned()));
         }
         if self.date.is_null(i) {
@@ -1033,9 +1055,17 @@ impl<'a> Plan<'a> {
         let mut record = OrderRecord::new(customer, date, amount).status(status);
         let mut keys = Keys {
             order: None,
-            customer: self.customer.values.key(i, customer),
+            customer: customer_key.or_else(|| self.customer.values.key(i, customer)),
         };
-        if let Some(id) = text(&self.order_id, order_buf) {
+        let order_key = self
+            .order_id
+            .as_ref()
+            .filter(|c| !c.is_null(i))
+            .and_then(|c| c.values.int_key(i));
+        if let Some(key) = order_key {
+            record = record.order_id("");
+            keys.order = Some(key);
+        } else if let Some(id) = text(&self.order_id, order_buf) {
             record = record.order_id(id);
             keys.order = self.order_id.as_ref().and_then(|c| c.values.key(i, id));
         }
