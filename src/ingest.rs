@@ -1945,15 +1945,33 @@ fn sort_by_value(keys: Vec<u64>, row_bits: u32, key_bits: u32) -> (Vec<u64>, Vec
 /// so that each bucket sorts within the cache.
 const BUCKET_BITS: u32 = 10;
 
-/// A row on its way to its customer's place: the value's bits below the
-/// bucket's, the input row and the row's amount, day and position.
-#[derive(Debug, Clone, Copy, Default)]
-struct Moving {
-    low: u32,
-    row: u32,
-    amount: i64,
-    day: i32,
-    position: u32,
+/// A row on its way to its customer's place, in three words: the value's
+/// bits below the bucket's and the input row (`low << 32 | row`), the
+/// amount, and the day and position (`day << 32 | position`). Plain
+/// words, so a column of them is allocated zeroed by the system (no fill
+/// pass before the scatter writes every one).
+type Moving = [u64; 3];
+
+fn moving(low: u32, row: u32, amount: i64, day: i32, position: u32) -> Moving {
+    [
+        (u64::from(low) << 32) | u64::from(row),
+        u64::from_ne_bytes(amount.to_ne_bytes()),
+        (u64::from(u32::from_ne_bytes(day.to_ne_bytes())) << 32) | u64::from(position),
+    ]
+}
+
+/// The parts of a [`Moving`]: (low, row, amount, day, position).
+fn unpack(m: &Moving) -> (u32, u32, i64, i32, u32) {
+    let [a, b, c] = *m;
+    let high = |w: u64| u32::try_from(w >> 32).unwrap_or(0);
+    let low = |w: u64| u32::try_from(w & u64::from(u32::MAX)).unwrap_or(0);
+    (
+        high(a),
+        low(a),
+        i64::from_ne_bytes(b.to_ne_bytes()),
+        i32::from_ne_bytes(high(c).to_ne_bytes()),
+        low(c),
+    )
 }
 
 /// A log's amount, day and position columns.
@@ -1973,43 +1991,62 @@ struct Bucketed {
     position: Vec<u32>,
 }
 
+/// Splits `data` into consecutive slices of the given lengths (the last
+/// one takes whatever is left).
+fn split_lengths<T>(mut data: &mut [T], lengths: impl IntoIterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut out = Vec::new();
+    for len in lengths {
+        let (head, tail) = data.split_at_mut(len.min(data.len()));
+        out.push(head);
+        data = tail;
+    }
+    out
+}
+
 /// Groups the rows by customer value (`keys`, below `2^key_bits`): one
 /// pass scatters each row, with its amount, day and position, into the
 /// bucket of its value's top [`BUCKET_BITS`] bits (a counting sort: rows
 /// stay in input order within a bucket); each bucket is then sorted by
-/// the rest of the value on its own (cache-sized, on all threads with
-/// `parallel`) and read out in order. Versus sorting `(value, row)` and
-/// gathering the columns by row afterwards, no row is fetched from a
-/// random place. `None` when the value's remaining bits do not fit 32, or
-/// the columns do not match `keys`.
+/// the rest of the value on its own (cache-sized) and read out in order.
+/// Versus sorting `(value, row)` and gathering the columns by row
+/// afterwards, no row is fetched from a random place. With `parallel`
+/// every step runs on all threads: the scatter in consecutive parts of
+/// the rows, each into its own share of every bucket. `None` when the
+/// value's remaining bits do not fit 32, or the columns do not match
+/// `keys`.
 fn bucket_rows(
     keys: &[u64],
     key_bits: u32,
-    mut amount: Vec<i64>,
-    mut day: Vec<i32>,
-    mut position: Vec<u32>,
+    amount: Vec<i64>,
+    day: Vec<i32>,
+    position: Vec<u32>,
+) -> Result<Bucketed, RowColumns> {
+    // One part per thread, of at least 2^20 rows each.
+    let parts = (keys.len() >> 20).clamp(1, crate::par::threads());
+    bucket_rows_in(keys, key_bits, (amount, day, position), parts)
+}
+
+/// [`bucket_rows`], scattering in `parts` parts.
+fn bucket_rows_in(
+    keys: &[u64],
+    key_bits: u32,
+    (mut amount, mut day, mut position): RowColumns,
+    parts: usize,
 ) -> Result<Bucketed, RowColumns> {
     let rows = keys.len();
     let top = key_bits.min(BUCKET_BITS);
     let low_bits = key_bits - top;
-    if amount.len() != rows || day.len() != rows || position.len() != rows || low_bits > u32::BITS {
+    if amount.len() != rows
+        || day.len() != rows
+        || position.len() != rows
+        || low_bits > u32::BITS
+        || u32::try_from(rows).is_err()
+    {
         return Err((amount, day, position));
     }
+    let buckets = 1_usize << top;
     let low_mask = (1_u64 << low_bits) - 1;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
-    let mut next = vec![0_usize; (1 << top) + 1];
-    for &k in keys {
-        if let Some(c) = next.get_mut(bucket(k) + 1) {
-            *c += 1;
-        }
-    }
-    for b in 1..next.len() {
-        let before = next.get(b - 1).copied().unwrap_or(0);
-        if let Some(c) = next.get_mut(b) {
-            *c += before;
-        }
-    }
-    let bounds = next.clone();
     // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
     // case) equal the rows: their column is rebuilt from `perm` once the
     // rows have moved, which keeps it out of memory meanwhile.
@@ -2017,93 +2054,156 @@ fn bucket_rows(
     if identity {
         position = Vec::new();
     }
-    let mut moving = vec![Moving::default(); rows];
-    let positions = position.iter().copied().chain(std::iter::repeat(0));
-    for (row, (((&k, &a), &d), p)) in keys
-        .iter()
-        .zip(&amount)
-        .zip(&day)
-        .zip(positions)
-        .enumerate()
-    {
-        let Some(at) = next.get_mut(bucket(k)) else {
-            continue;
-        };
-        if let Some(slot) = moving.get_mut(*at) {
-            *slot = Moving {
-                low: u32::try_from(k & low_mask).unwrap_or(u32::MAX),
-                row: u32::try_from(row).unwrap_or(u32::MAX),
-                amount: a,
-                day: d,
-                position: p,
-            };
+    // Consecutive parts of the rows, each with its count per bucket.
+    let parts = parts.clamp(1, rows.max(1));
+    let part_len = rows.div_ceil(parts).max(1);
+    let part_counts: Vec<Vec<usize>> = crate::par::column(parts, |p| {
+        let mut counts = vec![0_usize; buckets];
+        let from = (p * part_len).min(rows);
+        let to = (from + part_len).min(rows);
+        for &k in keys.get(from..to).unwrap_or_default() {
+            if let Some(c) = counts.get_mut(bucket(k)) {
+                *c += 1;
+            }
         }
-        *at += 1;
-    }
-    // The buckets as disjoint slices, each sorted on its own.
-    let mut slices: Vec<&mut [Moving]> = Vec::with_capacity(bounds.len());
-    let mut rest: &mut [Moving] = &mut moving;
-    for w in bounds.windows(2) {
-        let (from, to) = match w {
-            [from, to] => (*from, *to),
-            _ => continue,
-        };
-        let (head, tail) = rest.split_at_mut((to - from).min(rest.len()));
-        slices.push(head);
-        rest = tail;
-    }
-    #[cfg(feature = "parallel")]
+        counts
+    });
+    let bucket_len = |b: usize| {
+        part_counts
+            .iter()
+            .map(|c| c.get(b).copied().unwrap_or(0))
+            .sum()
+    };
+    let lengths: Vec<usize> = (0..buckets).map(bucket_len).collect();
+    let mut moving_rows: Vec<Moving> = vec![[0; 3]; rows];
     {
-        use rayon::prelude::*;
-        slices
-            .par_iter_mut()
-            .for_each_init(Vec::new, |spare, s| sort_moving(s, low_bits, spare));
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut spare = Vec::new();
-        for s in &mut slices {
-            sort_moving(s, low_bits, &mut spare);
+        // Each part's share of each bucket: bucket-major, part-minor.
+        let shares = (0..buckets).flat_map(|b| {
+            part_counts
+                .iter()
+                .map(move |c| c.get(b).copied().unwrap_or(0))
+        });
+        let mut slices = split_lengths(&mut moving_rows, shares).into_iter();
+        let mut by_part: Vec<Vec<&mut [Moving]>> =
+            (0..parts).map(|_| Vec::with_capacity(buckets)).collect();
+        for _ in 0..buckets {
+            for part in &mut by_part {
+                part.extend(slices.next());
+            }
         }
+        let scatter = |(p, mut shares): (usize, Vec<&mut [Moving]>)| {
+            let from = (p * part_len).min(rows);
+            let to = (from + part_len).min(rows);
+            let mut cursor = vec![0_usize; buckets];
+            let positions = position.get(from..to).unwrap_or_default().iter().copied();
+            let columns = keys
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .zip(amount.get(from..to).unwrap_or_default())
+                .zip(day.get(from..to).unwrap_or_default())
+                .zip(positions.chain(std::iter::repeat(0)));
+            for (row, (((&k, &a), &d), pos)) in (from..to).zip(columns) {
+                let b = bucket(k);
+                let (Some(share), Some(at)) = (shares.get_mut(b), cursor.get_mut(b)) else {
+                    continue;
+                };
+                if let Some(slot) = share.get_mut(*at) {
+                    let low = u32::try_from(k & low_mask).unwrap_or(u32::MAX);
+                    let row = u32::try_from(row).unwrap_or(u32::MAX);
+                    *slot = moving(low, row, a, d, pos);
+                }
+                *at += 1;
+            }
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            by_part.into_par_iter().enumerate().for_each(scatter);
+        }
+        #[cfg(not(feature = "parallel"))]
+        by_part.into_iter().enumerate().for_each(scatter);
     }
-    drop(slices);
-    // The input columns' memory takes the output (it is mapped already).
+    // Each bucket sorted on its own, then read out into its own place of
+    // the output columns (the input columns' memory, mapped already) with
+    // its customers' values and first rows.
     amount.clear();
+    amount.resize(rows, 0);
     day.clear();
+    day.resize(rows, 0);
     position.clear();
-    let mut out = Bucketed {
-        values: Vec::new(),
-        starts: Vec::new(),
-        perm: Vec::with_capacity(rows),
+    if !identity {
+        position.resize(rows, 0);
+    }
+    let mut perm = vec![0_u32; rows];
+    let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
+    let work: Vec<_> = split_lengths(&mut moving_rows, lengths.iter().copied())
+        .into_iter()
+        .zip(split_lengths(&mut perm, lengths.iter().copied()))
+        .zip(split_lengths(&mut amount, lengths.iter().copied()))
+        .zip(split_lengths(&mut day, lengths.iter().copied()))
+        .zip(split_lengths(&mut position, position_lengths))
+        .enumerate()
+        .collect();
+    let read_out = |spare: &mut Vec<Moving>,
+                    (b, ((((rows, perm), amount), day), position)): (usize, _)| {
+        let rows: &mut [Moving] = rows;
+        let (perm, amount, day, position): (&mut [u32], &mut [i64], &mut [i32], &mut [u32]) =
+            (perm, amount, day, position);
+        sort_moving(rows, low_bits, spare);
+        let high = u64::try_from(b).unwrap_or(0) << low_bits;
+        let mut values = Vec::new();
+        let mut starts = Vec::new();
+        for (i, m) in rows.iter().enumerate() {
+            let (low, row, a, d, pos) = unpack(m);
+            let value = high | u64::from(low);
+            if values.last() != Some(&value) {
+                values.push(value);
+                starts.push(i);
+            }
+            if let (Some(p), Some(am), Some(dy)) =
+                (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
+            {
+                (*p, *am, *dy) = (row, a, d);
+            }
+            if let Some(ps) = position.get_mut(i) {
+                *ps = pos;
+            }
+        }
+        (values, starts)
+    };
+    #[cfg(feature = "parallel")]
+    let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
+        use rayon::prelude::*;
+        work.into_par_iter().map_init(Vec::new, read_out).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
+        let mut spare = Vec::new();
+        work.into_iter().map(|w| read_out(&mut spare, w)).collect()
+    };
+    drop(moving_rows);
+    let customers = per_bucket.iter().map(|(v, _)| v.len()).sum();
+    let mut values = Vec::with_capacity(customers);
+    let mut starts = Vec::with_capacity(customers + 1);
+    let mut offset = 0;
+    for ((v, s), len) in per_bucket.into_iter().zip(&lengths) {
+        values.extend_from_slice(&v);
+        starts.extend(s.iter().map(|&i| i + offset));
+        offset += len;
+    }
+    starts.push(rows);
+    if identity {
+        position = perm.clone();
+    }
+    Ok(Bucketed {
+        values,
+        starts,
+        perm,
         amount,
         day,
         position,
-    };
-    let mut at = 0;
-    for (b, w) in bounds.windows(2).enumerate() {
-        let to = w.get(1).copied().unwrap_or(at);
-        let high = u64::try_from(b).unwrap_or(0) << low_bits;
-        for m in moving.get(at..to).unwrap_or_default() {
-            let value = high | u64::from(m.low);
-            if out.values.last() != Some(&value) {
-                out.values.push(value);
-                out.starts.push(out.perm.len());
-            }
-            out.perm.push(m.row);
-            out.amount.push(m.amount);
-            out.day.push(m.day);
-            if !identity {
-                out.position.push(m.position);
-            }
-        }
-        at = to;
-    }
-    out.starts.push(rows);
-    drop(moving);
-    if identity {
-        out.position = out.perm.clone();
-    }
-    Ok(out)
+    })
 }
 
 /// Sorts a bucket by `low` (its `bits` low bits), stably: a least
@@ -2117,18 +2217,18 @@ fn sort_moving(rows: &mut [Moving], bits: u32, spare: &mut Vec<Moving>) {
         return;
     }
     spare.clear();
-    spare.resize(rows.len(), Moving::default());
+    spare.resize(rows.len(), [0; 3]);
     let passes = bits.div_ceil(MAX_DIGIT);
     let width = bits.div_ceil(passes);
-    let mask = (1_u32 << width) - 1;
+    let mask = (1_u64 << width) - 1;
     let mut counts = vec![0_usize; 1 << width];
     // Sorted data alternates between `rows` and `spare`.
     let mut in_spare = false;
     let mut shift = 0;
     while shift < bits {
-        let at = shift;
+        let at = shift + 32;
         shift += width;
-        let digit = move |m: &Moving| usize::try_from((m.low >> at) & mask).unwrap_or(0);
+        let digit = move |m: &Moving| usize::try_from((m[0] >> at) & mask).unwrap_or(0);
         let (from, to): (&mut [Moving], &mut [Moving]) = if in_spare {
             (spare.as_mut_slice(), &mut *rows)
         } else {
@@ -2846,6 +2946,7 @@ mod tests {
             raw in proptest::collection::vec((proptest::num::u64::ANY, -50_i64..50, 0_i32..9), 0..3000),
             few in proptest::bool::ANY,
             dense in proptest::bool::ANY,
+            parts in 1_usize..5,
         ) {
             // `few`: at most 40 distinct values, so customers have many rows.
             let mask = (1_u64 << bits) - 1;
@@ -2858,7 +2959,8 @@ mod tests {
             let key_bits = u64::BITS - keys.iter().copied().max().unwrap_or(0).leading_zeros();
             let rows = u64::try_from(keys.len()).unwrap();
             let row_bits = u64::BITS - rows.saturating_sub(1).leading_zeros();
-            match bucket_rows(&keys, key_bits, amount.clone(), day.clone(), position.clone()) {
+            let columns = (amount.clone(), day.clone(), position.clone());
+            match bucket_rows_in(&keys, key_bits, columns, parts) {
                 Ok(b) => {
                     proptest::prop_assert!(key_bits <= BUCKET_BITS + 32);
                     if row_bits + key_bits <= 64 {

@@ -34,3 +34,16 @@ pub(crate) fn join3<A, B, C>(
 ) -> (A, B, C) {
     (a(), b(), c())
 }
+
+/// The threads the pipeline runs on: the current rayon pool's with
+/// `parallel`.
+#[cfg(feature = "parallel")]
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// The threads the pipeline runs on: one without `parallel`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn threads() -> usize {
+    1
+}

@@ -1243,7 +1243,7 @@ struct Fallback {
 /// this thread, the next block is parsed on the others. Returns where the
 /// csv reader must take over, if anywhere.
 #[allow(clippy::too_many_arguments)]
-fn load_blocks<R: Read>(
+fn load_blocks<R: Read + Send>(
     path: &Path,
     options: ParseOptions,
     columns: &OrderColumns,
@@ -1258,25 +1258,29 @@ fn load_blocks<R: Read>(
     let mut current = parse_block(first, 0, columns, options);
     let mut spare = Vec::with_capacity(BLOCK);
     loop {
-        let next = blocks
-            .next_owned(std::mem::take(&mut spare))
-            .map_err(cannot_read)?;
+        let buffer = std::mem::take(&mut spare);
         let (pushed, next) = if overlap {
+            // Reading the next block is part of the work overlapped with
+            // pushing this one.
             rayon::join(
                 || push_block(path, options, &current, line, builder, loaded),
-                || next.map(|block| parse_block(block, 0, columns, options)),
+                || {
+                    let next = blocks.next_owned(buffer)?;
+                    Ok(next.map(|block| parse_block(block, 0, columns, options)))
+                },
             )
         } else {
             let pushed = push_block(path, options, &current, line, builder, loaded);
-            let next = match pushed {
+            let next = blocks.next_owned(buffer).map(|next| match pushed {
                 Ok(None) => next.map(|block| parse_block(block, 0, columns, options)),
                 _ => next.map(|block| ParsedBlock {
                     block,
                     pieces: Vec::new(),
                 }),
-            };
+            });
             (pushed, next)
         };
+        let next = next.map_err(cannot_read)?;
         if let Some((byte, at_line)) = pushed? {
             // The csv reader goes on from that line: the rest of this block,
             // the next one (parsed in vain), then the reader's own buffer.
