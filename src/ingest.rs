@@ -1639,7 +1639,7 @@ impl<'a> LogBuilder<'a> {
                 std::mem::take(&mut self.day),
                 std::mem::take(&mut self.position),
             );
-            match bucket_rows(&keys, key_bits, columns.0, columns.1, columns.2) {
+            match bucket_rows(&keys, key_bits, columns, &self.returned) {
                 Ok(b) => Some(b),
                 Err((amount, day, position)) => {
                     (self.amount, self.day, self.position) = (amount, day, position);
@@ -1656,7 +1656,7 @@ impl<'a> LogBuilder<'a> {
                     b.values,
                     b.starts,
                     b.perm,
-                    Some((b.amount, b.day, b.position)),
+                    Some((b.amount, b.day, b.position, b.returned)),
                 )
             }
             None => {
@@ -1702,7 +1702,7 @@ impl<'a> LogBuilder<'a> {
         // The rows' amount, day and position side by side (16 bytes, one
         // cache line), so gathering them in customer order costs one cache
         // miss a row instead of three.
-        let (amount, day, position) = match moved {
+        let (amount, day, position, carried) = match moved {
             Some(columns) => columns,
             None => {
                 let side_by_side: Vec<(i64, i32, u32)> = {
@@ -1716,10 +1716,15 @@ impl<'a> LogBuilder<'a> {
                         .map(|((&a, &d), &p)| (a, d, p))
                         .collect()
                 };
-                gather_side_by_side(&perm, &side_by_side)
+                let (amount, day, position) = gather_side_by_side(&perm, &side_by_side);
+                (amount, day, position, None)
             }
         };
-        let returned = gather_rows(&perm, &std::mem::take(&mut self.returned));
+        let returned = match carried {
+            Some(returned) => returned,
+            None => gather_rows(&perm, &std::mem::take(&mut self.returned)),
+        };
+        self.returned = Vec::new();
         let cost = self.cost.take().map(|c| gather_rows(&perm, &c));
         // Each customer's first order: the earliest completed row by
         // (date, order id), as `offer_first` picks it row by row.
@@ -1989,6 +1994,8 @@ struct Bucketed {
     amount: Vec<i64>,
     day: Vec<i32>,
     position: Vec<u32>,
+    /// The return flags, when they moved along (see [`bucket_rows`]).
+    returned: Option<Vec<bool>>,
 }
 
 /// Splits `data` into consecutive slices of the given lengths (the last
@@ -2017,13 +2024,12 @@ fn split_lengths<T>(mut data: &mut [T], lengths: impl IntoIterator<Item = usize>
 fn bucket_rows(
     keys: &[u64],
     key_bits: u32,
-    amount: Vec<i64>,
-    day: Vec<i32>,
-    position: Vec<u32>,
+    columns: RowColumns,
+    returned: &[bool],
 ) -> Result<Bucketed, RowColumns> {
     // One part per thread, of at least 2^20 rows each.
     let parts = (keys.len() >> 20).clamp(1, crate::par::threads());
-    bucket_rows_in(keys, key_bits, (amount, day, position), parts)
+    bucket_rows_in(keys, key_bits, columns, returned, parts)
 }
 
 /// [`bucket_rows`], scattering in `parts` parts.
@@ -2031,6 +2037,7 @@ fn bucket_rows_in(
     keys: &[u64],
     key_bits: u32,
     (mut amount, mut day, mut position): RowColumns,
+    returned: &[bool],
     parts: usize,
 ) -> Result<Bucketed, RowColumns> {
     let rows = keys.len();
@@ -2049,10 +2056,11 @@ fn bucket_rows_in(
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
     // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
     // case) equal the rows: their column is rebuilt from `perm` once the
-    // rows have moved, which keeps it out of memory meanwhile.
-    let identity = position.iter().zip(0_u32..).all(|(&p, row)| p == row);
+    // rows have moved, and their place in a moving row carries the row's
+    // return flag instead (`position` holds the flags meanwhile).
+    let identity = position.iter().zip(0_u32..).all(|(&p, row)| p == row) && returned.len() == rows;
     if identity {
-        position = Vec::new();
+        position = returned.iter().map(|&r| u32::from(r)).collect();
     }
     // Consecutive parts of the rows, each with its count per bucket.
     let parts = parts.clamp(1, rows.max(1));
@@ -2132,46 +2140,60 @@ fn bucket_rows_in(
     day.clear();
     day.resize(rows, 0);
     position.clear();
-    if !identity {
+    let mut flags = Vec::new();
+    if identity {
+        flags.resize(rows, false);
+    } else {
         position.resize(rows, 0);
     }
     let mut perm = vec![0_u32; rows];
     let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
+    let flag_lengths = lengths.iter().map(|&l| if identity { l } else { 0 });
     let work: Vec<_> = split_lengths(&mut moving_rows, lengths.iter().copied())
         .into_iter()
         .zip(split_lengths(&mut perm, lengths.iter().copied()))
         .zip(split_lengths(&mut amount, lengths.iter().copied()))
         .zip(split_lengths(&mut day, lengths.iter().copied()))
         .zip(split_lengths(&mut position, position_lengths))
+        .zip(split_lengths(&mut flags, flag_lengths))
         .enumerate()
         .collect();
-    let read_out = |spare: &mut Vec<Moving>,
-                    (b, ((((rows, perm), amount), day), position)): (usize, _)| {
-        let rows: &mut [Moving] = rows;
-        let (perm, amount, day, position): (&mut [u32], &mut [i64], &mut [i32], &mut [u32]) =
-            (perm, amount, day, position);
-        sort_moving(rows, low_bits, spare);
-        let high = u64::try_from(b).unwrap_or(0) << low_bits;
-        let mut values = Vec::new();
-        let mut starts = Vec::new();
-        for (i, m) in rows.iter().enumerate() {
-            let (low, row, a, d, pos) = unpack(m);
-            let value = high | u64::from(low);
-            if values.last() != Some(&value) {
-                values.push(value);
-                starts.push(i);
+    let read_out =
+        |spare: &mut Vec<Moving>,
+         (b, (((((rows, perm), amount), day), position), flags)): (usize, _)| {
+            let rows: &mut [Moving] = rows;
+            let (perm, amount, day, position, flags): (
+                &mut [u32],
+                &mut [i64],
+                &mut [i32],
+                &mut [u32],
+                &mut [bool],
+            ) = (perm, amount, day, position, flags);
+            sort_moving(rows, low_bits, spare);
+            let high = u64::try_from(b).unwrap_or(0) << low_bits;
+            let mut values = Vec::new();
+            let mut starts = Vec::new();
+            for (i, m) in rows.iter().enumerate() {
+                let (low, row, a, d, pos) = unpack(m);
+                let value = high | u64::from(low);
+                if values.last() != Some(&value) {
+                    values.push(value);
+                    starts.push(i);
+                }
+                if let (Some(p), Some(am), Some(dy)) =
+                    (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
+                {
+                    (*p, *am, *dy) = (row, a, d);
+                }
+                if let Some(ps) = position.get_mut(i) {
+                    *ps = pos;
+                }
+                if let Some(flag) = flags.get_mut(i) {
+                    *flag = pos != 0;
+                }
             }
-            if let (Some(p), Some(am), Some(dy)) =
-                (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
-            {
-                (*p, *am, *dy) = (row, a, d);
-            }
-            if let Some(ps) = position.get_mut(i) {
-                *ps = pos;
-            }
-        }
-        (values, starts)
-    };
+            (values, starts)
+        };
     #[cfg(feature = "parallel")]
     let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
         use rayon::prelude::*;
@@ -2203,6 +2225,7 @@ fn bucket_rows_in(
         amount,
         day,
         position,
+        returned: identity.then_some(flags),
     })
 }
 
@@ -2960,7 +2983,8 @@ mod tests {
             let rows = u64::try_from(keys.len()).unwrap();
             let row_bits = u64::BITS - rows.saturating_sub(1).leading_zeros();
             let columns = (amount.clone(), day.clone(), position.clone());
-            match bucket_rows_in(&keys, key_bits, columns, parts) {
+            let returned: Vec<bool> = amount.iter().map(|&a| a < 0).collect();
+            match bucket_rows_in(&keys, key_bits, columns, &returned, parts) {
                 Ok(b) => {
                     proptest::prop_assert!(key_bits <= BUCKET_BITS + 32);
                     if row_bits + key_bits <= 64 {
@@ -2982,6 +3006,9 @@ mod tests {
                         proptest::prop_assert_eq!(b.amount[k], amount[b.perm[k] as usize]);
                         proptest::prop_assert_eq!(b.day[k], day[b.perm[k] as usize]);
                         proptest::prop_assert_eq!(b.position[k], position[b.perm[k] as usize]);
+                        if let Some(flags) = &b.returned {
+                            proptest::prop_assert_eq!(flags[k], returned[b.perm[k] as usize]);
+                        }
                     }
                 }
                 Err((a, d, p)) => {
