@@ -1998,6 +1998,19 @@ struct Bucketed {
     returned: Option<Vec<bool>>,
 }
 
+/// One bucket's moving rows and its places in the output columns.
+struct BucketOut<'a> {
+    bucket: usize,
+    rows: &'a mut [Moving],
+    perm: &'a mut [u32],
+    amount: &'a mut [i64],
+    day: &'a mut [i32],
+    /// Empty when positions are rebuilt from `perm`.
+    position: &'a mut [u32],
+    /// Empty unless return flags moved along.
+    flags: &'a mut [bool],
+}
+
 /// Splits `data` into consecutive slices of the given lengths (the last
 /// one takes whatever is left).
 fn split_lengths<T>(mut data: &mut [T], lengths: impl IntoIterator<Item = usize>) -> Vec<&mut [T]> {
@@ -2149,7 +2162,7 @@ fn bucket_rows_in(
     let mut perm = vec![0_u32; rows];
     let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
     let flag_lengths = lengths.iter().map(|&l| if identity { l } else { 0 });
-    let work: Vec<_> = split_lengths(&mut moving_rows, lengths.iter().copied())
+    let work: Vec<BucketOut<'_>> = split_lengths(&mut moving_rows, lengths.iter().copied())
         .into_iter()
         .zip(split_lengths(&mut perm, lengths.iter().copied()))
         .zip(split_lengths(&mut amount, lengths.iter().copied()))
@@ -2157,43 +2170,53 @@ fn bucket_rows_in(
         .zip(split_lengths(&mut position, position_lengths))
         .zip(split_lengths(&mut flags, flag_lengths))
         .enumerate()
+        .map(
+            |(bucket, (((((rows, perm), amount), day), position), flags))| BucketOut {
+                bucket,
+                rows,
+                perm,
+                amount,
+                day,
+                position,
+                flags,
+            },
+        )
         .collect();
-    let read_out =
-        |spare: &mut Vec<Moving>,
-         (b, (((((rows, perm), amount), day), position), flags)): (usize, _)| {
-            let rows: &mut [Moving] = rows;
-            let (perm, amount, day, position, flags): (
-                &mut [u32],
-                &mut [i64],
-                &mut [i32],
-                &mut [u32],
-                &mut [bool],
-            ) = (perm, amount, day, position, flags);
-            sort_moving(rows, low_bits, spare);
-            let high = u64::try_from(b).unwrap_or(0) << low_bits;
-            let mut values = Vec::new();
-            let mut starts = Vec::new();
-            for (i, m) in rows.iter().enumerate() {
-                let (low, row, a, d, pos) = unpack(m);
-                let value = high | u64::from(low);
-                if values.last() != Some(&value) {
-                    values.push(value);
-                    starts.push(i);
-                }
-                if let (Some(p), Some(am), Some(dy)) =
-                    (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
-                {
-                    (*p, *am, *dy) = (row, a, d);
-                }
-                if let Some(ps) = position.get_mut(i) {
-                    *ps = pos;
-                }
-                if let Some(flag) = flags.get_mut(i) {
-                    *flag = pos != 0;
-                }
+    let read_out = |spare: &mut Vec<Moving>, out: BucketOut<'_>| {
+        let BucketOut {
+            bucket: b,
+            rows,
+            perm,
+            amount,
+            day,
+            position,
+            flags,
+        } = out;
+        sort_moving(rows, low_bits, spare);
+        let high = u64::try_from(b).unwrap_or(0) << low_bits;
+        let mut values = Vec::new();
+        let mut starts = Vec::new();
+        for (i, m) in rows.iter().enumerate() {
+            let (low, row, a, d, pos) = unpack(m);
+            let value = high | u64::from(low);
+            if values.last() != Some(&value) {
+                values.push(value);
+                starts.push(i);
             }
-            (values, starts)
-        };
+            if let (Some(p), Some(am), Some(dy)) =
+                (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
+            {
+                (*p, *am, *dy) = (row, a, d);
+            }
+            if let Some(ps) = position.get_mut(i) {
+                *ps = pos;
+            }
+            if let Some(flag) = flags.get_mut(i) {
+                *flag = pos != 0;
+            }
+        }
+        (values, starts)
+    };
     #[cfg(feature = "parallel")]
     let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
         use rayon::prelude::*;
