@@ -2714,6 +2714,27 @@ pub(crate) fn day_to_date(day: i32) -> Option<NaiveDate> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// The fast reading equals a checked one, on digits, near-digits
+        /// and other bytes, of every length.
+        #[test]
+        fn canonical_ids_equal_digit_by_digit(
+            text in "[0-9]{0,21}|[0-9/:]{1,12}|[0-9a-f -]{1,20}|0[0-9]{0,5}",
+        ) {
+            let reference = || -> Option<u64> {
+                let bytes = text.as_bytes();
+                if bytes.is_empty() || bytes.len() > 19 || (bytes.len() > 1 && bytes[0] == b'0') {
+                    return None;
+                }
+                bytes.iter().try_fold(0_u64, |v, &b| {
+                    b.is_ascii_digit().then_some(())?;
+                    v.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+                })
+            };
+            proptest::prop_assert_eq!(canonical_id(&text), reference());
+        }
+    }
+
     #[test]
     fn canonical_ids() {
         assert_eq!(canonical_id("0"), Some(0));
