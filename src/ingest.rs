@@ -1726,6 +1726,12 @@ impl<'a> LogBuilder<'a> {
         };
         self.returned = Vec::new();
         let cost = self.cost.take().map(|c| gather_rows(&perm, &c));
+        // Positions that are the rows equal `perm` (see `bucket_rows`).
+        let positions: &[u32] = if position.len() == rows {
+            &position
+        } else {
+            &perm
+        };
         // Each customer's first order: the earliest completed row by
         // (date, order id), as `offer_first` picks it row by row.
         // Customers are independent: on all threads with `parallel`.
@@ -1739,7 +1745,7 @@ impl<'a> LogBuilder<'a> {
                 let (Some(&row_day), Some(false), Some(&pos), Some(&row)) = (
                     day.get(r),
                     returned.get(r).copied(),
-                    position.get(r),
+                    positions.get(r),
                     perm.get(r),
                 ) else {
                     continue;
@@ -1782,7 +1788,11 @@ impl<'a> LogBuilder<'a> {
         if first_orders.iter().all(Option::is_none) {
             first_orders = Vec::new();
         }
-        drop(perm);
+        let position = if position.len() == rows {
+            position
+        } else {
+            perm
+        };
         let mut log = OrderLog {
             config: self.gate.config,
             index: Arc::new(CustomerIndex { ids, id_order }),
@@ -1991,6 +2001,8 @@ struct Bucketed {
     starts: Vec<usize>,
     /// The input row of each grouped row.
     perm: Vec<u32>,
+    /// Each grouped row's position; empty when the positions are the rows
+    /// (then they equal `perm`).
     amount: Vec<i64>,
     day: Vec<i32>,
     position: Vec<u32>,
@@ -2068,13 +2080,11 @@ fn bucket_rows_in(
     let low_mask = (1_u64 << low_bits) - 1;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
     // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
-    // case) equal the rows: their column is rebuilt from `perm` once the
-    // rows have moved, and their place in a moving row carries the row's
-    // return flag instead (`position` holds the flags meanwhile).
+    // case) equal the rows, so they equal `perm` once the rows have moved
+    // (the output's `position` stays empty), and their place in a moving
+    // row carries the row's return flag instead.
     let identity = position.iter().zip(0_u32..).all(|(&p, row)| p == row) && returned.len() == rows;
-    if identity {
-        position = returned.iter().map(|&r| u32::from(r)).collect();
-    }
+    let carried: &[u32] = if identity { &[] } else { &position };
     // Consecutive parts of the rows, each with its count per bucket.
     let parts = parts.clamp(1, rows.max(1));
     let part_len = rows.div_ceil(parts).max(1);
@@ -2116,7 +2126,9 @@ fn bucket_rows_in(
             let from = (p * part_len).min(rows);
             let to = (from + part_len).min(rows);
             let mut cursor = vec![0_usize; buckets];
-            let positions = position.get(from..to).unwrap_or_default().iter().copied();
+            let positions = carried.get(from..to).unwrap_or_default().iter().copied();
+            let flags = returned.get(from..to).unwrap_or_default().iter();
+            let positions = positions.chain(flags.map(|&r| u32::from(r)));
             let columns = keys
                 .get(from..to)
                 .unwrap_or_default()
@@ -2238,9 +2250,6 @@ fn bucket_rows_in(
         offset += len;
     }
     starts.push(rows);
-    if identity {
-        position = perm.clone();
-    }
     Ok(Bucketed {
         values,
         starts,
@@ -3049,7 +3058,8 @@ mod tests {
                     for k in 0..keys.len() {
                         proptest::prop_assert_eq!(b.amount[k], amount[b.perm[k] as usize]);
                         proptest::prop_assert_eq!(b.day[k], day[b.perm[k] as usize]);
-                        proptest::prop_assert_eq!(b.position[k], position[b.perm[k] as usize]);
+                        let moved = if b.position.is_empty() { &b.perm } else { &b.position };
+                        proptest::prop_assert_eq!(moved[k], position[b.perm[k] as usize]);
                         if let Some(flags) = &b.returned {
                             proptest::prop_assert_eq!(flags[k], returned[b.perm[k] as usize]);
                         }
