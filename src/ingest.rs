@@ -2084,7 +2084,10 @@ fn bucket_rows_in(
     // (the output's `position` stays empty), and their place in a moving
     // row carries the row's return flag instead.
     let identity = position.iter().zip(0_u32..).all(|(&p, row)| p == row) && returned.len() == rows;
-    let carried: &[u32] = if identity { &[] } else { &position };
+    if identity {
+        position = Vec::new();
+    }
+    let carried: &[u32] = &position;
     // Consecutive parts of the rows, each with its count per bucket.
     let parts = parts.clamp(1, rows.max(1));
     let part_len = rows.div_ceil(parts).max(1);

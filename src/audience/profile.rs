@@ -522,11 +522,8 @@ impl ProfilesBuilder<'_> {
             let own_of = |k: usize| own.get(k).copied().filter(|g| !g.is_nan());
             c.purchase_interval_days = FloatCol::from_fn(n, own_of);
             let dues = int_col(n, |k| {
-                let last = cols
-                    .days_of(pos(k))
-                    .last()
-                    .and_then(|&d| NaiveDate::from_num_days_from_ce_opt(d));
-                due(last, own_of(k).or(population)).map(day_number)
+                let last = cols.days_of(pos(k)).last().copied();
+                due_day(last, own_of(k).or(population))
             });
             c.next_purchase_due = dues;
         }
@@ -628,6 +625,16 @@ fn due(last: Option<NaiveDate>, interval: Option<f64>) -> Option<NaiveDate> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let days = days.min(1e6) as u64;
     last?.checked_add_days(chrono::Days::new(days))
+}
+
+/// [`due`] on day numbers (days from 0001-01-01 CE): the day number of
+/// `last + interval`, without a calendar conversion.
+fn due_day(last: Option<i32>, interval: Option<f64>) -> Option<i64> {
+    let days = interval.filter(|d| d.is_finite() && *d >= 0.0)?.round();
+    #[allow(clippy::cast_possible_truncation)]
+    let days = days.min(1e6) as i64;
+    let day = i64::from(last?) + days;
+    (day <= i64::from(chrono::Datelike::num_days_from_ce(&NaiveDate::MAX))).then_some(day)
 }
 
 /// One customer's profile from their parts.
@@ -1136,5 +1143,29 @@ fn attribute_value(ty: ValueType, col: &AttrCol, row: usize) -> Option<Attribute
             .and_then(from_day_number)
             .map(AttributeValue::Date),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike as _;
+
+    proptest::proptest! {
+        /// Due days on day numbers equal due dates through the calendar,
+        /// up to the last date chrono knows.
+        #[test]
+        fn due_days_equal_due_dates(
+            last in proptest::option::of(1_i32..=NaiveDate::MAX.num_days_from_ce()),
+            interval in proptest::option::of(proptest::prop_oneof![-2.0..400.0_f64, proptest::num::f64::ANY]),
+            near_end in proptest::bool::ANY,
+        ) {
+            let last = match near_end {
+                true => last.map(|d| NaiveDate::MAX.num_days_from_ce() - d % 500),
+                false => last,
+            };
+            let date = last.and_then(NaiveDate::from_num_days_from_ce_opt);
+            proptest::prop_assert_eq!(due_day(last, interval), due(date, interval).map(day_number));
+        }
     }
 }
