@@ -41,7 +41,7 @@ const COLUMNS: [&str; 8] = [
 
 /// Rows per decoded batch: large enough that per-batch work vanishes,
 /// small enough to stay in cache-friendly chunks.
-const BATCH_ROWS: usize = 64 * 1024;
+const BATCH_ROWS: usize = 8 * 1024;
 
 /// Whether `path` names a Parquet file (by its extension).
 pub fn is_parquet(path: &Path) -> bool {

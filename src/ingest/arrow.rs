@@ -204,6 +204,9 @@ pub struct ArrowOrders {
     scale: u32,
     zone: Zone,
     rows: usize,
+    /// The rows of the batch being pushed (its memory reused batch after
+    /// batch).
+    batch: OrderBatch,
 }
 
 impl ArrowOrders {
@@ -226,6 +229,7 @@ impl ArrowOrders {
             scale,
             zone: Zone::Unknown,
             rows: 0,
+            batch: OrderBatch::new(),
         })
     }
 
@@ -323,7 +327,8 @@ impl ArrowOrders {
         let plan = Plan::new(batch, &self.zone, self.scale)?;
         builder.reserve(batch.num_rows());
         let mut buffers = Buffers::default();
-        let mut rows = OrderBatch::with_capacity(batch.num_rows());
+        let rows = &mut self.batch;
+        rows.clear();
         for i in 0..batch.num_rows() {
             let row = self.rows.saturating_add(i);
             match plan.record(i, row, self.scale, &mut buffers) {
@@ -334,7 +339,7 @@ impl ArrowOrders {
         // Every row takes one push position: on an error, the rows up to
         // and including it.
         let pushed = builder.pushed();
-        let result = builder.push_batch(&rows);
+        let result = builder.push_batch(rows);
         self.rows = self
             .rows
             .saturating_add(builder.pushed().saturating_sub(pushed));

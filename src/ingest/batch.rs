@@ -139,6 +139,25 @@ impl OrderBatch {
         batch
     }
 
+    /// Removes every row, keeping the allocated room (a loader that fills
+    /// one batch after another reuses the same memory).
+    pub fn clear(&mut self) {
+        self.customer.clear();
+        self.order.clear();
+        self.texts.clear();
+        self.day.clear();
+        self.amount.clear();
+        self.status.clear();
+        self.cost = None;
+        self.pair.clear();
+        self.pairs.clear();
+        self.pair_index.clear();
+        self.unreadable.clear();
+        self.max_day = i32::MIN;
+        self.plain = true;
+        self.ids = Ids::Empty;
+    }
+
     /// The rows added, readable or not.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -654,6 +673,22 @@ mod tests {
                 proptest::prop_assert_eq!(a.first_orders_shared(), b.first_orders_shared());
             }
         }
+    }
+
+    #[test]
+    fn a_cleared_batch_is_an_empty_one() {
+        let day = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap_or_default();
+        let mut batch = OrderBatch::new();
+        batch.push_record(OrderRecord::new("c-1", day, Money::new(-5)).channel("web"));
+        batch.push_unreadable(Some("A-9"), Error::config("amount", "is null"));
+        assert_eq!(batch.len(), 2);
+        batch.clear();
+        assert!(batch.is_empty());
+        // Refilled, it pushes as a new batch would.
+        batch.push_record(OrderRecord::new("5", day, Money::new(10)).order_id("1"));
+        let mut builder = IngestConfig::new(day).builder();
+        assert!(builder.push_columns(&batch));
+        assert_eq!(builder.pushed(), 1);
     }
 
     #[test]
