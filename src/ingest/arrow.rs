@@ -118,7 +118,7 @@ use arrow_array::{
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Schema, TimeUnit};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, FixedOffset, NaiveDate, Utc};
 
 use super::{IngestConfig, Keys, LogBuilder, OrderBatch, OrderLog, OrderRecord, canonical_id};
 use crate::error::{Error, Result};
@@ -332,7 +332,7 @@ impl ArrowOrders {
         for i in 0..batch.num_rows() {
             let row = self.rows.saturating_add(i);
             match plan.record(i, row, self.scale, &mut buffers) {
-                Ok((record, keys)) => rows.push_keyed(&record, keys),
+                Ok((record, keys, day)) => rows.push_keyed(&record, keys, day),
                 Err(reason) => rows.push_unreadable(None, reason),
             }
         }
@@ -716,11 +716,15 @@ impl<'a> Dates<'a> {
 
     /// The shop's day of row `i`.
     #[inline]
-    fn get(&self, i: usize) -> std::result::Result<NaiveDate, String> {
+    /// The shop's day of row `i`, as a day number from 0001-01-01 CE
+    /// (checked to be a date chrono knows, without building one).
+    fn get(&self, i: usize) -> std::result::Result<i32, String> {
+        let first = NaiveDate::MIN.num_days_from_ce();
+        let last = NaiveDate::MAX.num_days_from_ce();
         let day = |days: i64| {
             days.checked_add(EPOCH_DAYS_FROM_CE)
                 .and_then(|d| i32::try_from(d).ok())
-                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .filter(|d| (first..=last).contains(d))
                 .ok_or_else(|| format!("day {days} after 1970-01-01 is out of range"))
         };
         match self {
@@ -747,7 +751,7 @@ impl<'a> Dates<'a> {
                         let instant =
                             DateTime::from_timestamp(seconds, u32::try_from(nanos).unwrap_or(0))
                                 .ok_or_else(|| format!("timestamp {seconds} s is out of range"))?;
-                        Ok(day_of(instant))
+                        Ok(day_of(instant).num_days_from_ce())
                     }
                 }
             }
@@ -1005,7 +1009,7 @@ impl<'a> Plan<'a> {
         row: usize,
         scale: u32,
         buffers: &'b mut Buffers,
-    ) -> Result<(OrderRecord<'b>, Keys)> {
+    ) -> Result<(OrderRecord<'b>, Keys, i32)> {
         let Buffers {
             customer: customer_buf,
             order_id: order_buf,
@@ -1032,7 +1036,7 @@ impl<'a> Plan<'a> {
         if self.date.is_null(i) {
             return Err(null(self.date.name));
         }
-        let date = self
+        let day = self
             .date
             .values
             .get(i)
@@ -1057,7 +1061,8 @@ impl<'a> Plan<'a> {
             _ if amount.is_negative() => OrderStatus::Returned,
             _ => OrderStatus::Completed,
         };
-        let mut record = OrderRecord::new(customer, date, amount).status(status);
+        // The date is the day number `day` (see `OrderBatch::push_keyed`).
+        let mut record = OrderRecord::new(customer, NaiveDate::MIN, amount).status(status);
         let mut keys = Keys {
             order: None,
             customer: customer_key.or_else(|| self.customer.values.key(i, customer)),
@@ -1087,7 +1092,7 @@ impl<'a> Plan<'a> {
                 .map_err(|p| bad(cost.name, p))?;
             record = record.cost(cost);
         }
-        Ok((record, keys))
+        Ok((record, keys, day))
     }
 }
 

@@ -178,7 +178,7 @@ impl OrderBatch {
     /// decimal integer and longer than 24 bytes, and the first row of each
     /// (channel, store) pair.
     pub fn push_record(&mut self, record: OrderRecord<'_>) {
-        self.push_keyed(&record, Keys::of(&record));
+        self.push_keyed(&record, Keys::of(&record), record.date.num_days_from_ce());
     }
 
     /// Adds a row a loader could not read, as
@@ -192,10 +192,11 @@ impl OrderBatch {
     }
 
     /// [`push_record`](Self::push_record) with the ids' canonical values
-    /// known: the text of an id with a value (here `keys.customer`, or
-    /// `keys.order` for a record with an order id) is not read, so a
-    /// loader of integer columns may leave it empty.
-    pub(crate) fn push_keyed(&mut self, record: &OrderRecord<'_>, keys: Keys) {
+    /// and the date's day number (days from 0001-01-01 CE) known: the text
+    /// of an id with a value (here `keys.customer`, or `keys.order` for a
+    /// record with an order id) and the record's date are not read, so a
+    /// loader of integer and date columns may leave them empty (any date).
+    pub(crate) fn push_keyed(&mut self, record: &OrderRecord<'_>, keys: Keys, day: i32) {
         let row = u64::try_from(self.day.len()).unwrap_or(u64::MAX);
         let customer = match keys.customer {
             Some(value) => value,
@@ -219,7 +220,6 @@ impl OrderBatch {
             }
             _ => Ids::Mixed,
         };
-        let day = record.date.num_days_from_ce();
         self.max_day = self.max_day.max(day);
         self.day.push(day);
         self.amount.push(record.amount.minor_units());
