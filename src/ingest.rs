@@ -1960,33 +1960,108 @@ fn sort_by_value(keys: Vec<u64>, row_bits: u32, key_bits: u32) -> (Vec<u64>, Vec
 /// so that each bucket sorts within the cache.
 const BUCKET_BITS: u32 = 10;
 
-/// A row on its way to its customer's place, in three words: the value's
-/// bits below the bucket's and the input row (`low << 32 | row`), the
-/// amount, and the day and position (`day << 32 | position`). Plain
-/// words, so a column of them is allocated zeroed by the system (no fill
-/// pass before the scatter writes every one).
-type Moving = [u64; 3];
-
-fn moving(low: u32, row: u32, amount: i64, day: i32, position: u32) -> Moving {
-    [
-        (u64::from(low) << 32) | u64::from(row),
-        u64::from_ne_bytes(amount.to_ne_bytes()),
-        (u64::from(u32::from_ne_bytes(day.to_ne_bytes())) << 32) | u64::from(position),
-    ]
+/// A row on its way to its customer's place in [`bucket_rows`]: the
+/// value's bits below the bucket's (`low`), the input row, the amount, the
+/// day and a 32-bit `extra` (the position, or the return flag when the
+/// positions are the rows), packed in plain words so that a column of them
+/// is allocated zeroed by the system (no fill pass before the scatter
+/// writes every one). The first word is always `low << 32 | row`.
+trait Moving: Copy + Send + Sync {
+    /// `n` rows of zero words.
+    fn zeroed(n: usize) -> Vec<Self>;
+    /// A row; days are stored relative to `base` where that saves room.
+    fn pack(low: u32, row: u32, amount: i64, day: i32, extra: u32, base: i32) -> Self;
+    /// (low, row, amount, day, extra).
+    fn unpack(&self, base: i32) -> (u32, u32, i64, i32, u32);
+    /// `low << 32 | row`.
+    fn first(&self) -> u64;
 }
 
-/// The parts of a [`Moving`]: (low, row, amount, day, position).
-fn unpack(m: &Moving) -> (u32, u32, i64, i32, u32) {
-    let [a, b, c] = *m;
-    let high = |w: u64| u32::try_from(w >> 32).unwrap_or(0);
-    let low = |w: u64| u32::try_from(w & u64::from(u32::MAX)).unwrap_or(0);
-    (
-        high(a),
-        low(a),
-        i64::from_ne_bytes(b.to_ne_bytes()),
-        i32::from_ne_bytes(high(c).to_ne_bytes()),
-        low(c),
-    )
+fn high_half(w: u64) -> u32 {
+    u32::try_from(w >> 32).unwrap_or(0)
+}
+
+fn low_half(w: u64) -> u32 {
+    u32::try_from(w & u64::from(u32::MAX)).unwrap_or(0)
+}
+
+/// Three words: `low << 32 | row`, the amount, `day << 32 | extra`.
+impl Moving for [u64; 3] {
+    fn zeroed(n: usize) -> Vec<Self> {
+        vec![[0; 3]; n]
+    }
+
+    fn pack(low: u32, row: u32, amount: i64, day: i32, extra: u32, _: i32) -> Self {
+        [
+            (u64::from(low) << 32) | u64::from(row),
+            u64::from_ne_bytes(amount.to_ne_bytes()),
+            (u64::from(u32::from_ne_bytes(day.to_ne_bytes())) << 32) | u64::from(extra),
+        ]
+    }
+
+    fn unpack(&self, _: i32) -> (u32, u32, i64, i32, u32) {
+        let [a, b, c] = *self;
+        (
+            high_half(a),
+            low_half(a),
+            i64::from_ne_bytes(b.to_ne_bytes()),
+            i32::from_ne_bytes(high_half(c).to_ne_bytes()),
+            low_half(c),
+        )
+    }
+
+    fn first(&self) -> u64 {
+        self[0]
+    }
+}
+
+/// Bits of a [`Compact`] row's day (relative to the base day).
+const COMPACT_DAY_BITS: u32 = 21;
+
+/// Two words, for the usual rows (see [`compact_fits`]): `low << 32 |
+/// row`, and `amount << 22 | (day - base) << 1 | extra` with a one-bit
+/// `extra` (the return flag). A third less memory to move than three.
+type Compact = [u64; 2];
+
+impl Moving for Compact {
+    fn zeroed(n: usize) -> Vec<Self> {
+        vec![[0; 2]; n]
+    }
+
+    fn pack(low: u32, row: u32, amount: i64, day: i32, extra: u32, base: i32) -> Self {
+        let offset = u64::from(day.abs_diff(base));
+        let amount = u64::from_ne_bytes(amount.to_ne_bytes());
+        [
+            (u64::from(low) << 32) | u64::from(row),
+            (amount << (COMPACT_DAY_BITS + 1)) | (offset << 1) | u64::from(extra & 1),
+        ]
+    }
+
+    fn unpack(&self, base: i32) -> (u32, u32, i64, i32, u32) {
+        let [a, b] = *self;
+        let amount = i64::from_ne_bytes(b.to_ne_bytes()) >> (COMPACT_DAY_BITS + 1);
+        let offset = (b >> 1) & ((1 << COMPACT_DAY_BITS) - 1);
+        let day = i64::from(base) + i64::try_from(offset).unwrap_or(0);
+        (
+            high_half(a),
+            low_half(a),
+            amount,
+            i32::try_from(day).unwrap_or(base),
+            u32::from(b & 1 == 1),
+        )
+    }
+
+    fn first(&self) -> u64 {
+        self[0]
+    }
+}
+
+/// Whether rows with amounts in `amounts` and days in `days` (inclusive
+/// ranges) fit a [`Compact`] row: amounts in 42 signed bits (±2.2 × 10^12
+/// minor units), days within 2^21 of the first.
+fn compact_fits(amounts: (i64, i64), days: (i32, i32)) -> bool {
+    let limit = 1_i64 << (63 - COMPACT_DAY_BITS - 1);
+    amounts.0 >= -limit && amounts.1 < limit && days.1.abs_diff(days.0) < (1 << COMPACT_DAY_BITS)
 }
 
 /// A log's amount, day and position columns.
@@ -2011,9 +2086,9 @@ struct Bucketed {
 }
 
 /// One bucket's moving rows and its places in the output columns.
-struct BucketOut<'a> {
+struct BucketOut<'a, M> {
     bucket: usize,
-    rows: &'a mut [Moving],
+    rows: &'a mut [M],
     perm: &'a mut [u32],
     amount: &'a mut [i64],
     day: &'a mut [i32],
@@ -2061,7 +2136,7 @@ fn bucket_rows(
 fn bucket_rows_in(
     keys: &[u64],
     key_bits: u32,
-    (mut amount, mut day, mut position): RowColumns,
+    (amount, day, mut position): RowColumns,
     returned: &[bool],
     parts: usize,
 ) -> Result<Bucketed, RowColumns> {
@@ -2077,7 +2152,6 @@ fn bucket_rows_in(
         return Err((amount, day, position));
     }
     let buckets = 1_usize << top;
-    let low_mask = (1_u64 << low_bits) - 1;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
     // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
     // case) equal the rows, so they equal `perm` once the rows have moved
@@ -2087,7 +2161,6 @@ fn bucket_rows_in(
     if identity {
         position = Vec::new();
     }
-    let carried: &[u32] = &position;
     // Consecutive parts of the rows, each with its count per bucket.
     let parts = parts.clamp(1, rows.max(1));
     let part_len = rows.div_ceil(parts).max(1);
@@ -2109,7 +2182,86 @@ fn bucket_rows_in(
             .sum()
     };
     let lengths: Vec<usize> = (0..buckets).map(bucket_len).collect();
-    let mut moving_rows: Vec<Moving> = vec![[0; 3]; rows];
+    // Each part's range of amounts and days: whether rows fit two words.
+    let ranges: Vec<((i64, i64), (i32, i32))> = crate::par::column(parts, |p| {
+        let from = (p * part_len).min(rows);
+        let to = (from + part_len).min(rows);
+        let amounts = amount.get(from..to).unwrap_or_default().iter();
+        let days = day.get(from..to).unwrap_or_default().iter();
+        let a = amounts.fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let d = days.fold((i32::MAX, i32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        (a, d)
+    });
+    let (amounts, days) = ranges.iter().fold(
+        ((i64::MAX, i64::MIN), (i32::MAX, i32::MIN)),
+        |(a, d), &(pa, pd)| {
+            (
+                (a.0.min(pa.0), a.1.max(pa.1)),
+                (d.0.min(pd.0), d.1.max(pd.1)),
+            )
+        },
+    );
+    let spread = Spread {
+        keys,
+        returned,
+        low_bits,
+        buckets,
+        part_len,
+        part_counts,
+        lengths,
+        identity,
+        base: days.0,
+    };
+    let columns = (amount, day, position);
+    if identity && (rows == 0 || compact_fits(amounts, days)) {
+        Ok(move_rows::<Compact>(spread, columns))
+    } else {
+        Ok(move_rows::<[u64; 3]>(spread, columns))
+    }
+}
+
+/// What [`move_rows`] needs to know of the rows it moves.
+struct Spread<'a> {
+    keys: &'a [u64],
+    returned: &'a [bool],
+    /// Bits of a value below its bucket's.
+    low_bits: u32,
+    buckets: usize,
+    /// Rows per part (the last part may have fewer).
+    part_len: usize,
+    /// Each part's count of rows per bucket.
+    part_counts: Vec<Vec<usize>>,
+    /// Rows per bucket.
+    lengths: Vec<usize>,
+    /// Whether the positions are the rows.
+    identity: bool,
+    /// The first day (for [`Compact`] rows).
+    base: i32,
+}
+
+/// The scatter, sort and read-out of [`bucket_rows`], with rows moving as
+/// `M`.
+fn move_rows<M: Moving>(
+    spread: Spread<'_>,
+    (mut amount, mut day, mut position): RowColumns,
+) -> Bucketed {
+    let Spread {
+        keys,
+        returned,
+        low_bits,
+        buckets,
+        part_len,
+        part_counts,
+        lengths,
+        identity,
+        base,
+    } = spread;
+    let rows = keys.len();
+    let parts = part_counts.len();
+    let low_mask = (1_u64 << low_bits) - 1;
+    let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
+    let carried: &[u32] = &position;
+    let mut moving_rows: Vec<M> = M::zeroed(rows);
     {
         // Each part's share of each bucket: bucket-major, part-minor.
         let shares = (0..buckets).flat_map(|b| {
@@ -2118,14 +2270,14 @@ fn bucket_rows_in(
                 .map(move |c| c.get(b).copied().unwrap_or(0))
         });
         let mut slices = split_lengths(&mut moving_rows, shares).into_iter();
-        let mut by_part: Vec<Vec<&mut [Moving]>> =
+        let mut by_part: Vec<Vec<&mut [M]>> =
             (0..parts).map(|_| Vec::with_capacity(buckets)).collect();
         for _ in 0..buckets {
             for part in &mut by_part {
                 part.extend(slices.next());
             }
         }
-        let scatter = |(p, mut shares): (usize, Vec<&mut [Moving]>)| {
+        let scatter = |(p, mut shares): (usize, Vec<&mut [M]>)| {
             let from = (p * part_len).min(rows);
             let to = (from + part_len).min(rows);
             let mut cursor = vec![0_usize; buckets];
@@ -2147,7 +2299,7 @@ fn bucket_rows_in(
                 if let Some(slot) = share.get_mut(*at) {
                     let low = u32::try_from(k & low_mask).unwrap_or(u32::MAX);
                     let row = u32::try_from(row).unwrap_or(u32::MAX);
-                    *slot = moving(low, row, a, d, pos);
+                    *slot = M::pack(low, row, a, d, pos, base);
                 }
                 *at += 1;
             }
@@ -2177,7 +2329,7 @@ fn bucket_rows_in(
     let mut perm = vec![0_u32; rows];
     let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
     let flag_lengths = lengths.iter().map(|&l| if identity { l } else { 0 });
-    let work: Vec<BucketOut<'_>> = split_lengths(&mut moving_rows, lengths.iter().copied())
+    let work: Vec<BucketOut<'_, M>> = split_lengths(&mut moving_rows, lengths.iter().copied())
         .into_iter()
         .zip(split_lengths(&mut perm, lengths.iter().copied()))
         .zip(split_lengths(&mut amount, lengths.iter().copied()))
@@ -2197,7 +2349,7 @@ fn bucket_rows_in(
             },
         )
         .collect();
-    let read_out = |spare: &mut Vec<Moving>, out: BucketOut<'_>| {
+    let read_out = |spare: &mut Vec<M>, out: BucketOut<'_, M>| {
         let BucketOut {
             bucket: b,
             rows,
@@ -2212,7 +2364,7 @@ fn bucket_rows_in(
         let mut values = Vec::new();
         let mut starts = Vec::new();
         for (i, m) in rows.iter().enumerate() {
-            let (low, row, a, d, pos) = unpack(m);
+            let (low, row, a, d, pos) = m.unpack(base);
             let value = high | u64::from(low);
             if values.last() != Some(&value) {
                 values.push(value);
@@ -2253,7 +2405,7 @@ fn bucket_rows_in(
         offset += len;
     }
     starts.push(rows);
-    Ok(Bucketed {
+    Bucketed {
         values,
         starts,
         perm,
@@ -2261,7 +2413,7 @@ fn bucket_rows_in(
         day,
         position,
         returned: identity.then_some(flags),
-    })
+    }
 }
 
 /// Sorts a bucket by `low` (its `bits` low bits), stably: a least
@@ -2269,13 +2421,13 @@ fn bucket_rows_in(
 /// bits (the bucket and its counts stay in the cache), back and forth
 /// between `rows` and `spare`, skipping a pass whose digit is the same
 /// everywhere.
-fn sort_moving(rows: &mut [Moving], bits: u32, spare: &mut Vec<Moving>) {
+fn sort_moving<M: Moving>(rows: &mut [M], bits: u32, spare: &mut Vec<M>) {
     const MAX_DIGIT: u32 = 11;
     if rows.len() < 2 || bits == 0 {
         return;
     }
     spare.clear();
-    spare.resize(rows.len(), [0; 3]);
+    spare.extend_from_slice(rows);
     let passes = bits.div_ceil(MAX_DIGIT);
     let width = bits.div_ceil(passes);
     let mask = (1_u64 << width) - 1;
@@ -2286,8 +2438,8 @@ fn sort_moving(rows: &mut [Moving], bits: u32, spare: &mut Vec<Moving>) {
     while shift < bits {
         let at = shift + 32;
         shift += width;
-        let digit = move |m: &Moving| usize::try_from((m[0] >> at) & mask).unwrap_or(0);
-        let (from, to): (&mut [Moving], &mut [Moving]) = if in_spare {
+        let digit = move |m: &M| usize::try_from((m.first() >> at) & mask).unwrap_or(0);
+        let (from, to): (&mut [M], &mut [M]) = if in_spare {
             (spare.as_mut_slice(), &mut *rows)
         } else {
             (&mut *rows, spare.as_mut_slice())
@@ -2926,6 +3078,27 @@ mod tests {
     }
 
     #[test]
+    fn compact_rows_keep_every_part_at_the_limits() {
+        let limit = 1_i64 << 41;
+        assert!(compact_fits((-limit, limit - 1), (5, 5 + (1 << 21) - 1)));
+        assert!(!compact_fits((-limit - 1, 0), (0, 0)));
+        assert!(!compact_fits((0, limit), (0, 0)));
+        assert!(!compact_fits((0, 0), (5, 5 + (1 << 21))));
+        let base = 730_000;
+        for (amount, day, flag) in [
+            (-limit, base, 1),
+            (limit - 1, base + (1 << 21) - 1, 0),
+            (0, base, 1),
+        ] {
+            let row = <Compact as Moving>::pack(u32::MAX, 7, amount, day, flag, base);
+            assert_eq!(row.unpack(base), (u32::MAX, 7, amount, day, flag));
+            assert_eq!(row.first(), (u64::from(u32::MAX) << 32) | 7);
+        }
+        let wide = <[u64; 3] as Moving>::pack(3, 9, i64::MIN, i32::MIN, u32::MAX, 0);
+        assert_eq!(wide.unpack(0), (3, 9, i64::MIN, i32::MIN, u32::MAX));
+    }
+
+    #[test]
     fn radix_sort_is_stable_on_the_chosen_bits() {
         // Values `key << 4 | row`: sorting bits 4..64 orders by key and
         // keeps rows of one key in input order.
@@ -3026,12 +3199,21 @@ mod tests {
             few in proptest::bool::ANY,
             dense in proptest::bool::ANY,
             parts in 1_usize..5,
+            wide in 0_u8..3,
         ) {
             // `few`: at most 40 distinct values, so customers have many rows.
             let mask = (1_u64 << bits) - 1;
             let keys: Vec<u64> = raw.iter().map(|&(k, _, _)| if few { (k % 40) * (mask / 40) } else { k & mask }).collect();
-            let amount: Vec<i64> = raw.iter().map(|r| r.1).collect();
-            let day: Vec<i32> = raw.iter().map(|r| r.2).collect();
+            // `wide`: amounts near and past 42 bits (two-word rows and the
+            // three-word fallback), or days spread over centuries.
+            let amount: Vec<i64> = raw.iter().map(|r| match wide {
+                1 => r.1 << 35,
+                _ => r.1,
+            }).collect();
+            let day: Vec<i32> = raw.iter().map(|r| match wide {
+                2 => 700_000 + r.2 * 300_000,
+                _ => r.2,
+            }).collect();
             // `dense`: positions 0, 1, 2, … (no row skipped), else gaps.
             let step = if dense { 1 } else { 3 };
             let position: Vec<u32> = (0..u32::try_from(raw.len()).unwrap()).map(|p| p * step).collect();
