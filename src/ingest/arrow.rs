@@ -329,11 +329,14 @@ impl ArrowOrders {
         let mut buffers = Buffers::default();
         let rows = &mut self.batch;
         rows.clear();
-        for i in 0..batch.num_rows() {
-            let row = self.rows.saturating_add(i);
-            match plan.record(i, row, self.scale, &mut buffers) {
-                Ok((record, keys, day)) => rows.push_keyed(&record, keys, day),
-                Err(reason) => rows.push_unreadable(None, reason),
+        if !plan.push_plain(batch.num_rows(), self.scale, &mut buffers, rows) {
+            rows.clear();
+            for i in 0..batch.num_rows() {
+                let row = self.rows.saturating_add(i);
+                match plan.record(i, row, self.scale, &mut buffers) {
+                    Ok((record, keys, day)) => rows.push_keyed(&record, keys, day),
+                    Err(reason) => rows.push_unreadable(None, reason),
+                }
             }
         }
         // Every row takes one push position: on an error, the rows up to
@@ -549,6 +552,27 @@ impl<'a> Ints<'a> {
         })
     }
 
+    /// The canonical values (see [`Keys::of_int`]) of the first `n`
+    /// values, into `keys`; `false` if one has none.
+    fn keys(&self, n: usize, keys: &mut Vec<u64>) -> bool {
+        fn each<T: Copy + Into<i128>>(values: &[T], n: usize, keys: &mut Vec<u64>) -> bool {
+            let values = values.get(..n).unwrap_or(values);
+            keys.extend(values.iter().map_while(|&v| Keys::of_int(v.into())));
+            keys.len() == n
+        }
+        keys.clear();
+        match self {
+            Ints::I8(v) => each(v, n, keys),
+            Ints::I16(v) => each(v, n, keys),
+            Ints::I32(v) => each(v, n, keys),
+            Ints::I64(v) => each(v, n, keys),
+            Ints::U8(v) => each(v, n, keys),
+            Ints::U16(v) => each(v, n, keys),
+            Ints::U32(v) => each(v, n, keys),
+            Ints::U64(v) => each(v, n, keys),
+        }
+    }
+
     #[inline]
     fn get(&self, i: usize) -> Option<i128> {
         match self {
@@ -654,6 +678,16 @@ impl<'a> Text<'a> {
         match self {
             Text::Ints(ints) => ints.get(i).and_then(Keys::of_int),
             _ => canonical_id(text),
+        }
+    }
+
+    /// Row `i` of a string column (`None` for an integer column).
+    #[inline]
+    fn text(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Text::Ints(_) => None,
+            Text::Strings(s) => s.get(i),
+            Text::Dict(keys, values) => values.get(*keys.get(i)?),
         }
     }
 
@@ -916,6 +950,11 @@ impl<T> Column<'_, T> {
     fn is_null(&self, i: usize) -> bool {
         self.nulls.as_ref().is_some_and(|n| n.is_null(i))
     }
+
+    /// Whether no value of the column is null.
+    fn no_nulls(&self) -> bool {
+        self.nulls.as_ref().is_none_or(|n| n.null_count() == 0)
+    }
 }
 
 /// The order columns of one batch, typed.
@@ -930,9 +969,14 @@ struct Plan<'a> {
     cost: Option<Column<'a, Amounts<'a>>>,
 }
 
-/// Per-row scratch space for integer ids and float amounts.
+/// Per-row scratch space for integer ids and float amounts, and scratch
+/// columns for [`Plan::push_plain`].
 #[derive(Default)]
 struct Buffers {
+    keys: Vec<u64>,
+    order_keys: Vec<u64>,
+    days: Vec<i32>,
+    amounts: Vec<i64>,
     customer: NumBuf,
     order_id: NumBuf,
     channel: NumBuf,
@@ -1000,6 +1044,80 @@ impl<'a> Plan<'a> {
         })
     }
 
+    /// Adds the batch's `n` rows to `rows` the quick way when they are the
+    /// usual kind: integer customer and order ids that are canonical, no
+    /// null customer, date or amount, no status, store or cost column.
+    /// Each row is what [`record`](Self::record) makes of it (the status
+    /// from the amount's sign), without the per-column checks. Returns
+    /// `false` at the first row that is not (`rows` then holds a part of
+    /// the batch, to be cleared).
+    fn push_plain(
+        &self,
+        n: usize,
+        scale: u32,
+        buffers: &mut Buffers,
+        rows: &mut OrderBatch,
+    ) -> bool {
+        if self.status.is_some()
+            || self.store.is_some()
+            || self.cost.is_some()
+            || !self.customer.no_nulls()
+            || !self.date.no_nulls()
+            || !self.amount.no_nulls()
+        {
+            return false;
+        }
+        let Text::Ints(customers) = &self.customer.values else {
+            return false;
+        };
+        let orders = match &self.order_id {
+            None => None,
+            Some(c) => match (&c.values, c.no_nulls()) {
+                (Text::Ints(ints), true) => Some(ints),
+                _ => return false,
+            },
+        };
+        // A column at a time into scratch columns, then into the batch.
+        // Channels read as text from the array (not integers written out).
+        if self
+            .channel
+            .as_ref()
+            .is_some_and(|c| matches!(c.values, Text::Ints(_)))
+        {
+            return false;
+        }
+        let Buffers {
+            keys,
+            order_keys,
+            days,
+            amounts,
+            float,
+            ..
+        } = buffers;
+        if !customers.keys(n, keys) || !orders.is_none_or(|o| o.keys(n, order_keys)) {
+            return false;
+        }
+        days.clear();
+        amounts.clear();
+        for i in 0..n {
+            let (Ok(day), Ok(amount)) = (
+                self.date.values.get(i),
+                self.amount.values.get(i, scale, float),
+            ) else {
+                return false;
+            };
+            days.push(day);
+            amounts.push(amount.minor_units());
+        }
+        let orders = orders.map(|_| order_keys.as_slice());
+        let channel = self.channel.as_ref();
+        rows.extend_plain(keys, orders, days, amounts, |i| {
+            let c = channel.filter(|c| !c.is_null(i))?;
+            c.values.text(i).filter(|s| !s.is_empty())
+        });
+        true
+    }
+
     /// Row `i` (row `row` of the stream) as a record, with its ids'
     /// canonical values.
     #[inline]
@@ -1017,6 +1135,7 @@ impl<'a> Plan<'a> {
             store: store_buf,
             status: status_buf,
             float,
+            ..
         } = buffers;
         let bad = |column: &str, problem: String| column_error(column, Some(row), problem);
         let null = |column: &str| bad(column, "is null".to_owned());

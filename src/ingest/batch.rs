@@ -54,7 +54,7 @@ const NO_ID: u64 = u64::MAX;
 /// assert_eq!((log.rows(), log.index().len()), (3, 2));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderBatch {
     /// Each row's customer: its canonical value, or [`TEXT`] + an index
     /// into `texts`.
@@ -236,6 +236,62 @@ impl OrderBatch {
         }
         let pair = self.pair_of(record.channel, record.store);
         self.pair.push(pair);
+    }
+
+    /// Adds rows of the usual kind a column at a time, as
+    /// [`push_keyed`](Self::push_keyed) would one by one: canonical
+    /// customer ids, canonical order ids (or none), day numbers, amounts
+    /// (the status from the sign: negative is a return) and each row's
+    /// channel (no store, no cost). The columns have one value per row.
+    pub(crate) fn extend_plain<'c>(
+        &mut self,
+        customers: &[u64],
+        orders: Option<&[u64]>,
+        days: &[i32],
+        amounts: &[i64],
+        mut channel: impl FnMut(usize) -> Option<&'c str>,
+    ) {
+        let rows = customers.len();
+        let start = u64::try_from(self.day.len()).unwrap_or(u64::MAX);
+        self.customer.extend_from_slice(customers);
+        self.ids = match orders {
+            None => match self.ids {
+                Ids::Empty | Ids::Without if rows > 0 => Ids::Without,
+                ids if rows == 0 => ids,
+                _ => Ids::Mixed,
+            },
+            Some(orders) => {
+                self.order.extend_from_slice(orders);
+                let counts_up = |first: u64, start: u64| {
+                    (0_u64..)
+                        .zip(orders)
+                        .all(|(i, &value)| first.checked_add(start + i) == Some(value))
+                };
+                match (self.ids, orders.first()) {
+                    (ids, None) => ids,
+                    (Ids::Empty, Some(&first)) if counts_up(first, 0) => Ids::Run(first),
+                    (Ids::Run(first), Some(_)) if counts_up(first, start) => Ids::Run(first),
+                    _ => Ids::Mixed,
+                }
+            }
+        };
+        if orders.is_none() {
+            self.order.resize(self.order.len() + rows, NO_ID);
+        }
+        self.day.extend_from_slice(days);
+        self.max_day = days.iter().copied().fold(self.max_day, i32::max);
+        self.amount.extend_from_slice(amounts);
+        self.status.extend(amounts.iter().map(|&a| match a < 0 {
+            true => OrderStatus::Returned,
+            false => OrderStatus::Completed,
+        }));
+        if let Some(costs) = self.cost.as_mut() {
+            costs.resize(costs.len() + rows, None);
+        }
+        for row in 0..rows {
+            let pair = self.pair_of(channel(row), None);
+            self.pair.push(pair);
+        }
     }
 
     /// Stores an id's text; its value in the id columns.
@@ -672,6 +728,63 @@ mod tests {
             if let (Ok(a), Ok(b)) = (&one_by_one.0, &batched.0) {
                 proptest::prop_assert_eq!(a.first_orders_shared(), b.first_orders_shared());
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Rows added a column at a time equal the same rows added one by
+        /// one, whatever came before them in the batch.
+        #[test]
+        fn plain_columns_equal_rows_one_by_one(
+            before in proptest::collection::vec((0_u64..5, proptest::option::of(0_u64..4)), 0..4),
+            rows in proptest::collection::vec((0_u64..1_000, -50_i64..50, 0_i32..40, 0_u8..3), 0..40),
+            ids in 0_u8..3,
+            first in 0_u64..5,
+        ) {
+            let day0 = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default().num_days_from_ce();
+            let date = |d: i32| NaiveDate::from_num_days_from_ce_opt(day0 + d).unwrap_or_default();
+            let mut one = OrderBatch::new();
+            for (i, (c, o)) in before.iter().enumerate() {
+                let id = o.map(|o| (o + u64::try_from(i).unwrap_or(0)).to_string());
+                let mut record = OrderRecord::new("", date(0), Money::new(1));
+                if let Some(id) = id.as_deref() {
+                    record = record.order_id(id);
+                }
+                let customer = c.to_string();
+                record.customer = &customer;
+                one.push_record(record);
+            }
+            let mut columns = one.clone();
+            // `ids`: none, counting up from `first` after the rows before,
+            // or anything.
+            let start = u64::try_from(before.len()).unwrap_or(0);
+            let orders: Vec<u64> = (0..rows.len())
+                .map(|i| match ids {
+                    1 => first + start + u64::try_from(i).unwrap_or(0),
+                    _ => rows.get(i).map_or(0, |r| r.0 % 7),
+                })
+                .collect();
+            let channels = [None, Some("web"), Some("")];
+            for (i, &(c, amount, d, ch)) in rows.iter().enumerate() {
+                let status = if amount < 0 { OrderStatus::Returned } else { OrderStatus::Completed };
+                let mut record = OrderRecord::new("", date(0), Money::new(amount)).status(status);
+                if ids > 0 {
+                    record = record.order_id("");
+                }
+                if let Some(ch) = channels[usize::from(ch)].filter(|c| !c.is_empty()) {
+                    record = record.channel(ch);
+                }
+                let keys = Keys { customer: Some(c), order: (ids > 0).then(|| orders[i]) };
+                one.push_keyed(&record, keys, day0 + d);
+            }
+            let customers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+            let amounts: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let days: Vec<i32> = rows.iter().map(|r| day0 + r.2).collect();
+            let orders = (ids > 0).then_some(orders.as_slice());
+            columns.extend_plain(&customers, orders, &days, &amounts, |i| {
+                channels[usize::from(rows[i].3)].filter(|c| !c.is_empty())
+            });
+            proptest::prop_assert_eq!(one, columns);
         }
     }
 
