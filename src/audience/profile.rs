@@ -155,16 +155,32 @@ pub(crate) type AttrCols = BTreeMap<(String, ValueType), AttrCol>;
 struct Interner {
     ids: FxHashMap<String, u32>,
     dict: Vec<String>,
+    /// The id interned last: a column often repeats a text (most first
+    /// orders come through one channel), compared before hashing.
+    last: Option<u32>,
 }
 
 impl Interner {
     fn intern(&mut self, text: &str) -> i64 {
-        if let Some(&id) = self.ids.get(text) {
-            return i64::from(id);
+        if let Some(last) = self.last {
+            if self
+                .dict
+                .get(crate::id::widen(last))
+                .is_some_and(|t| t == text)
+            {
+                return i64::from(last);
+            }
         }
-        let id = u32::try_from(self.dict.len()).unwrap_or(u32::MAX);
-        self.ids.insert(text.to_owned(), id);
-        self.dict.push(text.to_owned());
+        let id = match self.ids.get(text) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.dict.len()).unwrap_or(u32::MAX);
+                self.ids.insert(text.to_owned(), id);
+                self.dict.push(text.to_owned());
+                id
+            }
+        };
+        self.last = Some(id);
         i64::from(id)
     }
 }
@@ -1150,6 +1166,17 @@ fn attribute_value(ty: ValueType, col: &AttrCol, row: usize) -> Option<Attribute
 mod tests {
     use super::*;
     use chrono::Datelike as _;
+
+    #[test]
+    fn interning_numbers_texts_in_first_seen_order() {
+        let mut interner = Interner::default();
+        let ids: Vec<i64> = ["web", "web", "store", "web", "app", "store"]
+            .iter()
+            .map(|t| interner.intern(t))
+            .collect();
+        assert_eq!(ids, [0, 0, 1, 0, 2, 1]);
+        assert_eq!(interner.dict, ["web", "store", "app"]);
+    }
 
     proptest::proptest! {
         /// Due days on day numbers equal due dates through the calendar,
