@@ -2153,18 +2153,12 @@ fn bucket_rows_in(
     }
     let buckets = 1_usize << top;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
-    // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
-    // case) equal the rows, so they equal `perm` once the rows have moved
-    // (the output's `position` stays empty), and their place in a moving
-    // row carries the row's return flag instead.
-    let identity = position.iter().zip(0_u32..).all(|(&p, row)| p == row) && returned.len() == rows;
-    if identity {
-        position = Vec::new();
-    }
-    // Consecutive parts of the rows, each with its count per bucket.
+    // Consecutive parts of the rows, each scanned once (in parallel): its
+    // count per bucket, its ranges of amounts and days (whether rows fit
+    // two words) and whether its positions are its rows.
     let parts = parts.clamp(1, rows.max(1));
     let part_len = rows.div_ceil(parts).max(1);
-    let part_counts: Vec<Vec<usize>> = crate::par::column(parts, |p| {
+    let scans: Vec<PartScan> = crate::par::column(parts, |p| {
         let mut counts = vec![0_usize; buckets];
         let from = (p * part_len).min(rows);
         let to = (from + part_len).min(rows);
@@ -2173,8 +2167,35 @@ fn bucket_rows_in(
                 *c += 1;
             }
         }
-        counts
+        let amounts = amount.get(from..to).unwrap_or_default().iter();
+        let days = day.get(from..to).unwrap_or_default().iter();
+        let a = amounts.fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let d = days.fold((i32::MAX, i32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let positions = position.get(from..to).unwrap_or_default();
+        let identity = positions
+            .iter()
+            .zip(from..)
+            .all(|(&p, row)| u32::try_from(row) == Ok(p));
+        (counts, a, d, identity)
     });
+    let (amounts, days) = scans.iter().fold(
+        ((i64::MAX, i64::MIN), (i32::MAX, i32::MIN)),
+        |(a, d), &(_, pa, pd, _)| {
+            (
+                (a.0.min(pa.0), a.1.max(pa.1)),
+                (d.0.min(pd.0), d.1.max(pd.1)),
+            )
+        },
+    );
+    // Positions 0, 1, 2, … (no row was skipped or cancelled: the usual
+    // case) equal the rows, so they equal `perm` once the rows have moved
+    // (the output's `position` stays empty), and their place in a moving
+    // row carries the row's return flag instead.
+    let identity = scans.iter().all(|s| s.3) && returned.len() == rows;
+    if identity {
+        position = Vec::new();
+    }
+    let part_counts: Vec<Vec<usize>> = scans.into_iter().map(|s| s.0).collect();
     let bucket_len = |b: usize| {
         part_counts
             .iter()
@@ -2182,25 +2203,6 @@ fn bucket_rows_in(
             .sum()
     };
     let lengths: Vec<usize> = (0..buckets).map(bucket_len).collect();
-    // Each part's range of amounts and days: whether rows fit two words.
-    let ranges: Vec<((i64, i64), (i32, i32))> = crate::par::column(parts, |p| {
-        let from = (p * part_len).min(rows);
-        let to = (from + part_len).min(rows);
-        let amounts = amount.get(from..to).unwrap_or_default().iter();
-        let days = day.get(from..to).unwrap_or_default().iter();
-        let a = amounts.fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-        let d = days.fold((i32::MAX, i32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-        (a, d)
-    });
-    let (amounts, days) = ranges.iter().fold(
-        ((i64::MAX, i64::MIN), (i32::MAX, i32::MIN)),
-        |(a, d), &(pa, pd)| {
-            (
-                (a.0.min(pa.0), a.1.max(pa.1)),
-                (d.0.min(pd.0), d.1.max(pd.1)),
-            )
-        },
-    );
     let spread = Spread {
         keys,
         returned,
@@ -2219,6 +2221,10 @@ fn bucket_rows_in(
         Ok(move_rows::<[u64; 3]>(spread, columns))
     }
 }
+
+/// A part's scan in [`bucket_rows`]: its count of rows per bucket, its
+/// ranges of amounts and days, whether its positions are its rows.
+type PartScan = (Vec<usize>, (i64, i64), (i32, i32), bool);
 
 /// What [`move_rows`] needs to know of the rows it moves.
 struct Spread<'a> {
@@ -2313,19 +2319,13 @@ fn move_rows<M: Moving>(
         by_part.into_iter().enumerate().for_each(scatter);
     }
     // Each bucket sorted on its own, then read out into its own place of
-    // the output columns (the input columns' memory, mapped already) with
-    // its customers' values and first rows.
-    amount.clear();
-    amount.resize(rows, 0);
-    day.clear();
-    day.resize(rows, 0);
-    position.clear();
-    let mut flags = Vec::new();
-    if identity {
-        flags.resize(rows, false);
+    // the output columns: the input columns' memory, mapped already, whose
+    // every value the read-out overwrites (no fill pass).
+    let mut flags = if identity {
+        vec![false; rows]
     } else {
-        position.resize(rows, 0);
-    }
+        Vec::new()
+    };
     let mut perm = vec![0_u32; rows];
     let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
     let flag_lengths = lengths.iter().map(|&l| if identity { l } else { 0 });
@@ -2635,7 +2635,16 @@ impl OrderLog {
     /// already sorted and cost one scan.
     fn sort_days(&mut self) {
         let n = self.index.len();
-        for c in 0..n {
+        // The customers whose rows are out of date order (few: exports are
+        // mostly sorted by time), found on all threads with `parallel`.
+        let unsorted: Vec<usize> = crate::par::column(n, |c| {
+            let sorted = self.day.get(self.range(c)).is_none_or(<[i32]>::is_sorted);
+            (!sorted).then_some(c)
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        for c in unsorted {
             let range = self.range(c);
             let Some(days) = self.day.get(range.clone()) else {
                 continue;

@@ -243,6 +243,7 @@ impl OrderBatch {
     /// customer ids, canonical order ids (or none), day numbers, amounts
     /// (the status from the sign: negative is a return) and each row's
     /// channel (no store, no cost). The columns have one value per row.
+    #[cfg(feature = "arrow")]
     pub(crate) fn extend_plain<'c>(
         &mut self,
         customers: &[u64],
@@ -731,6 +732,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "arrow")]
     proptest::proptest! {
         /// Rows added a column at a time equal the same rows added one by
         /// one, whatever came before them in the batch.
