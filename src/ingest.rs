@@ -31,7 +31,7 @@
 //!
 //! Memory: 17 bytes per kept row (day, amount, position, return flag; 21
 //! while building, 25 while the customers of integer ids are not numbered
-//! yet, plus 12 while [`LogBuilder::build`] numbers them),
+//! yet, plus 12 to 28 while [`LogBuilder::build`] groups them by customer),
 //! plus 16 more when orders carry costs, plus 4 bytes per customer; the
 //! first completed order's id, channel and store are kept per customer
 //! when the orders have ids.
@@ -50,7 +50,12 @@
 //!   and [`push_record`](LogBuilder::push_record) an [`OrderRecord`]: every
 //!   field of an [`Order`] (id, status, cost, channel, store) borrowed from
 //!   the loader's buffer, so a loader that reads a file allocates nothing
-//!   per row for them.
+//!   per row for them;
+//! - an [`OrderBatch`] gathers records as columns anywhere (a parser
+//!   thread) and [`LogBuilder::push_batch`] takes them in one call, with
+//!   the same checks and errors: a batch of the usual kind goes in as
+//!   whole columns. The `rfmkit` CLI parses each block of a file into
+//!   batches on all threads this way.
 //!
 //! # Example
 //!

@@ -55,13 +55,14 @@
 //! a known first line.
 //!
 //! [`load_orders`] reads the file in blocks of whole lines and splits rows
-//! on commas itself while they hold no quote (the fast path); each block's
-//! rows are parsed in pieces on the current rayon pool's threads (`Piece`)
-//! and pushed in file order on the calling thread, so the log, the skipped
-//! rows and the first error are those of a sequential read (on one thread
-//! each row is pushed as soon as it is parsed). A piece is checked for
-//! quotes, carriage returns and UTF-8 once, not line by line or cell by
-//! cell. From the first row with a quote on, the csv reader reads the rest.
+//! on commas itself while they hold no quote (the fast path), lines and
+//! cells in one sweep; each block's rows are parsed in pieces into
+//! [`OrderBatch`]es on the current rayon pool's threads (`Piece`) and
+//! pushed in file order on the calling thread, while the next block is
+//! read and parsed, so the log, the skipped rows and the first error are
+//! those of a sequential read. A piece is checked for quotes, carriage
+//! returns and UTF-8 once, not line by line or cell by cell. From the
+//! first row with a quote on, the csv reader reads the rest.
 
 use std::fmt;
 use std::fs::File;
