@@ -552,6 +552,20 @@ impl IngestConfig {
     }
 }
 
+/// Adds a row's cost to a cost column that exists once any row has a cost
+/// (`None` for the `rows` rows before the first one).
+fn push_cost(costs: &mut Option<Vec<Option<i64>>>, rows: usize, cost: Option<Money>) {
+    match (costs.as_mut(), cost) {
+        (Some(costs), c) => costs.push(c.map(Money::minor_units)),
+        (None, Some(c)) => {
+            let mut column = vec![None; rows];
+            column.push(Some(c.minor_units()));
+            *costs = Some(column);
+        }
+        (None, None) => {}
+    }
+}
+
 /// The best first-order candidate of a customer while pushing.
 #[derive(Debug, Clone)]
 struct FirstCandidate {
@@ -1343,15 +1357,7 @@ impl<'a> LogBuilder<'a> {
         self.position.push(u32::try_from(index).unwrap_or(u32::MAX));
         let returned = status == OrderStatus::Returned;
         self.returned.push(returned);
-        match (&mut self.cost, cost) {
-            (Some(costs), c) => costs.push(c.map(Money::minor_units)),
-            (None, Some(c)) => {
-                let mut costs = vec![None; self.day.len() - 1];
-                costs.push(Some(c.minor_units()));
-                self.cost = Some(costs);
-            }
-            (None, None) => {}
-        }
+        push_cost(&mut self.cost, self.day.len() - 1, cost);
         if let (false, Some(slot)) = (returned, slot) {
             self.offer_first(slot, day, record);
         }

@@ -225,15 +225,7 @@ impl OrderBatch {
         self.amount.push(record.amount.minor_units());
         self.status.push(record.status);
         self.plain &= record.status.counts_amount() && record.status.allows_amount(record.amount);
-        match (&mut self.cost, record.cost) {
-            (Some(costs), c) => costs.push(c.map(Money::minor_units)),
-            (None, Some(c)) => {
-                let mut costs = vec![None; self.day.len() - 1];
-                costs.push(Some(c.minor_units()));
-                self.cost = Some(costs);
-            }
-            (None, None) => {}
-        }
+        super::push_cost(&mut self.cost, self.day.len() - 1, record.cost);
         let pair = self.pair_of(record.channel, record.store);
         self.pair.push(pair);
     }
