@@ -962,6 +962,68 @@ fn split_line_str<'l>(line: &'l str, fields: &mut Vec<&'l str>) {
     fields.push(line.get(start..).unwrap_or_default().trim_ascii());
 }
 
+/// The positions of the commas and newlines in a text, in order (what
+/// `memchr::memchr2_iter(b',', b'\n', bytes)` gives), found eight bytes at
+/// a time with word arithmetic. Order cells are a few bytes long, so a
+/// vector search would restart every few bytes; this reads each word once
+/// and takes its separators from one bit mask.
+struct Separators<'b> {
+    bytes: &'b [u8],
+    /// Where the word `mask` comes from starts.
+    base: usize,
+    /// The separators of the current word not handed out yet: the high
+    /// bit of each such byte.
+    mask: u64,
+}
+
+impl<'b> Separators<'b> {
+    fn new(bytes: &'b [u8]) -> Separators<'b> {
+        Separators {
+            bytes,
+            // The first `next` loads the word at 0 (8 past this).
+            base: 0_usize.wrapping_sub(8),
+            mask: 0,
+        }
+    }
+
+    /// The high bit of every byte of `word` that is a comma or a newline
+    /// (exactly: no carries between bytes).
+    fn of_word(word: u64) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // The high bit of each zero byte of `x`.
+        let zero = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        zero(word ^ (ONES * u64::from(b','))) | zero(word ^ (ONES * u64::from(b'\n')))
+    }
+}
+
+impl Iterator for Separators<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            let base = self.base.wrapping_add(8);
+            let rest = self.bytes.get(base..).filter(|rest| !rest.is_empty())?;
+            let word = match rest.first_chunk::<8>() {
+                Some(chunk) => *chunk,
+                None => {
+                    // The last few bytes, padded with zeros (not separators).
+                    let mut padded = [0_u8; 8];
+                    for (to, &from) in padded.iter_mut().zip(rest) {
+                        *to = from;
+                    }
+                    padded
+                }
+            };
+            self.base = base;
+            self.mask = Separators::of_word(u64::from_le_bytes(word));
+        }
+        let byte = self.mask.trailing_zeros() as usize / 8;
+        self.mask &= self.mask - 1;
+        Some(self.base + byte)
+    }
+}
+
 /// Splits `text` (no quotes, no carriage returns) into lines and each
 /// line into cells, as [`split_line_str`] does, in one sweep for commas
 /// and newlines over the whole text (instead of a search for the line end
@@ -978,7 +1040,7 @@ fn sweep_lines<'t>(
     let mut line_start = 0;
     let mut cell_start = 0;
     cells.clear();
-    for at in memchr::memchr2_iter(b',', b'\n', bytes) {
+    for at in Separators::new(bytes) {
         cells.push(text.get(cell_start..at).unwrap_or_default().trim_ascii());
         cell_start = at + 1;
         if bytes.get(at) == Some(&b'\n') {
@@ -1719,6 +1781,48 @@ mod tests {
         assert_eq!(skipped.column.as_deref(), Some("column 2 (customer_id)"));
         assert!(skipped.problem.contains("UTF-8"), "{}", skipped.problem);
         assert_eq!(file.loaded.lines.line(1), Some(4));
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds exactly the commas and newlines
+        /// a byte search finds, wherever they fall in a word (bytes with
+        /// the high bit set, next to separators, and tails of 0-7 bytes).
+        #[test]
+        fn separators_are_the_commas_and_newlines(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b','),
+                    proptest::strategy::Just(b'\n'),
+                    proptest::strategy::Just(b'-'),
+                    proptest::strategy::Just(b'\x0b'),
+                    proptest::strategy::Just(0xac_u8),
+                    proptest::strategy::Just(0_u8),
+                    proptest::num::u8::ANY,
+                ],
+                0..80,
+            ),
+        ) {
+            let found: Vec<usize> = Separators::new(&bytes).collect();
+            let expected: Vec<usize> = bytes
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b',' || b == b'\n')
+                .map(|(i, _)| i)
+                .collect();
+            proptest::prop_assert_eq!(found, expected);
+        }
+    }
+
+    #[test]
+    fn separators_in_a_row() {
+        let row = b"1,605845465,2023-01-01,287.20,web\n2,9";
+        assert_eq!(
+            Separators::new(row).collect::<Vec<_>>(),
+            [1, 11, 22, 29, 33, 35]
+        );
+        assert_eq!(Separators::new(b"").next(), None);
+        assert_eq!(Separators::new(b"abcdefgh").next(), None);
+        assert_eq!(Separators::new(b"abcdefgh,").collect::<Vec<_>>(), [8]);
     }
 
     #[test]
