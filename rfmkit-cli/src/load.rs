@@ -1302,9 +1302,10 @@ struct Fallback {
 }
 
 /// The fast path, from the rows of the current block (`first`) to the end
-/// of the file: on several threads, while one block's rows are pushed on
-/// this thread, the next block is parsed on the others. Returns where the
-/// csv reader must take over, if anywhere.
+/// of the file: on several threads, while this thread pushes one block's
+/// rows and then reads the block after the next, the other threads parse
+/// the next block (so the next block's parse never waits for a read).
+/// Returns where the csv reader must take over, if anywhere.
 #[allow(clippy::too_many_arguments)]
 fn load_blocks<R: Read + Send>(
     path: &Path,
@@ -1319,34 +1320,43 @@ fn load_blocks<R: Read + Send>(
     let cannot_read = |e: io::Error| FileError(format!("{}: cannot read: {e}", path.display()));
     let overlap = rayon::current_num_threads() > 1;
     let mut current = parse_block(first, 0, columns, options);
+    // The block after `current`, read but not parsed yet.
+    let mut ahead = blocks
+        .next_owned(Vec::with_capacity(BLOCK))
+        .map_err(cannot_read)?;
     let mut spare = Vec::with_capacity(BLOCK);
     loop {
         let buffer = std::mem::take(&mut spare);
-        let (pushed, next) = if overlap {
-            // Reading the next block is part of the work overlapped with
-            // pushing this one.
-            rayon::join(
-                || push_block(path, options, &current, line, builder, loaded),
-                || {
-                    let next = blocks.next_owned(buffer)?;
-                    Ok(next.map(|block| parse_block(block, 0, columns, options)))
-                },
-            )
-        } else {
+        let raw = ahead.take();
+        // Push this block's rows, then (unless the push stopped) read the
+        // block after the next one.
+        let mut push_and_read = || {
             let pushed = push_block(path, options, &current, line, builder, loaded);
-            let next = blocks.next_owned(buffer).map(|next| match pushed {
-                Ok(None) => next.map(|block| parse_block(block, 0, columns, options)),
-                _ => next.map(|block| ParsedBlock {
+            let read = match pushed {
+                Ok(None) => blocks.next_owned(buffer),
+                _ => Ok(None),
+            };
+            (pushed, read)
+        };
+        let ((pushed, read), next) = if overlap {
+            rayon::join(push_and_read, || {
+                raw.map(|block| parse_block(block, 0, columns, options))
+            })
+        } else {
+            let (pushed, read) = push_and_read();
+            let next = match pushed {
+                Ok(None) => raw.map(|block| parse_block(block, 0, columns, options)),
+                _ => raw.map(|block| ParsedBlock {
                     block,
                     pieces: Vec::new(),
                 }),
-            });
-            (pushed, next)
+            };
+            ((pushed, read), next)
         };
-        let next = next.map_err(cannot_read)?;
         if let Some((byte, at_line)) = pushed? {
             // The csv reader goes on from that line: the rest of this block,
-            // the next one (parsed in vain), then the reader's own buffer.
+            // the next one (parsed in vain), then the reader's own buffer
+            // (nothing was read past the next block).
             let mut prefix = current.block;
             prefix.drain(..byte.min(prefix.len()));
             if let Some(next) = next {
@@ -1358,6 +1368,7 @@ fn load_blocks<R: Read + Send>(
                 line: at_line,
             }));
         }
+        ahead = read.map_err(cannot_read)?;
         let Some(next) = next else {
             return Ok(None);
         };
@@ -1712,12 +1723,20 @@ mod tests {
     fn blocks_parsed_ahead_keep_lines_and_results() {
         // 200,000 rows (~5.6 MB: five 1-MiB blocks, each parsed on other
         // threads while the one before is pushed): bad cells in the first,
-        // third and last blocks, and a quoted row in the fourth block, from
-        // which the csv reader reads the rest, including the next block
-        // that was already parsed ahead.
+        // third and last blocks, and a quoted row in the fourth block (or
+        // the second), from which the csv reader reads the rest, including
+        // the next block that was already parsed ahead.
+        for quoted in [150_001_u32, 40_001] {
+            blocks_parsed_ahead_with_a_quote_at(quoted);
+        }
+    }
+
+    /// The rows of `blocks_parsed_ahead_keep_lines_and_results`, with the
+    /// quoted row at line `quoted`: when the csv reader takes over, the
+    /// next block was parsed and (with room left) the one after it read.
+    fn blocks_parsed_ahead_with_a_quote_at(quoted: u32) {
         let mut text = String::from("order_id,customer_id,order_date,amount\n");
         let bad_dates = [1_001_u32, 90_001, 199_001];
-        let quoted = 150_001_u32;
         let bad_amount = 180_001_u32;
         for i in 2..=200_001_u32 {
             let date = if bad_dates.contains(&i) {
