@@ -437,11 +437,19 @@ impl LineMap {
     }
 
     fn record(&mut self, line: u64) {
+        self.record_run(line, 1);
+    }
+
+    /// Records `count` rows on consecutive lines from `line` on.
+    fn record_run(&mut self, line: u64, count: usize) {
+        if count == 0 {
+            return;
+        }
         if self.jumps.is_empty() || line != self.next_line {
             self.jumps.push((self.next_index, line));
         }
-        self.next_index += 1;
-        self.next_line = line + 1;
+        self.next_index += count;
+        self.next_line = line + u64::try_from(count).unwrap_or(u64::MAX);
     }
 
     /// The line of the row pushed at `index`.
@@ -1097,11 +1105,13 @@ struct Piece {
     end: PieceEnd,
 }
 
-/// Readable rows in a batch (with each row's relative line), then the
-/// malformed row after them, if any.
+/// Readable rows in a batch, with their relative lines, then the malformed
+/// row after them, if any.
 struct Run {
     batch: OrderBatch,
-    lines: Vec<u32>,
+    /// (rows, relative line of the first): the rows as stretches of
+    /// consecutive lines (a blank line starts a new one).
+    lines: Vec<(usize, u64)>,
     problem: Option<RowProblem>,
 }
 
@@ -1109,8 +1119,16 @@ impl Run {
     fn new(capacity: usize) -> Run {
         Run {
             batch: OrderBatch::with_capacity(capacity),
-            lines: Vec::with_capacity(capacity),
+            lines: Vec::new(),
             problem: None,
+        }
+    }
+
+    /// Notes that the next row is on relative line `line`.
+    fn add_line(&mut self, line: u64) {
+        match self.lines.last_mut() {
+            Some((rows, first)) if *first + (*rows as u64) == line => *rows += 1,
+            _ => self.lines.push((1, line)),
         }
     }
 }
@@ -1208,7 +1226,7 @@ fn collect_piece(piece: &[u8], columns: &OrderColumns, options: ParseOptions) ->
         match parsed {
             Ok(record) => {
                 run.batch.push_record(record);
-                run.lines.push(u32::try_from(relative).unwrap_or(u32::MAX));
+                run.add_line(relative);
             }
             Err(problem) => {
                 run.problem = Some(problem);
@@ -1271,9 +1289,9 @@ fn push_block(
 ) -> Result<Option<(usize, u64)>> {
     for (offset, piece) in &block.pieces {
         for run in &piece.runs {
-            for &relative in &run.lines {
-                loaded.rows += 1;
-                loaded.lines.record(*line + u64::from(relative));
+            for &(rows, relative) in &run.lines {
+                loaded.rows += u64::try_from(rows).unwrap_or(u64::MAX);
+                loaded.lines.record_run(*line + relative, rows);
             }
             builder
                 .push_batch(&run.batch)
@@ -1664,6 +1682,29 @@ mod tests {
             .build()
             .unwrap();
         pool.install(|| load_orders(&path, &config, options, |b| b))
+    }
+
+    #[test]
+    fn blank_lines_keep_the_lines_of_library_errors() {
+        // Lines 1 header, 2-3 rows, 4-5 blank, 6 a row, 7 blank, 8 the
+        // second order 3 (a duplicate the library finds).
+        let text = "order_id,customer_id,order_date,amount\n\
+                    1,10,2025-01-02,1.00\n2,11,2025-01-03,2.00\n\n\n\
+                    3,10,2025-01-04,3.00\n\n3,12,2025-01-05,4.00\n";
+        for threads in [1, 2] {
+            let err = load_text(text, threads, false).err().unwrap().to_string();
+            assert!(err.contains("line 8"), "{threads} threads: {err}");
+            assert!(err.contains("line 6"), "{threads} threads: {err}");
+        }
+        let file = load_text(
+            &text.replace("3,12,", "4,12,"),
+            1,
+            false,
+        )
+        .unwrap();
+        let lines: Vec<Option<u64>> = (0..5).map(|i| file.loaded.lines.line(i)).collect();
+        assert_eq!(lines, [Some(2), Some(3), Some(6), Some(8), None]);
+        assert_eq!(file.loaded.rows, 4);
     }
 
     #[test]
