@@ -935,13 +935,19 @@ pub(crate) fn canonical_id(id: &str) -> Option<u64> {
     }
     let mut value = 0_u64;
     if bytes.len() < 19 {
-        // At most 18 digits: below 10^18, no overflow.
-        for &b in bytes {
+        // At most 18 digits: below 10^18, no overflow. The leading digits
+        // one by one, then eight at a time.
+        let (head, eights) = bytes.split_at(bytes.len() % 8);
+        for &b in head {
             let digit = b.wrapping_sub(b'0');
             if digit > 9 {
                 return None;
             }
             value = value * 10 + u64::from(digit);
+        }
+        for chunk in eights.chunks_exact(8) {
+            let eight = chunk.first_chunk::<8>().and_then(|c| eight_digits(*c))?;
+            value = value * 100_000_000 + eight;
         }
         return Some(value);
     }
@@ -952,6 +958,27 @@ pub(crate) fn canonical_id(id: &str) -> Option<u64> {
         value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     Some(value)
+}
+
+/// The value of eight ASCII decimal digits (most significant first), or
+/// `None` if any byte is not a digit: one check and three multiplications
+/// on the word instead of eight dependent steps.
+fn eight_digits(bytes: [u8; 8]) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    let word = u64::from_le_bytes(bytes);
+    // Every byte is 0x30..=0x39: its high nibble is 3, and still 3 after
+    // adding 6 (no byte carries into the next: each is below 0x40).
+    if word & HIGH != ZEROS || word.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+        return None;
+    }
+    // Digits in bytes, the first in the lowest byte; then pairs, then
+    // fours, each step combining neighbours (all products stay in their
+    // lanes; the wrapping parts are shifted out).
+    let digits = word - ZEROS;
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((fours & 0xffff_ffff) * 10_000 + (fours >> 32))
 }
 
 /// A record's ids as canonical values ([`canonical_id`]), worked out once
@@ -2916,6 +2943,23 @@ mod tests {
                 })
             };
             proptest::prop_assert_eq!(canonical_id(&text), reference());
+        }
+    }
+
+    #[test]
+    fn eight_digits_at_once() {
+        assert_eq!(eight_digits(*b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(*b"00000000"), Some(0));
+        assert_eq!(eight_digits(*b"99999999"), Some(99_999_999));
+        assert_eq!(eight_digits(*b"90000001"), Some(90_000_001));
+        // A byte just outside 0-9 anywhere: '/' and ':' sit beside the
+        // digits, 0xb5 has the digits' low nibble.
+        for bad in [b'/', b':', b'a', b' ', 0xb5, 0x39 + 0x80] {
+            for at in 0..8 {
+                let mut bytes = *b"12345678";
+                bytes[at] = bad;
+                assert_eq!(eight_digits(bytes), None, "{bad:#x} at {at}");
+            }
         }
     }
 

@@ -1348,7 +1348,7 @@ fn load_blocks<R: Read + Send>(
         let raw = ahead.take();
         // Push this block's rows, then (unless the push stopped) read the
         // block after the next one.
-        let mut push_and_read = || {
+        let push_and_read = || {
             let pushed = push_block(path, options, &current, line, builder, loaded);
             let read = match pushed {
                 Ok(None) => blocks.next_owned(buffer),
@@ -1696,12 +1696,7 @@ mod tests {
             assert!(err.contains("line 8"), "{threads} threads: {err}");
             assert!(err.contains("line 6"), "{threads} threads: {err}");
         }
-        let file = load_text(
-            &text.replace("3,12,", "4,12,"),
-            1,
-            false,
-        )
-        .unwrap();
+        let file = load_text(&text.replace("3,12,", "4,12,"), 1, false).unwrap();
         let lines: Vec<Option<u64>> = (0..5).map(|i| file.loaded.lines.line(i)).collect();
         assert_eq!(lines, [Some(2), Some(3), Some(6), Some(8), None]);
         assert_eq!(file.loaded.rows, 4);

@@ -294,15 +294,23 @@ impl OrderBatch {
         TEXT.saturating_add(at)
     }
 
-    /// The index of a (channel, store) pair, the previous row's first.
+    /// The index of a (channel, store) pair: the previous row's first,
+    /// then (while there are few pairs, as there usually are) a look
+    /// through them all, then the hash table.
     fn pair_of(&mut self, channel: Option<&str>, store: Option<&str>) -> u32 {
+        /// Pairs compared one by one before hashing.
+        const FEW: usize = 8;
+        let is = |(c, s): &(Option<CompactString>, Option<CompactString>)| {
+            c.as_deref() == channel && s.as_deref() == store
+        };
         if let Some(&last) = self.pair.last() {
-            let same = self
-                .pairs
-                .get(crate::id::widen(last))
-                .is_some_and(|(c, s)| c.as_deref() == channel && s.as_deref() == store);
-            if same {
+            if self.pairs.get(crate::id::widen(last)).is_some_and(is) {
                 return last;
+            }
+        }
+        if self.pairs.len() <= FEW {
+            if let Some(at) = self.pairs.iter().position(is) {
+                return u32::try_from(at).unwrap_or(u32::MAX);
             }
         }
         let key = (
