@@ -95,7 +95,7 @@ use crate::error::{Error, Result};
 use crate::id::{Channel, CustomerId, OrderId, StoreId};
 use crate::money::Money;
 use crate::order::{Order, OrderStatus};
-use crate::summary::FirstOrder;
+use crate::summary::{FirstOrder, FirstOrders};
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
@@ -1775,10 +1775,19 @@ impl<'a> LogBuilder<'a> {
         // Customers are independent: on all threads with `parallel`.
         let n = ids.len();
         let seen_ids = &self.gate.seen_ids;
-        let mut first_orders: Vec<Option<FirstOrder>> = crate::par::column(n, |c| {
+        // A row can be a first order if it has an order id, a channel or a
+        // store, and its day is a date.
+        let pair_has_fields: Vec<bool> = pairs
+            .iter()
+            .map(|(c, s)| c.is_some() || s.is_some())
+            .collect();
+        let dates = NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce();
+        let id_text = |id: Option<u64>| id.map(|v| v.to_compact_string()).unwrap_or_default();
+        // (day, order id value, pair) of each customer's first order.
+        let firsts: Vec<Option<(i32, Option<u64>, u32)>> = crate::par::column(n, |c| {
             let from = offsets.get(c).map_or(0, |&o| crate::id::widen(o));
             let to = offsets.get(c + 1).map_or(from, |&o| crate::id::widen(o));
-            let mut best: Option<FirstCandidate> = None;
+            let mut best: Option<(i32, Option<u64>, u32)> = None;
             for r in from..to {
                 let (Some(&row_day), Some(false), Some(&pos), Some(&row)) = (
                     day.get(r),
@@ -1788,44 +1797,38 @@ impl<'a> LogBuilder<'a> {
                 ) else {
                     continue;
                 };
-                if best.as_ref().is_some_and(|b| row_day > b.day) {
+                if best.is_some_and(|b| row_day > b.0) {
                     continue;
                 }
                 let pair = pair_of
                     .as_ref()
                     .and_then(|p| p.get(crate::id::widen(row)))
                     .map_or(0, |&p| usize::from(p));
-                let (channel, store) = pairs
-                    .get(pair)
-                    .map_or((None, None), |(c, s)| (c.as_deref(), s.as_deref()));
-                let id = seen_ids
-                    .id_at(crate::id::widen(pos))
-                    .map(|v| v.to_compact_string());
-                let Some(date) = day_to_date(row_day) else {
-                    continue;
-                };
-                let mut record = OrderRecord::new("", date, Money::new(0));
-                record.order_id = id.as_deref();
-                record.channel = channel;
-                record.store = store;
-                if !record.has_first_order_fields() {
+                let id = seen_ids.id_at(crate::id::widen(pos));
+                let fields = id.is_some() || pair_has_fields.get(pair).copied().unwrap_or(false);
+                if !fields || !dates.contains(&row_day) {
                     continue;
                 }
-                let earlier = best.as_ref().is_none_or(|b| {
-                    (row_day, record.order_id.unwrap_or("")) < (b.day, b.order.order_id.as_str())
+                // Ties on the day go to the smaller id text, as
+                // `offer_first` compares them.
+                let earlier = best.is_none_or(|(day, best_id, _)| {
+                    row_day < day || (row_day == day && id_text(id) < id_text(best_id))
                 });
                 if earlier {
-                    best = Some(FirstCandidate {
-                        day: row_day,
-                        order: record.first_order(),
-                    });
+                    best = Some((row_day, id, u32::try_from(pair).unwrap_or(u32::MAX)));
                 }
             }
-            best.map(|b| b.order)
+            best
         });
-        if first_orders.iter().all(Option::is_none) {
-            first_orders = Vec::new();
-        }
+        let first_orders = FirstOrders::from_parts(
+            &firsts,
+            if pairs.is_empty() {
+                vec![(None, None)]
+            } else {
+                pairs.iter().map(crate::summary::pair_of_texts).collect()
+            },
+        );
+        drop(firsts);
         let position = if position.len() == rows {
             position
         } else {
@@ -1897,19 +1900,13 @@ impl<'a> LogBuilder<'a> {
             }
         }
         let ids: Vec<CustomerId> = by_id.iter().map(|&i| CustomerId::new(name(i))).collect();
-        let first_orders: Vec<Option<FirstOrder>> = if self.first.iter().any(Option::is_some) {
-            by_id
-                .iter()
-                .map(|&i| {
-                    self.first
-                        .get(crate::id::widen(i))
-                        .and_then(Option::as_ref)
-                        .map(|c| c.order.clone())
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let mut first_orders = FirstOrders::default();
+        if self.first.iter().any(Option::is_some) {
+            for &i in &by_id {
+                let first = self.first.get(crate::id::widen(i)).and_then(Option::as_ref);
+                first_orders.push(first.map(|c| &c.order));
+            }
+        }
 
         // Counting sort of the rows by customer position (stable, so each
         // customer's rows stay in input order), then by date within each
@@ -2643,9 +2640,8 @@ pub struct OrderLog {
     position: Vec<u32>,
     returned: Vec<bool>,
     cost: Option<Vec<Option<i64>>>,
-    /// Shared with the summaries built from the log (a million customers'
-    /// first orders are ~80 MB).
-    first_orders: Arc<Vec<Option<FirstOrder>>>,
+    /// Shared with the summaries built from the log.
+    first_orders: Arc<FirstOrders>,
     skipped: Vec<Skipped>,
     cancelled: usize,
 }
@@ -2752,7 +2748,7 @@ impl OrderLog {
         let last = as_of.num_days_from_ce();
         let mut ids = Vec::new();
         let mut keep: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut first_orders = Vec::new();
+        let mut kept_customers = Vec::new();
         for (c, id) in self.index.iter().enumerate() {
             let range = self.range(c);
             let days = self.day.get(range.clone()).unwrap_or_default();
@@ -2762,10 +2758,7 @@ impl OrderLog {
             }
             ids.push(id.clone());
             keep.push(range.start..range.start + kept);
-            if !self.first_orders.is_empty() {
-                let first = self.first_orders.get(c).cloned().flatten();
-                first_orders.push(first.filter(|f| f.date <= as_of));
-            }
+            kept_customers.push(c);
         }
         let mut offsets = Vec::with_capacity(keep.len() + 1);
         offsets.push(0_u32);
@@ -2789,11 +2782,7 @@ impl OrderLog {
             position: gather(&self.position, &keep),
             returned: gather(&self.returned, &keep),
             cost: self.cost.as_ref().map(|c| gather(c, &keep)),
-            first_orders: Arc::new(if first_orders.iter().any(Option::is_some) {
-                first_orders
-            } else {
-                Vec::new()
-            }),
+            first_orders: Arc::new(self.first_orders.select(kept_customers, last)),
             skipped: self.skipped.clone(),
             cancelled: self.cancelled,
         })
@@ -2868,7 +2857,7 @@ impl OrderLog {
     }
 
     /// The first orders, shared.
-    pub(crate) fn first_orders_shared(&self) -> Arc<Vec<Option<FirstOrder>>> {
+    pub(crate) fn first_orders_shared(&self) -> Arc<FirstOrders> {
         Arc::clone(&self.first_orders)
     }
 
@@ -2891,7 +2880,7 @@ pub(crate) struct LogColumns<'a> {
     pub(crate) amount: &'a [i64],
     pub(crate) returned: &'a [bool],
     pub(crate) cost: Option<&'a [Option<i64>]>,
-    pub(crate) first_orders: &'a [Option<FirstOrder>],
+    pub(crate) first_orders: &'a FirstOrders,
 }
 
 /// The rows of `column` in the ranges `keep`, in order.
@@ -3439,7 +3428,7 @@ mod tests {
         assert_eq!(skipped, [(4, "A-1"), (5, "A-5")]);
         // b's first order is A-1 (same day as A-2, smaller id), via web.
         let b = from_records.index().position("b").unwrap();
-        let first = from_records.first_orders.get(b).cloned().flatten().unwrap();
+        let first = from_records.first_orders.get(b).unwrap();
         assert_eq!(first.order_id.as_str(), "A-1");
         assert_eq!(first.channel.unwrap().as_str(), "web");
     }
@@ -3454,7 +3443,7 @@ mod tests {
         b.push_record(OrderRecord::new("a", d(1, 2), Money::new(5)).store("tokyo"))
             .unwrap();
         let log = b.build().unwrap();
-        let first = log.first_orders.first().cloned().flatten().unwrap();
+        let first = log.first_orders.get(0).unwrap();
         // The earliest date wins; it had a store and no channel.
         assert_eq!((first.date, first.channel), (d(1, 2), None));
         assert_eq!(first.store.unwrap().as_str(), "tokyo");

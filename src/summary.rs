@@ -61,8 +61,10 @@ pub use crate::ingest::{FutureOrders, Skipped, Validation};
 use crate::money::Money;
 use crate::order::Order;
 
+mod first;
 mod frequency;
 mod live;
+pub(crate) use first::{FirstOrders, pair_of_texts};
 pub use frequency::{
     DEFAULT_BASELINE_DAYS, DEFAULT_DROP_THRESHOLD, DEFAULT_MIN_BASELINE_PURCHASES,
     DEFAULT_RECENT_DAYS, FrequencyDrop, FrequencyDropConfig, FrequencyDropConfigBuilder,
@@ -786,7 +788,7 @@ pub(crate) struct SummaryColumns {
     pub(crate) margin: Vec<Option<i64>>,
     /// First completed orders; empty when the orders had no ids.
     /// Shared with the log the summaries were built from.
-    pub(crate) first_orders: Arc<Vec<Option<FirstOrder>>>,
+    pub(crate) first_orders: Arc<FirstOrders>,
 }
 
 /// The median gap between consecutive days of an ascending list; `None`
@@ -866,7 +868,7 @@ impl SummaryColumns {
         if self.margin.iter().all(Option::is_none) {
             self.margin = Vec::new();
         }
-        if self.first_orders.iter().all(Option::is_none) {
+        if !self.first_orders.any() {
             self.first_orders = Arc::default();
         }
     }
@@ -934,7 +936,7 @@ impl SummaryColumns {
             self.margin.push(row.margin.map(Money::minor_units));
         }
         if keep_first {
-            Arc::make_mut(&mut self.first_orders).push(row.first_order.clone());
+            Arc::make_mut(&mut self.first_orders).push(row.first_order.as_ref());
         }
         Ok(())
     }
@@ -1369,7 +1371,7 @@ impl Summaries {
             revenue: Money::new(*cols.revenue.get(position)?),
             refunds: Money::new(*cols.refunds.get(position)?),
             margin: cols.margin.get(position).copied().flatten().map(Money::new),
-            first_order: cols.first_orders.get(position).cloned().flatten(),
+            first_order: cols.first_orders.get(position),
         })
     }
 

@@ -547,18 +547,15 @@ impl ProfilesBuilder<'_> {
         let mut first_store = IntCol::with_len(n);
         if !cols.first_orders.is_empty() {
             for k in 0..n {
-                let first = cols.first_orders.get(pos(k)).and_then(Option::as_ref);
+                let p = pos(k);
                 first_channel.set(
                     k,
-                    first
-                        .and_then(|f| f.channel.as_ref())
+                    (cols.first_orders.channel(p))
                         .map(|t| builder.first_channel.intern(t.as_str())),
                 );
                 first_store.set(
                     k,
-                    first
-                        .and_then(|f| f.store.as_ref())
-                        .map(|t| builder.first_store.intern(t.as_str())),
+                    (cols.first_orders.store(p)).map(|t| builder.first_store.intern(t.as_str())),
                 );
             }
         }

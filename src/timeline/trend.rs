@@ -553,17 +553,25 @@ fn run<K: Ord + Clone>(
         offsets.push(purchase.len());
     }
     // Group keys: dense group numbers, in key order with `None` last.
-    let first = |c: usize| cols.first_orders.get(c).and_then(Option::as_ref);
+    let first = |c: usize| cols.first_orders.get(c);
     let mut keys: BTreeMap<GroupKey<K>, usize> = BTreeMap::new();
     keys.insert(GroupKey(None), 0);
     for c in 0..n {
-        if let Some(k) = first(c).and_then(&key) {
+        if let Some(k) = first(c).as_ref().and_then(&key) {
             keys.entry(GroupKey(Some(k.clone()))).or_insert(0);
         }
     }
     for (g, slot) in keys.values_mut().enumerate() {
         *slot = g;
     }
+    // Each customer's first order's date and group, once (not per date).
+    let first_group: Vec<Option<(NaiveDate, usize)>> = (0..n)
+        .map(|c| {
+            let f = first(c)?;
+            let g = key(&f).and_then(|k| keys.get(&GroupKey(Some(k.clone()))))?;
+            Some((f.date, *g))
+        })
+        .collect();
     let groups = keys.len();
     let mix_table = config.table();
     let segments: Vec<Segment> =
@@ -637,11 +645,12 @@ fn run<K: Ord + Clone>(
                 refunds: s.refunds,
                 margin: s.margin,
             };
-            let group = first(c)
-                .filter(|f| f.date <= date)
-                .and_then(&key)
-                .and_then(|k| keys.get(&GroupKey(Some(k.clone()))).copied())
-                .unwrap_or_else(|| keys.len() - 1);
+            let group = first_group
+                .get(c)
+                .copied()
+                .flatten()
+                .filter(|&(first_date, _)| first_date <= date)
+                .map_or_else(|| keys.len() - 1, |(_, g)| g);
             if let Some(acc) = accs.get_mut(group) {
                 acc.add(&view);
             }
