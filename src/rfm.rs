@@ -1022,78 +1022,59 @@ fn score_prepared(
     u8::try_from(reached + 1).unwrap_or(u8::MAX)
 }
 
-/// The positions `0..keys.len()` sorted by key, ties in position order
-/// (a stable sort), by LSD radix sort of `key << b | position`.
-fn stable_order(keys: &[u64]) -> Vec<u32> {
-    let n = keys.len();
+/// The position of the `r`-th item (0-based) of `keys` sorted by key with
+/// ties in position order (a stable sort), for each rank `r` of `ranks`
+/// (ascending): selections on (key, position) pairs, each within the part
+/// left of the previous one, instead of sorting every key (the cuts of a
+/// dimension need 4 ranks of a million). A rank past the end gives `None`.
+fn stable_ranks(keys: &[u64], ranks: &[usize]) -> Vec<Option<u32>> {
+    let mut out = vec![None; ranks.len()];
     let (Some(&min), Some(&max)) = (keys.iter().min(), keys.iter().max()) else {
-        return Vec::new();
+        return out;
     };
-    let range = max - min;
-    let key_bits = 64 - range.leading_zeros();
+    let n = keys.len();
+    let key_bits = 64 - (max - min).leading_zeros();
     let pos_bits = 64 - u64::try_from(n).unwrap_or(u64::MAX).leading_zeros();
-    if key_bits == 0 {
-        return (0..n).filter_map(|i| u32::try_from(i).ok()).collect();
-    }
-    if key_bits + pos_bits > 64 {
-        // Wide keys: a comparison sort on (key, position).
+    if key_bits + pos_bits <= 64 {
+        // Key and position packed in one word (the usual case).
+        let mut items: Vec<u64> = keys
+            .iter()
+            .zip(0_u64..)
+            .map(|(&k, i)| ((k - min) << pos_bits) | i)
+            .collect();
+        let low = (1_u64 << pos_bits) - 1;
+        select_ranks(&mut items, ranks, &mut out, |v| u32::try_from(v & low).ok());
+    } else {
+        // Wide keys: (key, position) pairs.
         let mut pairs: Vec<(u64, u32)> = keys.iter().zip(0_u32..).map(|(&k, i)| (k, i)).collect();
-        pairs.sort_unstable();
-        return pairs.into_iter().map(|(_, i)| i).collect();
+        select_ranks(&mut pairs, ranks, &mut out, |(_, i)| Some(i));
     }
-    let mut items: Vec<u64> = keys
-        .iter()
-        .zip(0_u64..)
-        .map(|(&k, i)| ((k - min) << pos_bits) | i)
-        .collect();
-    let passes = key_bits.div_ceil(11);
-    let width = key_bits.div_ceil(passes);
-    let buckets = 1_usize << width;
-    let mask = (1_u64 << width) - 1;
-    let widen = |p: u32| usize::try_from(p).unwrap_or(usize::MAX);
-    // All histograms in one read.
-    let mut counts = vec![0_usize; buckets * widen(passes)];
-    for &v in &items {
-        let key = v >> pos_bits;
-        for p in 0..passes {
-            let digit = (key >> (p * width)) & mask;
-            let slot = widen(p) * buckets + usize::try_from(digit).unwrap_or(0);
-            if let Some(c) = counts.get_mut(slot) {
-                *c += 1;
+    out
+}
+
+/// `out[j] = of(the ranks[j]-th smallest item)` for ascending `ranks`
+/// (distinct items): selects from the highest rank down, each within the
+/// part before the previous one (everything there is smaller).
+fn select_ranks<T: Ord + Copy>(
+    items: &mut [T],
+    ranks: &[usize],
+    out: &mut [Option<u32>],
+    of: impl Fn(T) -> Option<u32>,
+) {
+    let mut end = items.len();
+    for (slot, &rank) in out.iter_mut().zip(ranks).rev() {
+        if rank >= items.len() {
+            continue;
+        }
+        if rank < end {
+            if let Some(part) = items.get_mut(..end) {
+                part.select_nth_unstable(rank);
             }
+            end = rank;
         }
+        // `rank == end`: the item selected last (an equal rank).
+        *slot = items.get(rank).and_then(|&v| of(v));
     }
-    let mut scratch = vec![0_u64; n];
-    for p in 0..passes {
-        let hist = counts
-            .get_mut(widen(p) * buckets..widen(p + 1) * buckets)
-            .unwrap_or_default();
-        if hist.contains(&n) {
-            continue; // every item has the same digit: the pass is a no-op
-        }
-        let mut sum = 0;
-        for c in hist.iter_mut() {
-            let here = *c;
-            *c = sum;
-            sum += here;
-        }
-        let shift = pos_bits + p * width;
-        for &v in &items {
-            let digit = usize::try_from((v >> shift) & mask).unwrap_or(0);
-            if let Some(c) = hist.get_mut(digit) {
-                if let Some(slot) = scratch.get_mut(*c) {
-                    *slot = v;
-                }
-                *c += 1;
-            }
-        }
-        std::mem::swap(&mut items, &mut scratch);
-    }
-    let low = (1_u64 << pos_bits) - 1;
-    items
-        .into_iter()
-        .filter_map(|v| u32::try_from(v & low).ok())
-        .collect()
 }
 
 fn is_text(order: &IdOrder) -> bool {
@@ -1115,22 +1096,28 @@ fn fit_cuts(
     if population == 0 {
         return Vec::new();
     }
-    // A stable radix order by value keeps ties in id order, as the
-    // rank method requires.
-    let keys: Vec<u64> = values.iter().map(|&v| dim.key(v)).collect();
-    let order = stable_order(&keys);
-    drop(keys);
-    // The k-th customer by value: its index among the population.
-    let at = |k: usize| -> Option<usize> { Some(crate::id::widen(*order.get(k)?)) };
-    let value = |i: usize| values.get(i).copied().unwrap_or_default();
     let n = usize::from(config.bins);
+    // The rank (0-based) of the customer that sets cut `k`: position
+    // ⌊kN/n⌋ + 1 (1-based) for the rank method, else ⌈kN/n⌉.
+    let rank_of = |k: usize| match config.method {
+        Method::Rank => k * population / n,
+        _ => (k * population).div_ceil(n) - 1,
+    };
+    let ranks: Vec<usize> = (1..n).map(rank_of).collect();
+    // In a stable order by value (ties in id order, as the rank method
+    // requires).
+    let keys: Vec<u64> = values.iter().map(|&v| dim.key(v)).collect();
+    let picked = stable_ranks(&keys, &ranks);
+    drop(keys);
+    // The customer of cut `k`: its index among the population.
+    let at = |k: usize| -> Option<usize> { Some(crate::id::widen(picked.get(k - 1).copied()??)) };
+    let value = |i: usize| values.get(i).copied().unwrap_or_default();
     (1..n)
         .filter_map(|k| {
             let score = Score::new(u8::try_from(k + 1).ok()?).ok()?;
             let cut = match config.method {
                 Method::Rank => {
-                    // Position ⌊kN/n⌋ + 1 (1-based) is index ⌊kN/n⌋ < N.
-                    let i = at(k * population / n)?;
+                    let i = at(k)?;
                     Cut {
                         score,
                         value: value(i),
@@ -1139,7 +1126,7 @@ fn fit_cuts(
                 }
                 _ => {
                     // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
-                    let i = at((k * population).div_ceil(n) - 1)?;
+                    let i = at(k)?;
                     Cut {
                         score,
                         value: value(i),
@@ -2068,6 +2055,42 @@ impl<'a> IntoIterator for &'a Scores {
 mod tests {
     use super::*;
     use crate::order::Order;
+
+    proptest::proptest! {
+        /// The selected ranks are those of a stable sort: by key, ties by
+        /// position; narrow keys (packed with the position), wide keys
+        /// (pairs), many ties, equal ranks and ranks past the end.
+        #[test]
+        fn stable_ranks_are_a_stable_sorts(
+            keys in proptest::prop_oneof![
+                proptest::collection::vec(0_u64..4, 0..60),
+                proptest::collection::vec(proptest::num::u64::ANY, 0..60),
+                proptest::collection::vec(0_u64..1000, 0..60),
+            ],
+            mut ranks in proptest::collection::vec(0_usize..70, 0..6),
+        ) {
+            ranks.sort_unstable();
+            let mut order: Vec<(u64, u32)> = keys.iter().zip(0_u32..).map(|(&k, i)| (k, i)).collect();
+            order.sort_by_key(|&(k, _)| k);
+            let expected: Vec<Option<u32>> =
+                ranks.iter().map(|&r| order.get(r).map(|&(_, i)| i)).collect();
+            proptest::prop_assert_eq!(stable_ranks(&keys, &ranks), expected);
+        }
+    }
+
+    #[test]
+    fn stable_ranks_by_hand() {
+        // Sorted stably: 1@1, 1@3, 2@4, 5@0, 9@2.
+        let keys = [5, 1, 9, 1, 2];
+        assert_eq!(
+            stable_ranks(&keys, &[0, 1, 1, 3, 4, 5]),
+            [Some(1), Some(3), Some(3), Some(0), Some(2), None]
+        );
+        assert_eq!(stable_ranks(&[], &[0]), [None]);
+        // Keys 64 bits wide: pairs, not packed words.
+        let wide = [u64::MAX, 0, u64::MAX, 7];
+        assert_eq!(stable_ranks(&wide, &[1, 2, 3]), [Some(3), Some(0), Some(2)]);
+    }
 
     fn day(n: i64) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(n as u64)
