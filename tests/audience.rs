@@ -187,6 +187,39 @@ fn profiles_join_summary_scores_segment_and_record() {
 }
 
 #[test]
+fn customers_with_only_returns_have_no_profile() {
+    // C06 and C00 only returned orders: they are in the summaries (with
+    // no purchase) but not segmented, so the profiles are the summaries'
+    // other customers, in id order.
+    let mut orders = small_orders();
+    for (id, customer) in [("A-20", "C06"), ("A-21", "C00")] {
+        orders.push(
+            Order::new(id, customer, ymd(2025, 12, 1), Money::new(-1_000))
+                .with_status(OrderStatus::Returned),
+        );
+    }
+    let summaries = Summaries::from_orders(&orders, d(12, 31)).unwrap();
+    assert_eq!(summaries.len(), 7);
+    let segmentation = segmentation_of(&summaries);
+    for customers in [None, Some(small_customers())] {
+        let mut builder = Profiles::builder(&segmentation, &summaries);
+        if let Some(c) = &customers {
+            builder = builder.customers(c);
+        }
+        let p = builder.build().unwrap();
+        assert_eq!(p.len(), 5);
+        assert!(!p.is_empty());
+        assert_eq!(ids(p.customers()), ["C01", "C02", "C03", "C04", "C05"]);
+        assert!(p.get("C06").is_none() && p.get("C00").is_none());
+        assert_eq!(p.get("C05").unwrap().monetary, Some(Money::new(4_500)));
+        assert_eq!(select_q(&p, "frequency >= 3"), ["C01", "C03"]);
+        assert_eq!(truth(&p, "frequency >= 3", "C03"), Truth::True);
+        let opted = p.get("C05").unwrap().email_opt_in;
+        assert_eq!(opted, customers.as_ref().map(|_| true));
+    }
+}
+
+#[test]
 fn prospects_have_missing_order_fields() {
     let p = build(
         &small_orders(),

@@ -379,17 +379,52 @@ impl<'a> ProfilesBuilder<'a> {
 }
 
 /// The ids of [`Profiles`]: the summaries' own index when every customer
-/// has a profile (no copy), else a list.
+/// has a profile (no copy), some of its customers by position, or a list.
 #[derive(Debug, Clone)]
 enum Ids {
     Shared(std::sync::Arc<CustomerIndex>),
+    /// The index's customers at these positions (in id order); their list
+    /// of ids is made only when [`Profiles::customers`] asks for it.
+    Subset {
+        index: std::sync::Arc<CustomerIndex>,
+        positions: Vec<u32>,
+        list: std::sync::OnceLock<Vec<CustomerId>>,
+    },
     Owned(Vec<CustomerId>),
 }
 
 impl Ids {
+    fn len(&self) -> usize {
+        match self {
+            Ids::Shared(index) => index.len(),
+            Ids::Subset { positions, .. } => positions.len(),
+            Ids::Owned(ids) => ids.len(),
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<&CustomerId> {
+        match self {
+            Ids::Shared(index) => index.id(row),
+            Ids::Subset {
+                index, positions, ..
+            } => index.id(crate::id::widen(*positions.get(row)?)),
+            Ids::Owned(ids) => ids.get(row),
+        }
+    }
+
     fn as_slice(&self) -> &[CustomerId] {
         match self {
             Ids::Shared(index) => index.ids(),
+            Ids::Subset {
+                index,
+                positions,
+                list,
+            } => list.get_or_init(|| {
+                positions
+                    .iter()
+                    .filter_map(|&p| index.id(crate::id::widen(p)).cloned())
+                    .collect()
+            }),
             Ids::Owned(ids) => ids,
         }
     }
@@ -579,14 +614,19 @@ impl ProfilesBuilder<'_> {
         let ids = if n == index.len() {
             Ids::Shared(std::sync::Arc::clone(index))
         } else {
-            // Cloned on all threads (a million ids take ~20 ms on one).
-            let ids = crate::par::column(n, |k| index.id(pos(k)).cloned());
-            Ids::Owned(ids.into_iter().flatten().collect())
+            // Every position is a customer's (checked above).
+            Ids::Subset {
+                index: std::sync::Arc::clone(index),
+                positions: (0..n)
+                    .map(|k| u32::try_from(pos(k)).unwrap_or(u32::MAX))
+                    .collect(),
+                list: std::sync::OnceLock::new(),
+            }
         };
         match self.customers {
             None => builder.cols.tags.offsets = vec![0; n + 1],
             Some(customers) => {
-                for (k, id) in ids.as_slice().iter().enumerate() {
+                for (k, id) in (0..ids.len()).filter_map(|k| Some((k, ids.get(k)?))) {
                     match customers.get(id.as_str()) {
                         Some(record) => {
                             let mut p = Profile::empty(id.clone());
@@ -928,13 +968,13 @@ impl Profiles {
     /// The number of profiles.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.ids.as_slice().len()
+        self.ids.len()
     }
 
     /// Whether there are no profiles.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.ids.as_slice().is_empty()
+        self.ids.len() == 0
     }
 
     /// The customers, in the id order of the summaries (see
@@ -953,14 +993,20 @@ impl Profiles {
     /// The row of a customer, by binary search in the id order.
     pub(crate) fn row(&self, customer: &str) -> Option<usize> {
         let order = self.id_order;
-        self.ids
-            .as_slice()
-            .binary_search_by(|id| order.compare(id.as_str(), customer))
-            .ok()
+        let compare =
+            |id: Option<&CustomerId>| order.compare(id.map_or("", CustomerId::as_str), customer);
+        match &self.ids {
+            Ids::Subset {
+                index, positions, ..
+            } => positions
+                .binary_search_by(|&p| compare(index.id(crate::id::widen(p))))
+                .ok(),
+            ids => ids.as_slice().binary_search_by(|id| compare(Some(id))).ok(),
+        }
     }
 
     pub(crate) fn id(&self, row: usize) -> Option<&CustomerId> {
-        self.ids.as_slice().get(row)
+        self.ids.get(row)
     }
 
     pub(crate) fn segment_list(&self) -> &[Segment] {
