@@ -1124,7 +1124,7 @@ pub struct LogBuilder<'a> {
     customer: Vec<u32>,
     day: Vec<i32>,
     amount: Vec<i64>,
-    position: Vec<u32>,
+    position: Positions,
     returned: Vec<bool>,
     /// Costs, once any row has one: `None` for rows without.
     cost: Option<Vec<Option<i64>>>,
@@ -1167,6 +1167,66 @@ struct Deferred {
     pair_of: Option<Vec<u8>>,
 }
 
+/// Each kept row's push position (its order index). While every row so
+/// far sits at its push position (nothing skipped or cancelled: the usual
+/// case) the list stays empty and costs nothing; the first row elsewhere
+/// writes it out.
+#[derive(Debug, Clone, Default)]
+struct Positions {
+    list: Vec<u32>,
+    /// The list is written out (else the positions are 0, 1, 2, …).
+    listed: bool,
+}
+
+impl Positions {
+    fn reserve(&mut self, rows: usize) {
+        if self.listed {
+            self.list.reserve(rows);
+        }
+    }
+
+    /// Row `row`'s position (`rows` kept before it); rows past the end of
+    /// an unwritten list are their own positions.
+    fn get(&self, row: usize) -> Option<u32> {
+        match self.listed {
+            true => self.list.get(row).copied(),
+            false => u32::try_from(row).ok(),
+        }
+    }
+
+    /// Writes the list out for the `rows` rows kept so far.
+    fn list_out(&mut self, rows: usize) {
+        if !self.listed {
+            self.list = (0..rows)
+                .map(|r| u32::try_from(r).unwrap_or(u32::MAX))
+                .collect();
+            self.listed = true;
+        }
+    }
+
+    /// Records row `row`'s position `index`.
+    fn push(&mut self, row: usize, index: usize) {
+        self.extend(row, index, 1);
+    }
+
+    /// Records that the `count` rows from row `row` on have the positions
+    /// `start..start + count`.
+    fn extend(&mut self, row: usize, start: usize, count: usize) {
+        if !self.listed && row == start {
+            return;
+        }
+        self.list_out(row);
+        self.list
+            .extend((start..start + count).map(|p| u32::try_from(p).unwrap_or(u32::MAX)));
+    }
+
+    /// The positions of the `rows` rows as a list.
+    fn into_vec(mut self, rows: usize) -> Vec<u32> {
+        self.list_out(rows);
+        self.list
+    }
+}
+
 /// At most this many (channel, store) pairs while numbering is deferred.
 const MAX_DEFERRED_PAIRS: usize = 255;
 
@@ -1181,7 +1241,7 @@ impl<'a> LogBuilder<'a> {
             customer: Vec::new(),
             day: Vec::new(),
             amount: Vec::new(),
-            position: Vec::new(),
+            position: Positions::default(),
             returned: Vec::new(),
             cost: None,
             first: Vec::new(),
@@ -1381,7 +1441,7 @@ impl<'a> LogBuilder<'a> {
         }
         self.day.push(day);
         self.amount.push(amount.minor_units());
-        self.position.push(u32::try_from(index).unwrap_or(u32::MAX));
+        self.position.push(self.day.len() - 1, index);
         let returned = status == OrderStatus::Returned;
         self.returned.push(returned);
         push_cost(&mut self.cost, self.day.len() - 1, cost);
@@ -1490,7 +1550,7 @@ impl<'a> LogBuilder<'a> {
         let customer = std::mem::take(&mut self.customer);
         for (row, &slot) in customer.iter().enumerate() {
             let returned = self.returned.get(row).copied().unwrap_or(true);
-            let (Some(&day), Some(&position), false) =
+            let (Some(&day), Some(position), false) =
                 (self.day.get(row), self.position.get(row), returned)
             else {
                 continue;
@@ -1675,12 +1735,13 @@ impl<'a> LogBuilder<'a> {
             let columns = (
                 std::mem::take(&mut self.amount),
                 std::mem::take(&mut self.day),
-                std::mem::take(&mut self.position),
+                // Empty while the positions are the rows.
+                std::mem::take(&mut self.position.list),
             );
             match bucket_rows(&keys, key_bits, columns, &self.returned) {
                 Ok(b) => Some(b),
                 Err((amount, day, position)) => {
-                    (self.amount, self.day, self.position) = (amount, day, position);
+                    (self.amount, self.day, self.position.list) = (amount, day, position);
                     None
                 }
             }
@@ -1746,7 +1807,7 @@ impl<'a> LogBuilder<'a> {
                 let side_by_side: Vec<(i64, i32, u32)> = {
                     let amount = std::mem::take(&mut self.amount);
                     let day = std::mem::take(&mut self.day);
-                    let position = std::mem::take(&mut self.position);
+                    let position = std::mem::take(&mut self.position).into_vec(day.len());
                     amount
                         .iter()
                         .zip(&day)
@@ -1937,7 +1998,7 @@ impl<'a> LogBuilder<'a> {
         drop(self.customer);
         let day = scatter(&dest, self.day);
         let amount = scatter(&dest, self.amount);
-        let position = scatter(&dest, self.position);
+        let position = scatter(&dest, self.position.into_vec(dest.len()));
         let returned = scatter(&dest, self.returned);
         let cost = self.cost.map(|c| scatter(&dest, c));
         drop(dest);
@@ -2180,7 +2241,8 @@ fn bucket_rows_in(
     let low_bits = key_bits - top;
     if amount.len() != rows
         || day.len() != rows
-        || position.len() != rows
+        // Empty positions are the rows' own (see `Positions`).
+        || (!position.is_empty() && position.len() != rows)
         || low_bits > u32::BITS
         || u32::try_from(rows).is_err()
     {
@@ -2933,6 +2995,21 @@ mod tests {
             };
             proptest::prop_assert_eq!(canonical_id(&text), reference());
         }
+    }
+
+    #[test]
+    fn positions_are_listed_from_the_first_row_elsewhere() {
+        let mut p = Positions::default();
+        p.push(0, 0);
+        p.extend(1, 1, 3);
+        assert!(!p.listed && p.list.is_empty());
+        assert_eq!((p.get(0), p.get(3)), (Some(0), Some(3)));
+        // Row 4 is push 6 (two pushes skipped): the list is written out.
+        p.push(4, 6);
+        p.extend(5, 7, 2);
+        assert_eq!(p.get(4), Some(6));
+        assert_eq!(p.clone().into_vec(7), [0, 1, 2, 3, 6, 7, 8]);
+        assert_eq!(Positions::default().into_vec(3), [0, 1, 2]);
     }
 
     #[test]

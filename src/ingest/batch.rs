@@ -501,8 +501,7 @@ impl LogBuilder<'_> {
         deferred.keys.extend_from_slice(&batch.customer);
         self.day.extend_from_slice(&batch.day);
         self.amount.extend_from_slice(&batch.amount);
-        self.position
-            .extend((start..start + rows).map(|p| u32::try_from(p).unwrap_or(u32::MAX)));
+        self.position.extend(before, start, rows);
         self.returned
             .extend(batch.status.iter().map(|&s| s == OrderStatus::Returned));
         match (&mut self.cost, &batch.cost) {
