@@ -238,6 +238,54 @@ fn every_date_type_gives_the_shops_day() {
 }
 
 #[test]
+fn integer_id_columns_check_every_date_and_amount() {
+    // Integer customer ids: the batch is read a column at a time, with the
+    // same values and the same errors as row by row.
+    let one = |days: Vec<i32>, amount: ArrayRef| -> Result<OrderLog, Error> {
+        let n = days.len();
+        let b = batch(vec![
+            (
+                "customer_id",
+                Arc::new(Int64Array::from(vec![7; n])) as ArrayRef,
+            ),
+            ("order_date", Arc::new(Date32Array::from(days)) as ArrayRef),
+            ("amount", amount),
+        ]);
+        ingest(ArrowOrders::new(2)?, &[b])
+    };
+    // 12 and 3 (scale 0) at money scale 2: 1500 cents over two days.
+    let log = one(
+        vec![epoch_day(3), epoch_day(4)],
+        decimals(vec![Some(12), Some(3)], 0),
+    )
+    .unwrap();
+    assert_eq!(brief(&log, "7"), (2, 1500, Some(day(4))));
+    // A day chrono has no date for, in the second row.
+    let err = one(
+        vec![epoch_day(3), i32::MAX],
+        decimals(vec![Some(12), Some(3)], 0),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("row 1, column order_date: "), "{err}");
+    assert!(err.contains("out of range"), "{err}");
+    // 10^17 units at scale 2 is 10^19 cents: beyond i64, in the first row.
+    let err = one(
+        vec![epoch_day(3), epoch_day(4)],
+        decimals(vec![Some(100_000_000_000_000_000), Some(1)], 0),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("row 0, column amount: "), "{err}");
+    assert!(err.contains("too large"), "{err}");
+    // A decimal with more digits than the currency: never rounded.
+    let err = one(vec![epoch_day(3)], decimals(vec![Some(1234)], 3))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has more than 2 decimals"), "{err}");
+}
+
+#[test]
 fn bad_cells_name_column_and_row_across_batches() {
     let amounts = |v: Vec<Option<i128>>| decimals(v, 2);
     let good = batch(vec![

@@ -748,8 +748,31 @@ impl<'a> Dates<'a> {
         })
     }
 
-    /// The shop's day of row `i`.
-    #[inline]
+    /// The days of rows `0..n` appended to `out`, a column at a time, if
+    /// this is a `date32` column whose first `n` values are all dates
+    /// chrono knows (what [`get`](Self::get) gives row by row); `false`
+    /// (and `out` unchanged) otherwise.
+    fn days_into(&self, n: usize, out: &mut Vec<i32>) -> bool {
+        let Dates::Days(values) = self else {
+            return false;
+        };
+        let Some(values) = values.get(..n) else {
+            return false;
+        };
+        let first = i64::from(NaiveDate::MIN.num_days_from_ce()) - EPOCH_DAYS_FROM_CE;
+        let last = i64::from(NaiveDate::MAX.num_days_from_ce()) - EPOCH_DAYS_FROM_CE;
+        let (lo, hi) = values
+            .iter()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+        if !values.is_empty() && (i64::from(lo) < first || i64::from(hi) > last) {
+            return false;
+        }
+        // In range: the sum fits i32 (chrono's last day number does).
+        let epoch = i32::try_from(EPOCH_DAYS_FROM_CE).unwrap_or(0);
+        out.extend(values.iter().map(|&d| d + epoch));
+        true
+    }
+
     /// The shop's day of row `i`, as a day number from 0001-01-01 CE
     /// (checked to be a date chrono knows, without building one).
     fn get(&self, i: usize) -> std::result::Result<i32, String> {
@@ -847,6 +870,47 @@ impl<'a> Amounts<'a> {
             ),
             _ => return None,
         })
+    }
+
+    /// The minor units of rows `0..n` appended to `out`, a column at a
+    /// time, for integer columns and decimals with at most the currency's
+    /// decimals, when every value fits (what [`get`](Self::get) gives row
+    /// by row); `false` (and `out` unchanged) otherwise.
+    fn minor_into(&self, n: usize, out: &mut Vec<i64>) -> bool {
+        fn each<T: Copy>(
+            values: &[T],
+            n: usize,
+            out: &mut Vec<i64>,
+            minor: impl Fn(T) -> Option<i64>,
+        ) -> bool {
+            let Some(values) = values.get(..n) else {
+                return false;
+            };
+            let start = out.len();
+            out.extend(values.iter().map_while(|&v| minor(v)));
+            if out.len() - start == n {
+                return true;
+            }
+            out.truncate(start);
+            false
+        }
+        match self {
+            Amounts::Ints(Ints::I64(v)) => each(v, n, out, Some),
+            Amounts::Ints(Ints::I32(v)) => each(v, n, out, |x| Some(i64::from(x))),
+            Amounts::Decimal(values, exp, _) if *exp >= 0 => {
+                let Some(factor) = 10_i64.checked_pow(exp.unsigned_abs()) else {
+                    return false;
+                };
+                match values {
+                    Decimals::D32(v) => each(v, n, out, |x| i64::from(x).checked_mul(factor)),
+                    Decimals::D64(v) => each(v, n, out, |x| x.checked_mul(factor)),
+                    Decimals::D128(v) => each(v, n, out, |x| {
+                        i64::try_from(x).ok().and_then(|x| x.checked_mul(factor))
+                    }),
+                }
+            }
+            _ => false,
+        }
     }
 
     /// Row `i` in minor units at `scale`.
@@ -1099,15 +1163,24 @@ impl<'a> Plan<'a> {
         }
         days.clear();
         amounts.clear();
-        for i in 0..n {
-            let (Ok(day), Ok(amount)) = (
-                self.date.values.get(i),
-                self.amount.values.get(i, scale, float),
-            ) else {
-                return false;
-            };
-            days.push(day);
-            amounts.push(amount.minor_units());
+        // The usual columns (date32 days, integer or decimal amounts) a
+        // column at a time; anything else, or a value that needs a
+        // message, row by row.
+        let columns =
+            self.date.values.days_into(n, days) && self.amount.values.minor_into(n, amounts);
+        if !columns {
+            days.clear();
+            amounts.clear();
+            for i in 0..n {
+                let (Ok(day), Ok(amount)) = (
+                    self.date.values.get(i),
+                    self.amount.values.get(i, scale, float),
+                ) else {
+                    return false;
+                };
+                days.push(day);
+                amounts.push(amount.minor_units());
+            }
         }
         let orders = orders.map(|_| order_keys.as_slice());
         let channel = self.channel.as_ref();
