@@ -1185,8 +1185,8 @@ impl Positions {
         }
     }
 
-    /// Row `row`'s position (`rows` kept before it); rows past the end of
-    /// an unwritten list are their own positions.
+    /// Row `row`'s position (with no list written out, every row is its
+    /// own position).
     fn get(&self, row: usize) -> Option<u32> {
         match self.listed {
             true => self.list.get(row).copied(),
