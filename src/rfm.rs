@@ -1115,26 +1115,19 @@ fn fit_cuts(
     (1..n)
         .filter_map(|k| {
             let score = Score::new(u8::try_from(k + 1).ok()?).ok()?;
-            let cut = match config.method {
-                Method::Rank => {
-                    let i = at(k)?;
-                    Cut {
-                        score,
-                        value: value(i),
-                        customer: id(i),
-                    }
-                }
-                _ => {
-                    // b_k = v(⌈kN/n⌉), 1-based; passing means v > b_k.
-                    let i = at(k)?;
-                    Cut {
-                        score,
-                        value: value(i),
-                        customer: None,
-                    }
-                }
-            };
-            Some(cut)
+            let i = at(k)?;
+            // The rank method names the customer at each cut (ties are
+            // broken by position); a quantile cut b_k = v(⌈kN/n⌉) is a
+            // value only (passing means v > b_k).
+            Some(Cut {
+                score,
+                value: value(i),
+                customer: if config.method == Method::Rank {
+                    id(i)
+                } else {
+                    None
+                },
+            })
         })
         .collect()
 }

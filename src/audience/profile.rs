@@ -585,12 +585,15 @@ impl ProfilesBuilder<'_> {
                 let p = pos(k);
                 first_channel.set(
                     k,
-                    (cols.first_orders.channel(p))
+                    cols.first_orders
+                        .channel(p)
                         .map(|t| builder.first_channel.intern(t.as_str())),
                 );
                 first_store.set(
                     k,
-                    (cols.first_orders.store(p)).map(|t| builder.first_store.intern(t.as_str())),
+                    cols.first_orders
+                        .store(p)
+                        .map(|t| builder.first_store.intern(t.as_str())),
                 );
             }
         }
