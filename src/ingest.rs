@@ -1697,7 +1697,7 @@ impl<'a> LogBuilder<'a> {
     /// of the row numbers and of the values.
     fn sortable(&self) -> Option<(u32, u32)> {
         let deferred = self.deferred.as_ref()?;
-        let max = deferred.keys.iter().copied().max().unwrap_or(0);
+        let max = crate::par::max(&deferred.keys).unwrap_or(0);
         if self.gate.config.id_order == IdOrder::Numeric && i64::try_from(max).is_err() {
             return None;
         }
@@ -1731,36 +1731,54 @@ impl<'a> LogBuilder<'a> {
         let id_order = self.gate.config.id_order;
         // Numeric order: the rows move to their customer's place together
         // with their amount, day and position (no gather afterwards).
-        let bucketed = if id_order == IdOrder::Numeric {
+        let flags = RowFlags {
+            returned: std::mem::take(&mut self.returned),
+            pair_of,
+        };
+        let (bucketed, flags) = if id_order == IdOrder::Numeric {
             let columns = (
                 std::mem::take(&mut self.amount),
                 std::mem::take(&mut self.day),
                 // Empty while the positions are the rows.
                 std::mem::take(&mut self.position.list),
             );
-            match bucket_rows(&keys, key_bits, columns, &self.returned) {
-                Ok(b) => Some(b),
-                Err((amount, day, position)) => {
+            match bucket_rows(&keys, key_bits, columns, flags) {
+                Ok(b) => (Some(b), None),
+                Err(((amount, day, position), flags)) => {
                     (self.amount, self.day, self.position.list) = (amount, day, position);
-                    None
+                    (None, Some(flags))
                 }
             }
         } else {
-            None
+            (None, Some(flags))
         };
-        let (values, starts, perm, moved) = match bucketed {
-            Some(b) => {
+        let (values, starts, perm, moved, returned, pair_of, days_sorted) = match (bucketed, flags)
+        {
+            (Some(b), _) => {
                 drop(keys);
                 (
                     b.values,
                     b.starts,
                     b.perm,
-                    Some((b.amount, b.day, b.position, b.returned)),
+                    Some((b.amount, b.day, b.position)),
+                    b.returned,
+                    b.pair_of,
+                    b.days_sorted,
                 )
             }
-            None => {
+            (None, flags) => {
+                let RowFlags { returned, pair_of } = flags.unwrap_or_default();
                 let (values, starts, perm) = sort_by_value(keys, row_bits, key_bits);
-                (values, starts, perm, None)
+                let pair_of = pair_of.map(Moved::ByRow);
+                (
+                    values,
+                    starts,
+                    perm,
+                    None,
+                    Moved::ByRow(returned),
+                    pair_of,
+                    false,
+                )
             }
         };
         let block = |c: usize| -> std::ops::Range<usize> {
@@ -1801,7 +1819,7 @@ impl<'a> LogBuilder<'a> {
         // The rows' amount, day and position side by side (16 bytes, one
         // cache line), so gathering them in customer order costs one cache
         // miss a row instead of three.
-        let (amount, day, position, carried) = match moved {
+        let (amount, day, position) = match moved {
             Some(columns) => columns,
             None => {
                 let side_by_side: Vec<(i64, i32, u32)> = {
@@ -1815,15 +1833,13 @@ impl<'a> LogBuilder<'a> {
                         .map(|((&a, &d), &p)| (a, d, p))
                         .collect()
                 };
-                let (amount, day, position) = gather_side_by_side(&perm, &side_by_side);
-                (amount, day, position, None)
+                gather_side_by_side(&perm, &side_by_side)
             }
         };
-        let returned = match carried {
-            Some(returned) => returned,
-            None => gather_rows(&perm, &std::mem::take(&mut self.returned)),
+        let returned = match returned {
+            Moved::Grouped(returned) => returned,
+            Moved::ByRow(returned) => gather_rows(&perm, &returned),
         };
-        self.returned = Vec::new();
         let cost = self.cost.take().map(|c| gather_rows(&perm, &c));
         // Positions that are the rows equal `perm` (see `bucket_rows`).
         let positions: &[u32] = if position.len() == rows {
@@ -1845,7 +1861,7 @@ impl<'a> LogBuilder<'a> {
         let dates = NaiveDate::MIN.num_days_from_ce()..=NaiveDate::MAX.num_days_from_ce();
         let id_text = |id: Option<u64>| id.map(|v| v.to_compact_string()).unwrap_or_default();
         // (day, order id value, pair) of each customer's first order.
-        let firsts: Vec<Option<(i32, Option<u64>, u32)>> = crate::par::column(n, |c| {
+        let first_of = |c: usize| {
             let from = offsets.get(c).map_or(0, |&o| crate::id::widen(o));
             let to = offsets.get(c + 1).map_or(from, |&o| crate::id::widen(o));
             let mut best: Option<(i32, Option<u64>, u32)> = None;
@@ -1861,10 +1877,12 @@ impl<'a> LogBuilder<'a> {
                 if best.is_some_and(|b| row_day > b.0) {
                     continue;
                 }
-                let pair = pair_of
-                    .as_ref()
-                    .and_then(|p| p.get(crate::id::widen(row)))
-                    .map_or(0, |&p| usize::from(p));
+                let pair = match &pair_of {
+                    None => None,
+                    Some(Moved::Grouped(pairs)) => pairs.get(r),
+                    Some(Moved::ByRow(pairs)) => pairs.get(crate::id::widen(row)),
+                }
+                .map_or(0, |&p| usize::from(p));
                 let id = seen_ids.id_at(crate::id::widen(pos));
                 let fields = id.is_some() || pair_has_fields.get(pair).copied().unwrap_or(false);
                 if !fields || !dates.contains(&row_day) {
@@ -1880,16 +1898,16 @@ impl<'a> LogBuilder<'a> {
                 }
             }
             best
-        });
-        let first_orders = FirstOrders::from_parts(
-            &firsts,
+        };
+        let first_orders = FirstOrders::from_fn(
+            n,
             if pairs.is_empty() {
                 vec![(None, None)]
             } else {
                 pairs.iter().map(crate::summary::pair_of_texts).collect()
             },
+            first_of,
         );
-        drop(firsts);
         let position = if position.len() == rows {
             position
         } else {
@@ -1908,7 +1926,11 @@ impl<'a> LogBuilder<'a> {
             skipped: self.gate.skipped,
             cancelled: self.gate.cancelled,
         };
-        log.sort_days();
+        // The read-out of the buckets saw whether every customer's rows
+        // are in date order (exports are mostly sorted by time).
+        if !days_sorted {
+            log.sort_days();
+        }
         Ok(log)
     }
 
@@ -2062,7 +2084,7 @@ const BUCKET_BITS: u32 = 10;
 /// positions are the rows), packed in plain words so that a column of them
 /// is allocated zeroed by the system (no fill pass before the scatter
 /// writes every one). The first word is always `low << 32 | row`.
-trait Moving: Copy + Send + Sync {
+trait Moving: Copy + Send + Sync + 'static {
     /// `n` rows of zero words.
     fn zeroed(n: usize) -> Vec<Self>;
     /// A row; days are stored relative to `base` where that saves room.
@@ -2172,14 +2194,46 @@ struct Bucketed {
     starts: Vec<usize>,
     /// The input row of each grouped row.
     perm: Vec<u32>,
-    /// Each grouped row's position; empty when the positions are the rows
-    /// (then they equal `perm`).
+    /// Each grouped row's amount, day and position; positions are empty
+    /// when they are the rows (then they equal `perm`).
     amount: Vec<i64>,
     day: Vec<i32>,
     position: Vec<u32>,
-    /// The return flags, when they moved along (see [`bucket_rows`]).
-    returned: Option<Vec<bool>>,
+    /// The return flags: grouped when they moved along (see
+    /// [`bucket_rows`]).
+    returned: Moved<Vec<bool>>,
+    /// The rows' (channel, store) pair indices, if any: grouped when they
+    /// moved along.
+    pair_of: Option<Moved<Vec<u8>>>,
+    /// Whether every customer's grouped rows are in date order.
+    days_sorted: bool,
 }
+
+/// Per-row columns that ride along with the moving rows where they fit:
+/// the return flags, and the rows' indices into the (channel, store)
+/// pairs. By input row.
+#[derive(Default)]
+struct RowFlags {
+    returned: Vec<bool>,
+    pair_of: Option<Vec<u8>>,
+}
+
+/// A per-row column either grouped along with the rows, or still by input
+/// row (to be read through `perm`).
+enum Moved<T> {
+    Grouped(T),
+    ByRow(T),
+}
+
+/// Bit of a moving row's `low` where a carried pair index starts: pairs
+/// ride along when the value's low bits (and the sort's digits over them,
+/// see [`sort_moving`]) stay below it.
+const PAIR_SHIFT: u32 = 24;
+
+/// The most low bits with which a pair index can ride along: the sort's
+/// digits cover `passes × width` bits, at most 22 for 22 bits (two
+/// passes of 11), within [`PAIR_SHIFT`].
+const PAIR_LOW_BITS: u32 = 22;
 
 /// One bucket's moving rows and its places in the output columns.
 struct BucketOut<'a, M> {
@@ -2192,6 +2246,8 @@ struct BucketOut<'a, M> {
     position: &'a mut [u32],
     /// Empty unless return flags moved along.
     flags: &'a mut [bool],
+    /// Empty unless pair indices moved along.
+    pairs: &'a mut [u8],
 }
 
 /// Splits `data` into consecutive slices of the given lengths (the last
@@ -2221,11 +2277,11 @@ fn bucket_rows(
     keys: &[u64],
     key_bits: u32,
     columns: RowColumns,
-    returned: &[bool],
-) -> Result<Bucketed, RowColumns> {
+    flags: RowFlags,
+) -> Result<Bucketed, (RowColumns, RowFlags)> {
     // One part per thread, of at least 2^20 rows each.
     let parts = (keys.len() >> 20).clamp(1, crate::par::threads());
-    bucket_rows_in(keys, key_bits, columns, returned, parts)
+    bucket_rows_in(keys, key_bits, columns, flags, parts)
 }
 
 /// [`bucket_rows`], scattering in `parts` parts.
@@ -2233,9 +2289,9 @@ fn bucket_rows_in(
     keys: &[u64],
     key_bits: u32,
     (amount, day, mut position): RowColumns,
-    returned: &[bool],
+    flags: RowFlags,
     parts: usize,
-) -> Result<Bucketed, RowColumns> {
+) -> Result<Bucketed, (RowColumns, RowFlags)> {
     let rows = keys.len();
     let top = key_bits.min(BUCKET_BITS);
     let low_bits = key_bits - top;
@@ -2245,8 +2301,9 @@ fn bucket_rows_in(
         || (!position.is_empty() && position.len() != rows)
         || low_bits > u32::BITS
         || u32::try_from(rows).is_err()
+        || flags.pair_of.as_ref().is_some_and(|p| p.len() != rows)
     {
-        return Err((amount, day, position));
+        return Err(((amount, day, position), flags));
     }
     let buckets = 1_usize << top;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
@@ -2288,7 +2345,7 @@ fn bucket_rows_in(
     // case) equal the rows, so they equal `perm` once the rows have moved
     // (the output's `position` stays empty), and their place in a moving
     // row carries the row's return flag instead.
-    let identity = scans.iter().all(|s| s.3) && returned.len() == rows;
+    let identity = scans.iter().all(|s| s.3) && flags.returned.len() == rows;
     if identity {
         position = Vec::new();
     }
@@ -2302,7 +2359,6 @@ fn bucket_rows_in(
     let lengths: Vec<usize> = (0..buckets).map(bucket_len).collect();
     let spread = Spread {
         keys,
-        returned,
         low_bits,
         buckets,
         part_len,
@@ -2313,9 +2369,9 @@ fn bucket_rows_in(
     };
     let columns = (amount, day, position);
     if identity && (rows == 0 || compact_fits(amounts, days)) {
-        Ok(move_rows::<Compact>(spread, columns))
+        Ok(move_rows::<Compact>(spread, columns, flags))
     } else {
-        Ok(move_rows::<[u64; 3]>(spread, columns))
+        Ok(move_rows::<[u64; 3]>(spread, columns, flags))
     }
 }
 
@@ -2326,7 +2382,6 @@ type PartScan = (Vec<usize>, (i64, i64), (i32, i32), bool);
 /// What [`move_rows`] needs to know of the rows it moves.
 struct Spread<'a> {
     keys: &'a [u64],
-    returned: &'a [bool],
     /// Bits of a value below its bucket's.
     low_bits: u32,
     buckets: usize,
@@ -2347,10 +2402,13 @@ struct Spread<'a> {
 fn move_rows<M: Moving>(
     spread: Spread<'_>,
     (mut amount, mut day, mut position): RowColumns,
+    RowFlags {
+        mut returned,
+        mut pair_of,
+    }: RowFlags,
 ) -> Bucketed {
     let Spread {
         keys,
-        returned,
         low_bits,
         buckets,
         part_len,
@@ -2364,6 +2422,13 @@ fn move_rows<M: Moving>(
     let low_mask = (1_u64 << low_bits) - 1;
     let bucket = |k: u64| usize::try_from(k >> low_bits).unwrap_or(0);
     let carried: &[u32] = &position;
+    // Pair indices ride in the top bits of `low` when the value leaves
+    // room.
+    let carry_pair = pair_of.is_some() && low_bits <= PAIR_LOW_BITS;
+    let pairs_in: &[u8] = match &pair_of {
+        Some(p) if carry_pair => p,
+        _ => &[],
+    };
     let mut moving_rows: Vec<M> = M::zeroed(rows);
     {
         // Each part's share of each bucket: bucket-major, part-minor.
@@ -2387,20 +2452,23 @@ fn move_rows<M: Moving>(
             let positions = carried.get(from..to).unwrap_or_default().iter().copied();
             let flags = returned.get(from..to).unwrap_or_default().iter();
             let positions = positions.chain(flags.map(|&r| u32::from(r)));
+            let pairs = pairs_in.get(from..to).unwrap_or_default().iter().copied();
             let columns = keys
                 .get(from..to)
                 .unwrap_or_default()
                 .iter()
                 .zip(amount.get(from..to).unwrap_or_default())
                 .zip(day.get(from..to).unwrap_or_default())
-                .zip(positions.chain(std::iter::repeat(0)));
-            for (row, (((&k, &a), &d), pos)) in (from..to).zip(columns) {
+                .zip(positions.chain(std::iter::repeat(0)))
+                .zip(pairs.chain(std::iter::repeat(0)));
+            for (row, ((((&k, &a), &d), pos), pair)) in (from..to).zip(columns) {
                 let b = bucket(k);
                 let (Some(share), Some(at)) = (shares.get_mut(b), cursor.get_mut(b)) else {
                     continue;
                 };
                 if let Some(slot) = share.get_mut(*at) {
-                    let low = u32::try_from(k & low_mask).unwrap_or(u32::MAX);
+                    let low = u32::try_from(k & low_mask).unwrap_or(u32::MAX)
+                        | (u32::from(pair) << PAIR_SHIFT);
                     let row = u32::try_from(row).unwrap_or(u32::MAX);
                     *slot = M::pack(low, row, a, d, pos, base);
                 }
@@ -2417,25 +2485,28 @@ fn move_rows<M: Moving>(
     }
     // Each bucket sorted on its own, then read out into its own place of
     // the output columns: the input columns' memory, mapped already, whose
-    // every value the read-out overwrites (no fill pass).
-    let mut flags = if identity {
-        vec![false; rows]
-    } else {
-        Vec::new()
-    };
+    // every value the read-out overwrites (no fill pass). The return flags
+    // and pair indices that rode along overwrite their input columns.
     let mut perm = vec![0_u32; rows];
     let position_lengths = lengths.iter().map(|&l| if identity { 0 } else { l });
     let flag_lengths = lengths.iter().map(|&l| if identity { l } else { 0 });
+    let pair_lengths = lengths.iter().map(|&l| if carry_pair { l } else { 0 });
+    let mut no_pairs = Vec::new();
+    let pairs_out = match &mut pair_of {
+        Some(p) if carry_pair => p,
+        _ => &mut no_pairs,
+    };
     let work: Vec<BucketOut<'_, M>> = split_lengths(&mut moving_rows, lengths.iter().copied())
         .into_iter()
         .zip(split_lengths(&mut perm, lengths.iter().copied()))
         .zip(split_lengths(&mut amount, lengths.iter().copied()))
         .zip(split_lengths(&mut day, lengths.iter().copied()))
         .zip(split_lengths(&mut position, position_lengths))
-        .zip(split_lengths(&mut flags, flag_lengths))
+        .zip(split_lengths(&mut returned, flag_lengths))
+        .zip(split_lengths(pairs_out, pair_lengths))
         .enumerate()
         .map(
-            |(bucket, (((((rows, perm), amount), day), position), flags))| BucketOut {
+            |(bucket, ((((((rows, perm), amount), day), position), flags), pairs))| BucketOut {
                 bucket,
                 rows,
                 perm,
@@ -2443,9 +2514,15 @@ fn move_rows<M: Moving>(
                 day,
                 position,
                 flags,
+                pairs,
             },
         )
         .collect();
+    let low_only = if carry_pair {
+        (1_u32 << PAIR_SHIFT) - 1
+    } else {
+        u32::MAX
+    };
     let read_out = |spare: &mut Vec<M>, out: BucketOut<'_, M>| {
         let BucketOut {
             bucket: b,
@@ -2455,17 +2532,26 @@ fn move_rows<M: Moving>(
             day,
             position,
             flags,
+            pairs,
         } = out;
         sort_moving(rows, low_bits, spare);
         let high = u64::try_from(b).unwrap_or(0) << low_bits;
         let mut values = Vec::new();
         let mut starts = Vec::new();
+        let mut days_sorted = true;
+        let mut previous = i32::MIN;
         for (i, m) in rows.iter().enumerate() {
             let (low, row, a, d, pos) = m.unpack(base);
-            let value = high | u64::from(low);
-            if values.last() != Some(&value) {
+            let value = high | u64::from(low & low_only);
+            if values.last() == Some(&value) {
+                days_sorted &= d >= previous;
+            } else {
                 values.push(value);
                 starts.push(i);
+            }
+            previous = d;
+            if let Some(pair) = pairs.get_mut(i) {
+                *pair = u8::try_from(low >> PAIR_SHIFT).unwrap_or(0);
             }
             if let (Some(p), Some(am), Some(dy)) =
                 (perm.get_mut(i), amount.get_mut(i), day.get_mut(i))
@@ -2479,29 +2565,47 @@ fn move_rows<M: Moving>(
                 *flag = pos != 0;
             }
         }
-        (values, starts)
+        (values, starts, days_sorted)
     };
     #[cfg(feature = "parallel")]
-    let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
+    let per_bucket: Vec<(Vec<u64>, Vec<usize>, bool)> = {
         use rayon::prelude::*;
         work.into_par_iter().map_init(Vec::new, read_out).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let per_bucket: Vec<(Vec<u64>, Vec<usize>)> = {
+    let per_bucket: Vec<(Vec<u64>, Vec<usize>, bool)> = {
         let mut spare = Vec::new();
         work.into_iter().map(|w| read_out(&mut spare, w)).collect()
     };
-    drop(moving_rows);
-    let customers = per_bucket.iter().map(|(v, _)| v.len()).sum();
-    let mut values = Vec::with_capacity(customers);
-    let mut starts = Vec::with_capacity(customers + 1);
-    let mut offset = 0;
-    for ((v, s), len) in per_bucket.into_iter().zip(&lengths) {
-        values.extend_from_slice(&v);
-        starts.extend(s.iter().map(|&i| i + offset));
-        offset += len;
+    // Freeing the moving rows takes a while: another thread does it.
+    crate::par::drop_later(moving_rows);
+    // The buckets' customers, one after another (in parallel).
+    let customers = per_bucket.iter().map(|(v, _, _)| v.len()).sum();
+    let days_sorted = per_bucket.iter().all(|b| b.2);
+    let mut values = vec![0_u64; customers];
+    let mut starts = vec![0_usize; customers + 1];
+    let counts = || per_bucket.iter().map(|(v, _, _)| v.len());
+    let first_rows = lengths.iter().scan(0, |row, &len| {
+        let first = *row;
+        *row += len;
+        Some(first)
+    });
+    let pieces: Vec<_> = split_lengths(&mut values, counts())
+        .into_iter()
+        .zip(split_lengths(&mut starts, counts()))
+        .zip(per_bucket.iter().zip(first_rows))
+        .collect();
+    crate::par::for_each(pieces, |((values, starts), ((v, s, _), first))| {
+        for (to, &from) in values.iter_mut().zip(v) {
+            *to = from;
+        }
+        for (to, &from) in starts.iter_mut().zip(s) {
+            *to = from + first;
+        }
+    });
+    if let Some(end) = starts.last_mut() {
+        *end = rows;
     }
-    starts.push(rows);
     Bucketed {
         values,
         starts,
@@ -2509,7 +2613,19 @@ fn move_rows<M: Moving>(
         amount,
         day,
         position,
-        returned: identity.then_some(flags),
+        returned: if identity {
+            Moved::Grouped(returned)
+        } else {
+            Moved::ByRow(returned)
+        },
+        pair_of: pair_of.map(|p| {
+            if carry_pair {
+                Moved::Grouped(p)
+            } else {
+                Moved::ByRow(p)
+            }
+        }),
+        days_sorted,
     }
 }
 
@@ -3319,9 +3435,10 @@ mod tests {
     proptest::proptest! {
         /// Moving the rows into buckets gives what sorting `(value, row)`
         /// and gathering the columns by row gives: values, block starts,
-        /// rows and columns, for values of 3 to 42 bits (one to four sort
-        /// passes within a bucket); beyond 42 bits the columns come back
-        /// untouched.
+        /// rows and columns (return flags and pair indices too, whether
+        /// they rode along or not), for values of 3 to 42 bits (one to
+        /// four sort passes within a bucket), and whether every group's
+        /// days ascend; beyond 42 bits the columns come back untouched.
         #[test]
         fn bucketed_rows_equal_sorted_and_gathered_rows(
             bits in proptest::sample::select(vec![3_u32, 10, 11, 20, 33, 42, 43, 60]),
@@ -3330,6 +3447,7 @@ mod tests {
             dense in proptest::bool::ANY,
             parts in 1_usize..5,
             wide in 0_u8..3,
+            with_pairs in proptest::bool::ANY,
         ) {
             // `few`: at most 40 distinct values, so customers have many rows.
             let mask = (1_u64 << bits) - 1;
@@ -3352,7 +3470,10 @@ mod tests {
             let row_bits = u64::BITS - rows.saturating_sub(1).leading_zeros();
             let columns = (amount.clone(), day.clone(), position.clone());
             let returned: Vec<bool> = amount.iter().map(|&a| a < 0).collect();
-            match bucket_rows_in(&keys, key_bits, columns, &returned, parts) {
+            // Pair indices up to 255 (every bit of the byte).
+            let pair_of: Option<Vec<u8>> = with_pairs.then(|| raw.iter().map(|r| (r.0 >> 56) as u8).collect());
+            let flags = RowFlags { returned: returned.clone(), pair_of: pair_of.clone() };
+            match bucket_rows_in(&keys, key_bits, columns, flags, parts) {
                 Ok(b) => {
                     proptest::prop_assert!(key_bits <= BUCKET_BITS + 32);
                     if row_bits + key_bits <= 64 {
@@ -3370,19 +3491,39 @@ mod tests {
                         }
                     }
                     proptest::prop_assert!(b.values.windows(2).all(|v| v[0] < v[1]));
+                    // Pairs ride along exactly when the value's low bits
+                    // leave room.
+                    let low_bits = key_bits.saturating_sub(BUCKET_BITS);
+                    let grouped_pairs = matches!(b.pair_of, Some(Moved::Grouped(_)));
+                    proptest::prop_assert_eq!(grouped_pairs, with_pairs && low_bits <= PAIR_LOW_BITS);
+                    proptest::prop_assert_eq!(b.pair_of.is_some(), with_pairs);
                     for k in 0..keys.len() {
-                        proptest::prop_assert_eq!(b.amount[k], amount[b.perm[k] as usize]);
-                        proptest::prop_assert_eq!(b.day[k], day[b.perm[k] as usize]);
+                        let row = b.perm[k] as usize;
+                        proptest::prop_assert_eq!(b.amount[k], amount[row]);
+                        proptest::prop_assert_eq!(b.day[k], day[row]);
                         let moved = if b.position.is_empty() { &b.perm } else { &b.position };
-                        proptest::prop_assert_eq!(moved[k], position[b.perm[k] as usize]);
-                        if let Some(flags) = &b.returned {
-                            proptest::prop_assert_eq!(flags[k], returned[b.perm[k] as usize]);
+                        proptest::prop_assert_eq!(moved[k], position[row]);
+                        match &b.returned {
+                            Moved::Grouped(flags) => proptest::prop_assert_eq!(flags[k], returned[row]),
+                            Moved::ByRow(flags) => proptest::prop_assert_eq!(flags, &returned),
+                        }
+                        match (&b.pair_of, &pair_of) {
+                            (Some(Moved::Grouped(p)), Some(input)) => proptest::prop_assert_eq!(p[k], input[row]),
+                            (Some(Moved::ByRow(p)), Some(input)) => proptest::prop_assert_eq!(p, input),
+                            (None, None) => {}
+                            _ => proptest::prop_assert!(false, "pair indices lost"),
                         }
                     }
+                    // Return flags ride along when the positions are the rows.
+                    proptest::prop_assert_eq!(matches!(b.returned, Moved::Grouped(_)), b.position.is_empty());
+                    let sorted = b.starts.windows(2).all(|w| b.day[w[0]..w[1]].windows(2).all(|d| d[0] <= d[1]));
+                    proptest::prop_assert_eq!(b.days_sorted, sorted);
                 }
-                Err((a, d, p)) => {
+                Err(((a, d, p), flags)) => {
                     proptest::prop_assert!(key_bits > BUCKET_BITS + 32);
                     proptest::prop_assert_eq!((a, d, p), (amount, day, position));
+                    proptest::prop_assert_eq!(flags.returned, returned);
+                    proptest::prop_assert_eq!(flags.pair_of, pair_of);
                 }
             }
         }

@@ -14,6 +14,61 @@ pub(crate) fn column<T>(n: usize, f: impl Fn(usize) -> T) -> Vec<T> {
     (0..n).map(f).collect()
 }
 
+/// The largest value, on all threads with `parallel`.
+#[cfg(feature = "parallel")]
+pub(crate) fn max(values: &[u64]) -> Option<u64> {
+    use rayon::prelude::*;
+    values.par_iter().copied().max()
+}
+
+/// The largest value, on all threads with `parallel`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn max(values: &[u64]) -> Option<u64> {
+    values.iter().copied().max()
+}
+
+/// `f` of every item, in order, on all threads with `parallel`.
+#[cfg(feature = "parallel")]
+pub(crate) fn map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    use rayon::prelude::*;
+    items.into_par_iter().map(f).collect()
+}
+
+/// `f` of every item, in order, on all threads with `parallel`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map<T, U>(items: Vec<T>, f: impl Fn(T) -> U) -> Vec<U> {
+    items.into_iter().map(f).collect()
+}
+
+/// Runs `f` on every item, on all threads with `parallel`.
+#[cfg(feature = "parallel")]
+pub(crate) fn for_each<T: Send>(items: Vec<T>, f: impl Fn(T) + Sync + Send) {
+    use rayon::prelude::*;
+    items.into_par_iter().for_each(f);
+}
+
+/// Runs `f` on every item, on all threads with `parallel`.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn for_each<T>(items: Vec<T>, f: impl Fn(T)) {
+    items.into_iter().for_each(f);
+}
+
+/// Drops `value` on another of the pool's threads with `parallel` (freeing
+/// a large allocation takes a while; the caller goes on meanwhile), here
+/// without.
+#[cfg(feature = "parallel")]
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}
+
+/// Drops `value` on another of the pool's threads with `parallel` (freeing
+/// a large allocation takes a while; the caller goes on meanwhile), here
+/// without.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn drop_later<T>(value: T) {
+    drop(value);
+}
+
 /// Runs three closures, in parallel with `parallel`.
 #[cfg(feature = "parallel")]
 pub(crate) fn join3<A: Send, B: Send, C: Send>(

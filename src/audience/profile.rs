@@ -578,25 +578,39 @@ impl ProfilesBuilder<'_> {
             });
             c.next_purchase_due = dues;
         }
-        let mut first_channel = IntCol::with_len(n);
-        let mut first_store = IntCol::with_len(n);
-        if !cols.first_orders.is_empty() {
-            for k in 0..n {
-                let p = pos(k);
-                first_channel.set(
-                    k,
-                    cols.first_orders
-                        .channel(p)
+        // Each (channel, store) pair of first orders is interned once, in
+        // the order the customers first show it (the dictionaries' order
+        // of a row-by-row build); the columns are then filled from the
+        // pairs' codes on all threads.
+        let firsts = &cols.first_orders;
+        let pairs = firsts.pairs();
+        let mut codes: Vec<Option<(Option<i64>, Option<i64>)>> = vec![None; pairs.len()];
+        let mut unseen = pairs.len();
+        for k in 0..n {
+            if unseen == 0 {
+                break;
+            }
+            let Some(i) = firsts.pair_index(pos(k)) else {
+                continue;
+            };
+            if let (Some(code @ None), Some((channel, store))) = (codes.get_mut(i), pairs.get(i)) {
+                *code = Some((
+                    channel
+                        .as_ref()
                         .map(|t| builder.first_channel.intern(t.as_str())),
-                );
-                first_store.set(
-                    k,
-                    cols.first_orders
-                        .store(p)
+                    store
+                        .as_ref()
                         .map(|t| builder.first_store.intern(t.as_str())),
-                );
+                ));
+                unseen -= 1;
             }
         }
+        let code = |k: usize| {
+            let i = firsts.pair_index(pos(k))?;
+            codes.get(i).copied().flatten()
+        };
+        let first_channel = int_col(n, |k| code(k)?.0);
+        let first_store = int_col(n, |k| code(k)?.1);
         builder.cols.first_channel = first_channel;
         builder.cols.first_store = first_store;
         builder.n = n;
