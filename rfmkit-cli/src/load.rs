@@ -613,6 +613,19 @@ struct DateCache {
     day: Option<NaiveDate>,
 }
 
+impl DateCache {
+    /// The cached day, if `text` is the cached date's text. Dates of 10
+    /// bytes compare as fixed-size arrays, inline (a call to `memcmp` on
+    /// every row costs more than the comparison).
+    fn get(&self, text: &[u8]) -> Option<NaiveDate> {
+        let same = match (text.first_chunk::<10>(), self.text.first_chunk::<10>()) {
+            (Some(a), Some(b)) if text.len() == 10 && self.text.len() == 10 => a == b,
+            _ => self.text == text,
+        };
+        self.day.filter(|_| same)
+    }
+}
+
 /// The trimmed cells of one data row, however it was split: by the csv
 /// reader or by the fast path's split on commas.
 trait Cells<'r>: Copy {
@@ -708,12 +721,7 @@ impl OrderColumns {
             ));
         }
         let date_text = cell(self.order_date)?;
-        let day = if cache.day.is_some() && cache.text == date_text.as_bytes() {
-            cache.day
-        } else {
-            None
-        };
-        let day = match day {
+        let day = match cache.get(date_text.as_bytes()) {
             Some(day) => day,
             None => {
                 let day = parse_order_date(date_text, options.zone)
@@ -881,17 +889,36 @@ const BLOCK: usize = 1 << 20;
 /// Reads a file in blocks of whole lines, keeping one block in memory.
 struct Blocks<R> {
     input: R,
+    /// The bytes read are `buf[..filled]`; the rest is memory initialized
+    /// before, read into without being zeroed again (`read_to_end` zeroes
+    /// its room on every call: 1 MiB of writes a block).
     buf: Vec<u8>,
+    filled: usize,
     /// Bytes of `buf` before this were handed out.
     done: usize,
     eof: bool,
+}
+
+/// Reads into `to` until it is full or the input ends; the bytes read.
+fn read_into(input: &mut impl Read, to: &mut [u8]) -> io::Result<usize> {
+    let mut read = 0;
+    while let Some(rest) = to.get_mut(read..).filter(|rest| !rest.is_empty()) {
+        match input.read(rest) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(read)
 }
 
 impl<R: Read> Blocks<R> {
     fn new(input: R) -> Blocks<R> {
         Blocks {
             input,
-            buf: Vec::with_capacity(BLOCK),
+            buf: Vec::new(),
+            filled: 0,
             done: 0,
             eof: false,
         }
@@ -900,19 +927,27 @@ impl<R: Read> Blocks<R> {
     /// The next run of whole lines (the last one may lack its newline at
     /// the end of the file), as a range of `self.buf`; `None` at the end.
     fn next_block(&mut self) -> io::Result<Option<std::ops::Range<usize>>> {
-        self.buf.drain(..self.done);
+        let done = self.done.min(self.filled);
+        self.buf.copy_within(done..self.filled, 0);
+        self.filled -= done;
         self.done = 0;
         loop {
             if !self.eof {
-                let want = BLOCK.saturating_sub(self.buf.len()).max(BLOCK / 4);
-                let read = (&mut self.input)
-                    .take(u64::try_from(want).unwrap_or(u64::MAX))
-                    .read_to_end(&mut self.buf)?;
+                let want = BLOCK.saturating_sub(self.filled).max(BLOCK / 4);
+                let end = self.filled + want;
+                if self.buf.len() < end {
+                    // Zeroes only memory never read into before.
+                    self.buf.resize(end, 0);
+                }
+                let room = self.buf.get_mut(self.filled..end).unwrap_or_default();
+                let read = read_into(&mut self.input, room)?;
+                self.filled += read;
                 self.eof = read == 0;
             }
-            let end = match memchr::memrchr(b'\n', &self.buf) {
+            let data = self.buf.get(..self.filled).unwrap_or_default();
+            let end = match memchr::memrchr(b'\n', data) {
                 Some(newline) => newline + 1,
-                None if self.eof => self.buf.len(),
+                None if self.eof => self.filled,
                 None => continue,
             };
             if end == 0 {
@@ -930,9 +965,16 @@ impl<R: Read> Blocks<R> {
             return Ok(None);
         };
         let mut block = std::mem::replace(&mut self.buf, spare);
-        self.buf.clear();
-        self.buf
-            .extend_from_slice(block.get(range.end..).unwrap_or_default());
+        // The partial last line stays behind, at the start of `spare`
+        // (whose memory, up to its length, was initialized before).
+        let rest = block.get(range.end..self.filled).unwrap_or_default();
+        if self.buf.len() < rest.len() {
+            self.buf.resize(rest.len(), 0);
+        }
+        if let Some(to) = self.buf.get_mut(..rest.len()) {
+            to.copy_from_slice(rest);
+        }
+        self.filled = rest.len();
         block.truncate(range.end);
         self.done = 0;
         Ok(Some(block))
@@ -940,6 +982,7 @@ impl<R: Read> Blocks<R> {
 
     /// Everything not handed out yet, then the rest of the input.
     fn rest_from(mut self, at: usize) -> io::Chain<io::Cursor<Vec<u8>>, R> {
+        self.buf.truncate(self.filled);
         let rest = self.buf.split_off(at.min(self.buf.len()));
         io::Cursor::new(rest).chain(self.input)
     }
@@ -1047,25 +1090,55 @@ fn sweep_lines<'t>(
     let mut relative = 0;
     let mut line_start = 0;
     let mut cell_start = 0;
-    cells.clear();
+    // A line's first cells go into an array on the stack (no length and
+    // capacity kept in memory through every push); a longer line goes on
+    // in `cells`.
+    let mut few: [&'t str; FEW_CELLS] = [""; FEW_CELLS];
+    let mut count = 0;
     for at in Separators::new(bytes) {
-        cells.push(text.get(cell_start..at).unwrap_or_default().trim_ascii());
+        let cell = text.get(cell_start..at).unwrap_or_default().trim_ascii();
+        add_cell(&mut few, cells, &mut count, cell);
         cell_start = at + 1;
         if bytes.get(at) == Some(&b'\n') {
             if at > line_start {
-                line(relative, cells)?;
+                line(relative, few.get(..count).unwrap_or(cells))?;
             }
-            cells.clear();
+            count = 0;
             relative += 1;
             line_start = cell_start;
         }
     }
     if line_start < bytes.len() {
-        cells.push(text.get(cell_start..).unwrap_or_default().trim_ascii());
-        line(relative, cells)?;
+        let cell = text.get(cell_start..).unwrap_or_default().trim_ascii();
+        add_cell(&mut few, cells, &mut count, cell);
+        line(relative, few.get(..count).unwrap_or(cells))?;
         relative += 1;
     }
     Ok(relative)
+}
+
+/// Cells of a line [`sweep_lines`] keeps on the stack.
+const FEW_CELLS: usize = 16;
+
+/// Adds a line's cell number `*count` to `few`, or from the first cell
+/// past them on, with all before it, to `more`.
+fn add_cell<'t>(
+    few: &mut [&'t str; FEW_CELLS],
+    more: &mut Vec<&'t str>,
+    count: &mut usize,
+    cell: &'t str,
+) {
+    match few.get_mut(*count) {
+        Some(slot) => *slot = cell,
+        None => {
+            if *count == FEW_CELLS {
+                more.clear();
+                more.extend_from_slice(few);
+            }
+            more.push(cell);
+        }
+    }
+    *count += 1;
 }
 
 /// Whether a line (without its `\n` and a final `\r`) needs the csv
@@ -1684,6 +1757,43 @@ mod tests {
             .build()
             .unwrap();
         pool.install(|| load_orders(&path, &config, options, |b| b))
+    }
+
+    #[test]
+    fn lines_of_many_cells_keep_every_cell() {
+        // 20 columns (past the 16 a line keeps on the stack): 16 unused,
+        // then the order's; amounts 1.00, 2.50 and a return of -0.25.
+        let unused: Vec<String> = (1..=16).map(|i| format!("x{i}")).collect();
+        let mut text = format!(
+            "{},order_id,customer_id,order_date,amount\n",
+            unused.join(",")
+        );
+        for (id, customer, date, amount) in [
+            (1, 7, "2025-03-01", "1.00"),
+            (2, 7, "2025-03-04", "2.50"),
+            (3, 9, "2025-03-02", "-0.25"),
+        ] {
+            text.push_str(&format!(
+                "{}{id},{customer},{date},{amount}\n",
+                "a,".repeat(16)
+            ));
+        }
+        for threads in [1, 2] {
+            let file = load_text(&text, threads, false).unwrap();
+            let rows = |c: usize| -> Vec<(NaiveDate, i64)> {
+                file.log
+                    .customer_rows(c)
+                    .map(|r| (r.date, r.amount.minor_units()))
+                    .collect()
+            };
+            assert_eq!(rows(0), [(d(2025, 3, 1), 100), (d(2025, 3, 4), 250)]);
+            assert_eq!(rows(1), [(d(2025, 3, 2), -25)]);
+            // One cell too many on line 3, the 21st.
+            let extra = text.replacen("2025-03-04,2.50\n", "2025-03-04,2.50,z\n", 1);
+            let err = load_text(&extra, threads, false).err().unwrap().to_string();
+            assert!(err.contains("line 3"), "{err}");
+            assert!(err.contains("has 21 fields but the header has 20"), "{err}");
+        }
     }
 
     #[test]

@@ -300,8 +300,12 @@ impl OrderBatch {
     fn pair_of(&mut self, channel: Option<&str>, store: Option<&str>) -> u32 {
         /// Pairs compared one by one before hashing.
         const FEW: usize = 8;
+        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+            (Some(a), Some(b)) => same_text(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
         let is = |(c, s): &(Option<CompactString>, Option<CompactString>)| {
-            c.as_deref() == channel && s.as_deref() == store
+            same(c.as_deref(), channel) && same(s.as_deref(), store)
         };
         if let Some(&last) = self.pair.last() {
             if self.pairs.get(crate::id::widen(last)).is_some_and(is) {
@@ -524,6 +528,25 @@ impl LogBuilder<'_> {
     }
 }
 
+/// Whether `a == b`, compared inline for texts of up to 16 bytes (two
+/// overlapping words; a call to `memcmp` for a channel name of a few bytes
+/// on every row costs more than the comparison).
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| s.get(at..).and_then(<[u8]>::first_chunk::<8>).copied();
+    let half = |s: &[u8], at: usize| s.get(at..).and_then(<[u8]>::first_chunk::<4>).copied();
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,6 +718,27 @@ mod tests {
         };
         let count = builder.pushed();
         (pushed.and_then(|()| builder.build()), count)
+    }
+
+    proptest::proptest! {
+        /// `same_text` is string equality at every length around its word
+        /// sizes, for equal texts and texts differing in one byte anywhere.
+        #[test]
+        fn same_text_is_equality(
+            a in "[ab]{0,20}",
+            flip in proptest::num::usize::ANY,
+            other in "[ab]{0,20}",
+        ) {
+            proptest::prop_assert!(same_text(&a, &a.clone()));
+            proptest::prop_assert_eq!(same_text(&a, &other), a == other);
+            if !a.is_empty() {
+                let at = flip % a.len();
+                let mut bytes = a.clone().into_bytes();
+                bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+                let b = String::from_utf8(bytes).unwrap();
+                proptest::prop_assert!(!same_text(&a, &b));
+            }
+        }
     }
 
     proptest::proptest! {
