@@ -554,6 +554,7 @@ impl IngestConfig {
 
 /// Adds a row's cost to a cost column that exists once any row has a cost
 /// (`None` for the `rows` rows before the first one).
+#[inline]
 fn push_cost(costs: &mut Option<Vec<Option<i64>>>, rows: usize, cost: Option<Money>) {
     match (costs.as_mut(), cost) {
         (Some(costs), c) => costs.push(c.map(Money::minor_units)),

@@ -177,6 +177,7 @@ impl OrderBatch {
     /// Nothing is allocated per row, except for an id that is not a
     /// decimal integer and longer than 24 bytes, and the first row of each
     /// (channel, store) pair.
+    #[inline]
     pub fn push_record(&mut self, record: OrderRecord<'_>) {
         self.push_keyed(&record, Keys::of(&record), record.date.num_days_from_ce());
     }
@@ -300,15 +301,14 @@ impl OrderBatch {
     fn pair_of(&mut self, channel: Option<&str>, store: Option<&str>) -> u32 {
         /// Pairs compared one by one before hashing.
         const FEW: usize = 8;
-        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
-            (Some(a), Some(b)) => same_text(a, b),
-            (a, b) => a.is_none() && b.is_none(),
-        };
-        let is = |(c, s): &(Option<CompactString>, Option<CompactString>)| {
-            same(c.as_deref(), channel) && same(s.as_deref(), store)
-        };
+        let is =
+            |pair: &(Option<CompactString>, Option<CompactString>)| pair_is(pair, channel, store);
         if let Some(&last) = self.pair.last() {
-            if self.pairs.get(crate::id::widen(last)).is_some_and(is) {
+            if self
+                .pairs
+                .get(crate::id::widen(last))
+                .is_some_and(|pair| pair_is(pair, channel, store))
+            {
                 return last;
             }
         }
@@ -528,9 +528,24 @@ impl LogBuilder<'_> {
     }
 }
 
+/// Whether `pair` is (`channel`, `store`).
+#[inline]
+fn pair_is(
+    (c, s): &(Option<CompactString>, Option<CompactString>),
+    channel: Option<&str>,
+    store: Option<&str>,
+) -> bool {
+    let same = |a: Option<&CompactString>, b: Option<&str>| match (a, b) {
+        (Some(a), Some(b)) => same_text(a, b),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    same(c.as_ref(), channel) && same(s.as_ref(), store)
+}
+
 /// Whether `a == b`, compared inline for texts of up to 16 bytes (two
 /// overlapping words; a call to `memcmp` for a channel name of a few bytes
 /// on every row costs more than the comparison).
+#[inline]
 fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
