@@ -301,8 +301,6 @@ impl OrderBatch {
     fn pair_of(&mut self, channel: Option<&str>, store: Option<&str>) -> u32 {
         /// Pairs compared one by one before hashing.
         const FEW: usize = 8;
-        let is =
-            |pair: &(Option<CompactString>, Option<CompactString>)| pair_is(pair, channel, store);
         if let Some(&last) = self.pair.last() {
             if self
                 .pairs
@@ -313,7 +311,11 @@ impl OrderBatch {
             }
         }
         if self.pairs.len() <= FEW {
-            if let Some(at) = self.pairs.iter().position(is) {
+            if let Some(at) = self
+                .pairs
+                .iter()
+                .position(|pair| pair_is(pair, channel, store))
+            {
                 return u32::try_from(at).unwrap_or(u32::MAX);
             }
         }
